@@ -1,0 +1,78 @@
+"""Lambda entry point: validate the payload, build the container's edges once, run the newsletter."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from vectora_core.logs import configure, log_event
+from vectora_core.validation import PayloadError, parse_payload
+
+_runtime: dict[str, Any] = {}
+
+
+def _error(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"status": "error", "error": {"type": error_type, "message": message, **extra}}
+
+
+def _container():
+    """Settings, S3 client and Bedrock clients: built on the first invocation, reused while warm."""
+    if not _runtime:
+        import boto3
+
+        from vectora_core.settings import load_settings
+
+        settings = load_settings()  # raises SettingsError naming every missing variable
+        _runtime["settings"] = settings
+        _runtime["s3"] = boto3.client("s3")
+        if settings.llm_backend == "bedrock":
+            from vectora_core.llm.bedrock import get_bedrock_client_hybrid
+
+            for target in (settings.newsletter, settings.normalization):
+                get_bedrock_client_hybrid(target, settings)
+    return _runtime
+
+
+def _budget(context: Any, reserve_ms: int):
+    from vectora_core.llm.base import Budget
+
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        return Budget(remaining_ms=remaining, reserve_ms=reserve_ms)
+    return Budget.from_deadline(time.monotonic() + 900, reserve_ms)
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    configure(request_id=getattr(context, "aws_request_id", "") or "")
+    try:
+        invocation = parse_payload(event)
+    except PayloadError as exc:
+        log_event("Payload invalide", level="WARNING", fields=exc.fields)
+        return _error("ValidationError", str(exc), fields=exc.fields)
+
+    runtime = _container()
+    settings = runtime["settings"]
+    configure(settings.log_level, getattr(context, "aws_request_id", "") or "")
+
+    from vectora_core.client_config import ClientNotFound, ConfigError
+    from vectora_core.ingest.fetch import fetch_feed
+    from vectora_core.pipeline import Edges, run_newsletter
+    from vectora_core.store import load_pricing
+
+    if settings.llm_backend == "bedrock":
+        from vectora_core.llm.bedrock import BedrockLLM
+
+        llm = BedrockLLM(settings)
+    else:
+        from vectora_core.llm.offline import OfflineLLM
+
+        llm = OfflineLLM()
+    edges = Edges(s3=runtime["s3"], llm=llm, fetch=fetch_feed, pricing=load_pricing(runtime["s3"], settings.config_bucket))
+    try:
+        return run_newsletter(invocation, settings, edges, _budget(context, settings.time_budget_reserve_ms))
+    except ClientNotFound as exc:
+        log_event("Client inconnu", level="WARNING", client_id=invocation.client_id)
+        return _error("ClientNotFound", str(exc), client_id=invocation.client_id)
+    except ConfigError as exc:
+        log_event("Configuration client invalide", level="ERROR", message_detail=str(exc))
+        return _error("ConfigError", str(exc), client_id=invocation.client_id)

@@ -1,0 +1,1 @@
+"""Feed ingestion: HTTP fetching at the edge, pure parsing into RawItems."""

@@ -1,0 +1,1 @@
+"""The pluggable LLM layer: a Bedrock backend and a labelled offline backend."""

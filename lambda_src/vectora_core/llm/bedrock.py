@@ -1,0 +1,273 @@
+"""Bedrock backend: Claude through cross-region inference profiles, one client per purpose.
+
+InvokeModel with the native Anthropic Messages body, not Converse: the body is exactly what
+Anthropic documents (system prompt, max_tokens, temperature), `usage` comes back as-is, and
+InvokeModel has existed in every boto3 a Lambda runtime ships, so the runtime's boto3 suffices.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+
+from ..extraction import canonicalize, extract
+from ..logs import log_event
+from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
+from ..settings import BedrockTarget, Settings
+from . import prompts
+from .base import Budget, EditorialRequest, Usage
+from .offline import normalize_offline, offline_editorial
+
+ANTHROPIC_VERSION = "bedrock-2023-05-31"
+# Errors botocore's standard mode does not retry but a short wait usually cures.
+RETRYABLE_MODEL_ERRORS = ("ModelTimeoutException", "ModelNotReadyException", "ServiceUnavailableException")
+THROTTLING_ERRORS = ("ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException")
+EDITORIAL_MAX_TOKENS = 900
+NORMALIZATION_TOKENS_PER_ITEM = 160
+
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+class ModelAnswerError(RuntimeError):
+    """The model's answer failed validation (after the repair attempt)."""
+
+
+def get_bedrock_client_hybrid(target: BedrockTarget, settings: Settings):
+    """One bedrock-runtime client per purpose and region, created once per container and reused."""
+    key = (target.purpose, target.region)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.client(
+                "bedrock-runtime",
+                region_name=target.region,
+                config=Config(
+                    retries={"mode": "standard", "max_attempts": settings.bedrock_max_attempts},
+                    connect_timeout=5,
+                    read_timeout=settings.bedrock_read_timeout_seconds,  # long completions take a while
+                    max_pool_connections=settings.normalization_concurrency + 2,
+                ),
+            )
+            _clients[key] = client
+            log_event(
+                f"Client Bedrock hybride : {target.purpose} → {target.region}",
+                purpose=target.purpose,
+                region=target.region,
+                model_id=target.model_id,
+            )
+    return client
+
+
+def reset_clients() -> None:
+    with _clients_lock:
+        _clients.clear()
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code", "")
+    return type(exc).__name__
+
+
+def parse_json_answer(text: str) -> Any:
+    """The JSON object in a model answer, tolerating prose or code fences around it."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ValueError("no JSON object in the answer")
+    return json.loads(text[start : end + 1])
+
+
+class BedrockLLM:
+    name = "bedrock"
+
+    def __init__(self, settings: Settings, sleep=time.sleep, rng: random.Random | None = None):
+        self.settings = settings
+        self.usage = Usage()
+        self._usage_lock = threading.Lock()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    # --- identity, part of stored-item versions and the editorial cache key ---------------------
+    def normalization_version(self) -> str:
+        return f"{prompts.NORMALIZATION_PROMPT_VERSION}/{self.settings.normalization.model_id}"
+
+    def editorial_identity(self) -> tuple[str, str]:
+        return prompts.EDITORIAL_PROMPT_VERSION, self.settings.newsletter.model_id
+
+    # --- the one place that calls Bedrock --------------------------------------------------------
+    def invoke(self, target: BedrockTarget, system: str, messages: list[dict], max_tokens: int, budget: Budget) -> tuple[str, int, int]:
+        client = get_bedrock_client_hybrid(target, self.settings)
+        body = {
+            "anthropic_version": ANTHROPIC_VERSION,
+            "max_tokens": max_tokens,
+            "temperature": 0.2,
+            "system": system,
+            "messages": messages,
+        }
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = client.invoke_model(
+                    modelId=target.model_id,
+                    body=json.dumps(body),
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                break
+            except Exception as exc:  # botocore raises ClientError and connection errors alike
+                code = _error_code(exc)
+                retry = code in RETRYABLE_MODEL_ERRORS or type(exc).__name__ == "ReadTimeoutError"
+                if not retry or attempt >= self.settings.bedrock_max_attempts or budget.exhausted(5_000):
+                    raise
+                delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)  # jittered backoff
+                log_event("Bedrock : nouvel essai", level="WARNING", purpose=target.purpose, code=code, attempt=attempt, delay_s=round(delay, 2))
+                self._sleep(delay)
+        payload = json.loads(response["body"].read())
+        usage = payload.get("usage", {})
+        input_tokens, output_tokens = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+        with self._usage_lock:
+            self.usage.add(target.purpose, input_tokens, output_tokens)
+        text = "".join(part.get("text", "") for part in payload.get("content", []) if part.get("type") == "text")
+        return text, input_tokens, output_tokens
+
+    def ask_json(self, target: BedrockTarget, system: str, user: str, max_tokens: int, budget: Budget, validate) -> tuple[Any, int, int]:
+        """Ask for JSON, validate, repair once with the problems listed, else raise ModelAnswerError."""
+        messages = [{"role": "user", "content": user}]
+        total_in = total_out = 0
+        for attempt in (1, 2):
+            text, tokens_in, tokens_out = self.invoke(target, system, messages, max_tokens, budget)
+            total_in, total_out = total_in + tokens_in, total_out + tokens_out
+            try:
+                data = parse_json_answer(text)
+                problems = validate(data)
+            except ValueError as exc:
+                problems = [str(exc)]
+            if not problems:
+                return data, total_in, total_out
+            if attempt == 1:
+                log_event("Réponse Bedrock invalide, réparation", level="WARNING", purpose=target.purpose, problems=problems[:5])
+                messages = messages + [
+                    {"role": "assistant", "content": text[:4000] or "(empty)"},
+                    {"role": "user", "content": "Invalid answer: " + "; ".join(problems[:10]) + ". Reply with the corrected JSON object only."},
+                ]
+        raise ModelAnswerError("model answer invalid after one repair: " + "; ".join(problems[:3]))
+
+    # --- normalization: batches in a bounded pool ------------------------------------------------
+    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget) -> list[NormalizedItem]:
+        size = self.settings.normalization_batch_size
+        batches = [list(items[i : i + size]) for i in range(0, len(items), size)]
+        if not batches:
+            return []
+        get_bedrock_client_hybrid(self.settings.normalization, self.settings)  # log the routing once, up front
+        with ThreadPoolExecutor(max_workers=min(self.settings.normalization_concurrency, len(batches))) as pool:
+            results = list(pool.map(lambda batch: self._normalize_batch(batch, scopes, budget), batches))
+        return [item for batch in results for item in batch]
+
+    def _normalize_batch(self, batch: list[RawItem], scopes: Scopes, budget: Budget) -> list[NormalizedItem]:
+        if budget.exhausted():
+            return [normalize_offline(i, scopes, "time budget running low") for i in batch]
+        event_types = [r.event_type for r in scopes.event_types]
+        system, user = prompts.build_normalization_prompt(batch, event_types)
+        ids = [i.item_id for i in batch]
+        try:
+            data, _, _ = self.ask_json(
+                self.settings.normalization,
+                system,
+                user,
+                NORMALIZATION_TOKENS_PER_ITEM * len(batch) + 100,
+                budget,
+                lambda d: prompts.validate_normalization(d, ids, event_types),
+            )
+        except ModelAnswerError as exc:
+            return [normalize_offline(i, scopes, str(exc)) for i in batch]
+        except Exception as exc:
+            reason = _failure_reason(exc)
+            log_event("Normalisation Bedrock en échec, repli hors ligne", level="WARNING", reason=reason, items=len(batch))
+            return [normalize_offline(i, scopes, reason) for i in batch]
+        answers = {entry["id"]: entry for entry in data["items"]}
+        return [self._merge_answer(raw, answers[raw.item_id], scopes) for raw in batch]
+
+    def _merge_answer(self, raw: RawItem, answer: dict, scopes: Scopes) -> NormalizedItem:
+        """The model's event type and summary; entities are the model's canonicalized names plus alias matches."""
+        found = extract(raw, scopes)
+
+        def union(model_names, entities, extracted):
+            return tuple(dict.fromkeys((*extracted, *canonicalize(model_names, entities))))
+
+        return NormalizedItem(
+            item_id=raw.item_id,
+            source_id=raw.source_id,
+            url=raw.url,
+            title=raw.title,
+            published=raw.published,
+            content_hash=raw.content_hash,
+            summary=" ".join(answer["summary"].split())[:300],
+            event_type=answer["event_type"],
+            companies=union(answer.get("companies", []), scopes.companies, found.companies),
+            molecules=union(answer.get("molecules", []), scopes.molecules, found.molecules),
+            trademarks=union(answer.get("trademarks", []), scopes.trademarks, found.trademarks),
+            technologies=union(answer.get("technologies", []), scopes.technologies, found.technologies),
+            backend="bedrock",
+        )
+
+    # --- editorial ---------------------------------------------------------------------------------
+    def write_editorial(self, request: EditorialRequest, budget: Budget) -> Editorial:
+        target = self.settings.newsletter
+        if not request.selected:
+            return offline_editorial(request)
+        section_ids = sorted({s.section_id for s in request.selected})
+        system, user = prompts.build_editorial_prompt(
+            request.client.name, request.window_start, request.window_end, request.client.sections, request.selected
+        )
+        log_event(
+            "Prompt éditorial compact",
+            prompt_version=prompts.EDITORIAL_PROMPT_VERSION,
+            estimated_tokens=prompts.estimate_tokens(system + user),
+            items=len(request.selected),
+        )
+        get_bedrock_client_hybrid(target, self.settings)
+        if budget.exhausted(10_000):
+            return offline_editorial(request, "the time budget ran low before the editorial call")
+        try:
+            data, tokens_in, tokens_out = self.ask_json(
+                target, system, user, EDITORIAL_MAX_TOKENS, budget, lambda d: prompts.validate_editorial(d, section_ids)
+            )
+        except Exception as exc:
+            reason = _failure_reason(exc)
+            log_event("Éditorial Bedrock en échec, repli hors ligne", level="WARNING", reason=reason)
+            return offline_editorial(request, reason)
+        log_event("Éditorial Bedrock généré", model_id=target.model_id, region=target.region, input_tokens=tokens_in, output_tokens=tokens_out)
+        return Editorial(
+            title=data["title"].strip()[:140],
+            intro=data["intro"].strip(),
+            tldr=tuple(x.strip() for x in data["tldr"][:5]),
+            sections=tuple(EditorialSection(sid, data["sections"][sid].strip()) for sid in section_ids),
+            backend="bedrock",
+            model_id=target.model_id,
+            region=target.region,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+            prompt_version=prompts.EDITORIAL_PROMPT_VERSION,
+        )
+
+
+def _failure_reason(exc: Exception) -> str:
+    code = _error_code(exc)
+    if code in THROTTLING_ERRORS:
+        return f"Bedrock throttled the request ({code}) after retries"
+    if isinstance(exc, ModelAnswerError):
+        return str(exc)
+    if type(exc).__name__ in ("ReadTimeoutError", "ConnectTimeoutError") or code == "ModelTimeoutException":
+        return f"Bedrock timed out ({code})"
+    message = str(exc).splitlines()[0][:160] if str(exc) else code
+    return f"Bedrock call failed ({code}): {message}"

@@ -1,0 +1,127 @@
+"""Compact prompts and the JSON shapes the model must answer with.
+
+Both prompts are versioned: the editorial version is part of the editorial cache key and the
+normalization version is part of each stored item, so a prompt change is never served stale.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable, Sequence
+
+from ..models import NormalizedItem, RawItem, ScoredItem, Section
+
+EDITORIAL_PROMPT_VERSION = "editorial-v1"
+NORMALIZATION_PROMPT_VERSION = "normalization-v1"
+
+ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
+SUMMARY_CHARS = 160
+
+EDITORIAL_SYSTEM = (
+    "You edit a weekly B2B newsletter for pharma professionals. Use only the items given; "
+    "no invented facts, numbers or quotes. Answer with one JSON object only: "
+    '{"title":str,"intro":str,"tldr":[str,3-5 items],"sections":{section_id:str}}. '
+    "title<=90 chars; intro 2-3 sentences; each tldr<=140 chars; one 1-2 sentence intro per section id."
+)
+
+NORMALIZATION_SYSTEM = (
+    "Extract facts from pharma news items. Answer with one JSON object only: "
+    '{"items":[{"id":str,"event_type":str,"summary":str,"companies":[str],"molecules":[str],'
+    '"trademarks":[str],"technologies":[str]}]}, one entry per input id. '
+    "summary: one factual sentence <=160 chars. Names as written in the item; [] when none."
+)
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def editorial_item_line(index: int, scored: ScoredItem) -> str:
+    """`#3|2026-11-20|regulatory|MedinCell,Teva;olanzapine;UZEDY|summary`: one line per story."""
+    item = scored.item
+    entities = ",".join(item.companies[:3]) + ";" + ",".join(item.molecules[:2]) + ";" + ",".join(item.trademarks[:2])
+    return "|".join(
+        (f"#{index}", item.published.date().isoformat(), item.event_type, entities, _one_line(item.summary, SUMMARY_CHARS))
+    )
+
+
+def build_editorial_prompt(
+    client_name: str,
+    window_start: date,
+    window_end: date,
+    sections: Sequence[Section],
+    selected: Sequence[ScoredItem],
+) -> tuple[str, str]:
+    """Return (system, user). Items are grouped by section so the model needs no mapping table."""
+    lines = [f"{client_name} {window_start.isoformat()}..{window_end.isoformat()}"]
+    index = 1
+    for section in sections:
+        members = [s for s in selected if s.section_id == section.section_id]
+        if not members:
+            continue
+        lines.append(f"[{section.section_id}] {section.title}")
+        for scored in members:
+            lines.append(editorial_item_line(index, scored))
+            index += 1
+    return EDITORIAL_SYSTEM, "\n".join(lines)
+
+
+def build_normalization_prompt(items: Iterable[RawItem], event_types: Sequence[str]) -> tuple[str, str]:
+    """Return (system, user) for a batch; each item is `id<TAB>title<TAB>text`."""
+    system = NORMALIZATION_SYSTEM + " event_type one of: " + ",".join(event_types) + "."
+    lines = [
+        "\t".join((item.item_id, _one_line(item.title, 200), _one_line(item.text, ITEM_TEXT_CHARS))) for item in items
+    ]
+    return system, "\n".join(lines)
+
+
+def estimate_tokens(text: str) -> int:
+    """Claude averages close to 3.5 characters per token on English prose; used for budgets and logs."""
+    return max(1, round(len(text) / 3.5))
+
+
+def validate_editorial(data: object, section_ids: Sequence[str]) -> list[str]:
+    """Return the list of problems with an editorial answer (empty when valid)."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return ["answer is not a JSON object"]
+    for key in ("title", "intro"):
+        if not isinstance(data.get(key), str) or not data.get(key, "").strip():
+            problems.append(f"{key} must be a non-empty string")
+    tldr = data.get("tldr")
+    if not isinstance(tldr, list) or not tldr or not all(isinstance(x, str) and x.strip() for x in tldr):
+        problems.append("tldr must be a non-empty list of strings")
+    sections = data.get("sections")
+    if not isinstance(sections, dict):
+        problems.append("sections must be an object keyed by section id")
+    else:
+        for section_id in section_ids:
+            if not isinstance(sections.get(section_id), str) or not sections[section_id].strip():
+                problems.append(f"sections.{section_id} must be a non-empty string")
+    return problems
+
+
+def validate_normalization(data: object, item_ids: Sequence[str], event_types: Sequence[str]) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return ["answer must be an object with an items list"]
+    seen = set()
+    for entry in data["items"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            problems.append("every item needs a string id")
+            continue
+        seen.add(entry["id"])
+        if entry.get("event_type") not in event_types:
+            problems.append(f"{entry['id']}: event_type {entry.get('event_type')!r} is not allowed")
+        if not isinstance(entry.get("summary"), str) or not entry["summary"].strip():
+            problems.append(f"{entry['id']}: summary must be a non-empty string")
+        for key in ("companies", "molecules", "trademarks", "technologies"):
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                problems.append(f"{entry['id']}: {key} must be a list of strings")
+    missing = [i for i in item_ids if i not in seen]
+    if missing:
+        problems.append(f"missing ids: {', '.join(missing)}")
+    return problems
+

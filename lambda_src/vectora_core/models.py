@@ -1,0 +1,143 @@
+"""Plain dataclasses shared by the pure parts of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Source:
+    source_id: str
+    name: str
+    url: str
+    kind: str  # "company", "trade_press", "regulator"
+    priority: float = 1.0  # multiplier in scoring
+
+
+@dataclass(frozen=True)
+class Section:
+    section_id: str
+    title: str
+    event_types: tuple[str, ...]  # empty tuple: accepts any event type
+    max_items: int
+
+
+@dataclass(frozen=True)
+class WatchDomain:
+    domain_id: str
+    title: str
+    companies: tuple[str, ...] = ()
+    molecules: tuple[str, ...] = ()
+    trademarks: tuple[str, ...] = ()
+    technologies: tuple[str, ...] = ()
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A canonical entity with its aliases (matched case-insensitively on word boundaries)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    category: str = ""  # companies: "pure_player" or "big_pharma"; trademarks: owning company
+
+
+@dataclass(frozen=True)
+class EventRule:
+    event_type: str
+    keywords: tuple[str, ...]
+    weight: float
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """Canonical vocabulary of a client's field."""
+
+    version: str
+    companies: tuple[Entity, ...]
+    molecules: tuple[Entity, ...]
+    trademarks: tuple[Entity, ...]
+    technologies: tuple[Entity, ...]
+    event_types: tuple[EventRule, ...]
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    client_id: str
+    name: str
+    language: str
+    default_period_days: int
+    sources: tuple[Source, ...]
+    watch_domains: tuple[WatchDomain, ...]
+    sections: tuple[Section, ...]
+    min_score: float
+    scopes: Scopes
+    schedule: str = ""  # EventBridge expression, used by the infrastructure only
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One feed entry after parsing, before normalization."""
+
+    item_id: str
+    source_id: str
+    url: str
+    title: str
+    text: str
+    published: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class NormalizedItem:
+    item_id: str
+    source_id: str
+    url: str
+    title: str
+    published: datetime
+    content_hash: str
+    summary: str
+    event_type: str
+    companies: tuple[str, ...]
+    molecules: tuple[str, ...]
+    trademarks: tuple[str, ...]
+    technologies: tuple[str, ...]
+    backend: str  # "bedrock" or "offline"
+    degraded: bool = False
+    degraded_reason: str = ""
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    """A story selected for the newsletter: one or more merged items, with why it scored."""
+
+    item: NormalizedItem
+    score: float
+    breakdown: dict[str, float]
+    domains: tuple[str, ...]
+    section_id: str
+    links: tuple[tuple[str, str], ...]  # (source_id, url), first one is the primary
+    merged_ids: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class EditorialSection:
+    section_id: str
+    intro: str
+
+
+@dataclass(frozen=True)
+class Editorial:
+    title: str
+    intro: str
+    tldr: tuple[str, ...]
+    sections: tuple[EditorialSection, ...]
+    backend: str
+    model_id: str = ""
+    region: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    degraded: bool = False
+    degraded_reason: str = ""
+    prompt_version: str = ""

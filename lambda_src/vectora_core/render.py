@@ -1,0 +1,87 @@
+"""Render the newsletter as Markdown and email-friendly HTML with Jinja2 (pure: data in, text out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .models import ClientConfig, Editorial, ScoredItem
+
+TEMPLATES = Path(__file__).parent / "templates"
+_MD_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|"})
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown and inline-HTML characters so feed text renders as text."""
+    return str(text).translate(_MD_SPECIALS)
+
+
+@dataclass(frozen=True)
+class RenderedNewsletter:
+    markdown: str
+    html: str
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+_HTML = _environment(True)
+_MD = _environment(False)
+
+
+def label_for(editorial: Editorial) -> str:
+    """A visible note whenever the text was not written by the model, so nobody mistakes it."""
+    if editorial.degraded:
+        return f"Degraded edition: the editorial was generated offline by extraction because {editorial.degraded_reason}."
+    if editorial.backend == "offline":
+        return "Offline edition: the editorial is extractive (taken from the items themselves), not written by a language model."
+    return ""
+
+
+def render(
+    client: ClientConfig,
+    editorial: Editorial,
+    selected: Sequence[ScoredItem],
+    window_start: date,
+    window_end: date,
+    source_names: dict[str, str],
+    items_degraded: int = 0,
+) -> RenderedNewsletter:
+    intros = {s.section_id: s.intro for s in editorial.sections}
+    sections = []
+    for section in client.sections:
+        members = [s for s in selected if s.section_id == section.section_id]
+        if members:
+            sections.append({"title": section.title, "intro": intros.get(section.section_id, ""), "items": members})
+    context = {
+        "client": client,
+        "editorial": editorial,
+        "label": label_for(editorial),
+        "items_note": (
+            f"{items_degraded} item(s) were summarised offline by extraction after a model failure." if items_degraded else ""
+        ),
+        "sections": sections,
+        "window_start": window_start,
+        "window_end": window_end,
+        "source_names": source_names,
+        "Markup": Markup,
+    }
+    return RenderedNewsletter(
+        markdown=_MD.get_template("newsletter.md.j2").render(**context),
+        html=_HTML.get_template("newsletter.html.j2").render(**context),
+    )

@@ -1,0 +1,171 @@
+"""Match items to watch domains, score them, merge duplicate stories and pick the top per section."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from .models import ClientConfig, NormalizedItem, ScoredItem, Section, WatchDomain
+
+# Points per matched entity, and how many of each count; pure players weigh more than big pharma mentions.
+WEIGHTS = {"pure_player": 2.0, "big_pharma": 0.75, "trademark": 1.5, "molecule": 0.5, "technology": 1.0}
+CAPS = {"pure_player": 2, "big_pharma": 2, "trademark": 2, "molecule": 2, "technology": 1}
+RECENCY_POINTS = 1.0
+COVERAGE_POINTS = 0.5  # per extra source telling the same story
+MERGE_MAX_DAYS = 3
+_WORD = re.compile(r"[a-z0-9]{4,}")
+# Stories about different regulators' decisions are different stories, however alike their entities.
+_REGULATORS = {
+    "FDA": re.compile(r"\bFDA\b|Food and Drug Administration"),
+    "EMA": re.compile(r"\bEMA\b|\bCHMP\b|European Medicines Agency|European Commission"),
+    "MHRA": re.compile(r"\bMHRA\b"),
+    "PMDA": re.compile(r"\bPMDA\b|\bNMPA\b"),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item: NormalizedItem
+    score: float
+    breakdown: dict[str, float]
+    domains: tuple[str, ...]
+
+
+def _domain_hits(item: NormalizedItem, domain: WatchDomain) -> int:
+    return (
+        len(set(item.companies) & set(domain.companies))
+        + len(set(item.molecules) & set(domain.molecules))
+        + len(set(item.trademarks) & set(domain.trademarks))
+        + len(set(item.technologies) & set(domain.technologies))
+    )
+
+
+def score_item(item: NormalizedItem, client: ClientConfig, window_end: datetime, period_days: int) -> Candidate | None:
+    """Score one item; None when it touches no watch domain (noise)."""
+    domains = [d for d in client.watch_domains if _domain_hits(item, d)]
+    if not domains:
+        return None
+    categories = {e.name: e.category for e in client.scopes.companies}
+    event_weights = {r.event_type: r.weight for r in client.scopes.event_types}
+    pure = [c for c in item.companies if categories.get(c) == "pure_player"]
+    big = [c for c in item.companies if categories.get(c) == "big_pharma"]
+    breakdown = {
+        "event": event_weights.get(item.event_type, 0.5),
+        "pure_players": WEIGHTS["pure_player"] * min(len(pure), CAPS["pure_player"]),
+        "big_pharma": WEIGHTS["big_pharma"] * min(len(big), CAPS["big_pharma"]),
+        "trademarks": WEIGHTS["trademark"] * min(len(item.trademarks), CAPS["trademark"]),
+        "molecules": WEIGHTS["molecule"] * min(len(item.molecules), CAPS["molecule"]),
+        "technologies": WEIGHTS["technology"] * min(len(item.technologies), CAPS["technology"]),
+    }
+    age_days = max(0.0, (window_end - item.published).total_seconds() / 86400)
+    breakdown["recency"] = round(RECENCY_POINTS * max(0.0, 1 - age_days / max(period_days, 1)), 3)
+    base = sum(breakdown.values())
+    domain_weight = max(d.weight for d in domains)
+    source = next((s for s in client.sources if s.source_id == item.source_id), None)
+    priority = source.priority if source else 1.0
+    # Multipliers shown as the points they add, so the breakdown sums to the score.
+    breakdown["domain_weight"] = round(base * (domain_weight - 1), 3)
+    breakdown["source_priority"] = round(base * domain_weight * (priority - 1), 3)
+    score = round(sum(breakdown.values()), 3)
+    return Candidate(item=item, score=score, breakdown=breakdown, domains=tuple(d.domain_id for d in domains))
+
+
+def _words(item: NormalizedItem) -> set[str]:
+    return set(_WORD.findall(f"{item.title} {item.summary}".lower()))
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _overlap(a: set, b: set) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _regulators(item: NormalizedItem) -> set[str]:
+    text = f"{item.title} {item.summary}"
+    return {name for name, pattern in _REGULATORS.items() if pattern.search(text)}
+
+
+def same_story(a: NormalizedItem, b: NormalizedItem) -> bool:
+    """Same event type, close dates, mostly the same entities and some shared wording."""
+    if a.event_type != b.event_type or a.source_id == b.source_id:
+        return False
+    if abs((a.published - b.published).total_seconds()) > MERGE_MAX_DAYS * 86400:
+        return False
+    regulators_a, regulators_b = _regulators(a), _regulators(b)
+    if regulators_a and regulators_b and not regulators_a & regulators_b:
+        return False
+    # Overlap, not Jaccard: a regulator's notice names fewer entities than the company's release.
+    core_a = set(a.companies) | set(a.molecules)
+    core_b = set(b.companies) | set(b.molecules)
+    return _overlap(core_a, core_b) >= 0.67 and _jaccard(_words(a), _words(b)) >= 0.12
+
+
+def merge_duplicates(candidates: Sequence[Candidate]) -> tuple[list[ScoredItem], int]:
+    """Cluster the same story told by several sources; keep the best-scored item and every link."""
+    ordered = sorted(candidates, key=lambda c: (-c.score, c.item.published, c.item.item_id))
+    clusters: list[list[Candidate]] = []
+    for candidate in ordered:
+        for cluster in clusters:
+            if same_story(cluster[0].item, candidate.item):
+                cluster.append(candidate)
+                break
+        else:
+            clusters.append([candidate])
+    merged: list[ScoredItem] = []
+    for cluster in clusters:
+        lead = cluster[0]
+        breakdown = dict(lead.breakdown)
+        extra_sources = {c.item.source_id for c in cluster[1:]} - {lead.item.source_id}
+        if extra_sources:
+            breakdown["coverage"] = COVERAGE_POINTS * len(extra_sources)
+        domains = tuple(dict.fromkeys(d for c in cluster for d in c.domains))
+        merged.append(
+            ScoredItem(
+                item=lead.item,
+                score=round(sum(breakdown.values()), 3),
+                breakdown=breakdown,
+                domains=domains,
+                section_id="",
+                links=tuple((c.item.source_id, c.item.url) for c in cluster),
+                merged_ids=tuple(c.item.item_id for c in cluster[1:]),
+            )
+        )
+    return merged, sum(len(c) - 1 for c in clusters)
+
+
+def section_for(event_type: str, sections: Sequence[Section]) -> str | None:
+    for section in sections:
+        if event_type in section.event_types:
+            return section.section_id
+    for section in sections:
+        if not section.event_types:  # a catch-all section
+            return section.section_id
+    return None
+
+
+def select(merged: Sequence[ScoredItem], client: ClientConfig) -> list[ScoredItem]:
+    """Top items per section above the client's minimum score, in section order then score."""
+    selected: list[ScoredItem] = []
+    for section in client.sections:
+        members = []
+        for scored in merged:
+            if scored.score >= client.min_score and section_for(scored.item.event_type, client.sections) == section.section_id:
+                members.append(scored)
+        members.sort(key=lambda s: (-s.score, -s.item.published.timestamp(), s.item.item_id))
+        for scored in members[: section.max_items]:
+            selected.append(
+                ScoredItem(
+                    item=scored.item,
+                    score=scored.score,
+                    breakdown=scored.breakdown,
+                    domains=scored.domains,
+                    section_id=section.section_id,
+                    links=scored.links,
+                    merged_ids=scored.merged_ids,
+                )
+            )
+    return selected

@@ -1,0 +1,163 @@
+"""S3 edges: client config, feed state and stored items in the data bucket, newsletter files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Iterable
+
+from botocore.exceptions import ClientError
+
+from .client_config import ClientNotFound, client_key, parse_client_config, parse_scopes
+from .models import ClientConfig, NormalizedItem, RawItem, Scopes
+from .serialize import item_from_dict, item_to_dict
+
+IO_THREADS = 16
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+
+
+def read_text(s3, bucket: str, key: str) -> str | None:
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def put_json(s3, bucket: str, key: str, data: Any) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(data, ensure_ascii=False, sort_keys=True).encode(), ContentType="application/json")
+
+
+def load_client(s3, bucket: str, client_id: str) -> ClientConfig:
+    key = client_key(client_id)
+    text = read_text(s3, bucket, key)
+    if text is None:
+        raise ClientNotFound(f"no configuration for client {client_id!r} (s3://{bucket}/{key})")
+
+    def load_scopes(scopes_key: str) -> Scopes:
+        scopes_text = read_text(s3, bucket, scopes_key)
+        if scopes_text is None:
+            from .client_config import ConfigError
+
+            raise ConfigError(f"{key}: scopes: s3://{bucket}/{scopes_key} does not exist")
+        return parse_scopes(scopes_text, scopes_key)
+
+    return parse_client_config(text, key, load_scopes)
+
+
+def load_pricing(s3, bucket: str) -> dict[str, dict[str, float]]:
+    """Per-model prices from the config bucket; empty when absent (cost then reads as unknown)."""
+    import yaml
+
+    text = read_text(s3, bucket, "bedrock_pricing.yaml")
+    if not text:
+        return {}
+    data = yaml.safe_load(text) or {}
+    return data.get("models", {}) if isinstance(data, dict) else {}
+
+
+# --- feed state: conditional-GET validators and the item ids a feed held --------------------------
+
+def feed_state_key(client_id: str, source_id: str) -> str:
+    return f"feed-state/{client_id}/{source_id}.json"
+
+
+def load_feed_state(s3, bucket: str, client_id: str, source_id: str) -> dict[str, Any]:
+    text = read_text(s3, bucket, feed_state_key(client_id, source_id))
+    if not text:
+        return {}
+    try:
+        state = json.loads(text)
+        return state if isinstance(state, dict) else {}
+    except ValueError:
+        return {}  # a damaged state only costs one unconditional fetch
+
+
+def save_feed_state(s3, bucket: str, client_id: str, source_id: str, state: dict[str, Any]) -> None:
+    put_json(s3, bucket, feed_state_key(client_id, source_id), state)
+
+
+# --- stored items: raw and normalized, one object per item ------------------------------------------
+
+def item_key(client_id: str, item_id: str) -> str:
+    return f"items/{client_id}/{item_id}.json"
+
+
+def raw_to_dict(item: RawItem) -> dict[str, Any]:
+    data = asdict(item)
+    data["published"] = item.published.isoformat()
+    return data
+
+
+def raw_from_dict(data: dict[str, Any]) -> RawItem:
+    fields = dict(data)
+    fields["published"] = datetime.fromisoformat(fields["published"])
+    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__})
+
+
+def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored item records by id (missing or unreadable ones are left out)."""
+
+    def load(item_id: str):
+        text = read_text(s3, bucket, item_key(client_id, item_id))
+        if not text:
+            return item_id, None
+        try:
+            return item_id, json.loads(text)
+        except ValueError:
+            return item_id, None
+
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(IO_THREADS, len(ids))) as pool:
+        return {item_id: record for item_id, record in pool.map(load, ids) if record}
+
+
+def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem, NormalizedItem, str]]) -> None:
+    """Store (raw, normalized, normalization version) per item."""
+
+    def save(record):
+        raw, normalized, version = record
+        put_json(
+            s3,
+            bucket,
+            item_key(client_id, raw.item_id),
+            {"raw": raw_to_dict(raw), "normalized": item_to_dict(normalized), "normalization_version": version},
+        )
+
+    records = list(records)
+    if not records:
+        return
+    with ThreadPoolExecutor(max_workers=min(IO_THREADS, len(records))) as pool:
+        list(pool.map(save, records))
+
+
+def reusable_normalized(record: dict[str, Any] | None, raw: RawItem, version: str) -> NormalizedItem | None:
+    """A stored normalization is reused only for the same content, the same method and no degradation."""
+    if not record or record.get("normalization_version") != version:
+        return None
+    try:
+        normalized = item_from_dict(record["normalized"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if normalized.content_hash != raw.content_hash or normalized.degraded:
+        return None
+    return normalized
+
+
+# --- newsletter files -----------------------------------------------------------------------------
+
+def newsletter_prefix(client_id: str, day: str) -> str:
+    return f"newsletters/{client_id}/{day}/"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,69 @@
+"""Invocation payload validation: every bad field is named, nothing is guessed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+CLIENT_ID = re.compile(r"^[a-z0-9_]{1,64}$")
+ALLOWED_KEYS = ("client_id", "period_days", "force_regenerate", "target_date")
+PERIOD_RANGE = (1, 90)
+
+
+class PayloadError(ValueError):
+    def __init__(self, fields: dict[str, str]):
+        self.fields = fields
+        super().__init__("invalid payload: " + "; ".join(f"{k}: {v}" for k, v in sorted(fields.items())))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    client_id: str
+    period_days: int | None  # None: the client's default
+    force_regenerate: bool
+    target_date: date | None  # None: today (UTC)
+
+
+def parse_payload(event: Any) -> Invocation:
+    """Validate a raw event; raise PayloadError naming every bad field."""
+    if not isinstance(event, dict):
+        raise PayloadError({"payload": f"must be a JSON object, got {type(event).__name__}"})
+    errors: dict[str, str] = {}
+    for key in event:
+        if key not in ALLOWED_KEYS:
+            errors[str(key)[:80]] = f"unknown field (allowed: {', '.join(ALLOWED_KEYS)})"
+
+    client_id = event.get("client_id")
+    if client_id is None:
+        errors["client_id"] = "is required"
+    elif not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        errors["client_id"] = "must match [a-z0-9_]{1,64}"
+
+    period_days = event.get("period_days")
+    # bool is an int in Python: refuse it explicitly so `true` is not read as 1 day.
+    if period_days is not None and (
+        isinstance(period_days, bool)
+        or not isinstance(period_days, int)
+        or not PERIOD_RANGE[0] <= period_days <= PERIOD_RANGE[1]
+    ):
+        errors["period_days"] = f"must be an integer from {PERIOD_RANGE[0]} to {PERIOD_RANGE[1]}"
+
+    force = event.get("force_regenerate", False)
+    if not isinstance(force, bool):
+        errors["force_regenerate"] = "must be true or false"
+
+    target_date = None
+    raw_date = event.get("target_date")
+    if raw_date is not None:
+        try:
+            if not isinstance(raw_date, str) or len(raw_date) != 10:
+                raise ValueError
+            target_date = date.fromisoformat(raw_date)
+        except ValueError:
+            errors["target_date"] = "must be an ISO date YYYY-MM-DD"
+
+    if errors:
+        raise PayloadError(errors)
+    return Invocation(client_id=client_id, period_days=period_days, force_regenerate=force, target_date=target_date)

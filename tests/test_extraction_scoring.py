@@ -1,0 +1,102 @@
+"""Offline extraction, scoring, duplicate merging and selection over the client's real scopes."""
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from vectora_core.client_config import parse_client_config, parse_scopes
+from vectora_core.extraction import canonicalize, extract, extractive_summary
+from vectora_core.llm.offline import normalize_offline
+from vectora_core.models import RawItem
+from vectora_core.scoring import merge_duplicates, score_item, select
+
+CONFIG = Path(__file__).resolve().parent.parent / "config"
+END = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def client():
+    scopes = parse_scopes((CONFIG / "canonical/lai_scopes.yaml").read_text(), "canonical/lai_scopes.yaml")
+    return parse_client_config((CONFIG / "clients/lai_weekly_v3.yaml").read_text(), "clients/lai_weekly_v3.yaml", lambda _: scopes)
+
+
+def raw(title, text, source="fierce_pharma", days_ago=1, item_id=None):
+    return RawItem(
+        item_id=item_id or str(abs(hash((title, source))))[:16],
+        source_id=source,
+        url=f"https://example.com/{abs(hash(title))}",
+        title=title,
+        text=text,
+        published=END - timedelta(days=days_ago),
+        content_hash="h",
+    )
+
+
+def test_trademark_implies_its_owner(client):
+    found = extract(raw("UZEDY sales climb", "Quarterly UZEDY revenue rose."), client.scopes)
+    assert "UZEDY" in found.trademarks and "Teva" in found.companies
+
+
+def test_event_type_prefers_title_keywords(client):
+    found = extract(raw("FDA approves Brixadi label expansion", "The company also plans a trial."), client.scopes)
+    assert found.event_type == "regulatory"
+
+
+def test_text_without_keywords_is_other(client):
+    assert extract(raw("Quarterly thoughts", "Nothing to see."), client.scopes).event_type == "other"
+
+
+def test_canonicalize_maps_aliases_and_drops_unknown(client):
+    assert canonicalize(["medincell", "Acme Bio"], client.scopes.companies) == ("MedinCell",)
+
+
+def test_summary_is_first_sentence_within_limit():
+    assert extractive_summary("T", "First sentence here. Second one.") == "First sentence here."
+    assert len(extractive_summary("T", "word " * 100)) <= 160
+
+
+def test_pure_player_outscores_big_pharma_mention(client):
+    pure = normalize_offline(raw("MedinCell starts trial", "MedinCell started a phase 3 trial."), client.scopes)
+    big = normalize_offline(raw("Pfizer starts trial", "Pfizer started a phase 3 trial of DEPO-PROVERA."), client.scopes)
+    assert score_item(pure, client, END, 7).breakdown["pure_players"] > score_item(big, client, END, 7).breakdown["big_pharma"]
+
+
+def test_off_topic_item_matches_no_domain(client):
+    noise = normalize_offline(raw("Conference registration opens", "Register for the annual pharma summit."), client.scopes)
+    assert score_item(noise, client, END, 7) is None
+
+
+def test_breakdown_sums_to_score(client):
+    item = normalize_offline(raw("FDA approves UZEDY label expansion", "Teva said the FDA approved UZEDY."), client.scopes)
+    scored = score_item(item, client, END, 7)
+    assert abs(sum(scored.breakdown.values()) - scored.score) < 0.01
+
+
+def test_same_story_from_three_sources_is_merged_with_all_links(client):
+    story = [
+        raw("FDA approves Teva and MedinCell olanzapine LAI", "The FDA approved the olanzapine injectable from Teva and MedinCell.", "fda_press"),
+        raw("Teva wins FDA approval for olanzapine long-acting injectable", "Teva and MedinCell olanzapine approval by FDA.", "fierce_pharma"),
+        raw("MedinCell announces FDA approval of olanzapine LAI with Teva", "MedinCell said the FDA approved olanzapine with Teva.", "medincell_press"),
+    ]
+    other = raw("Camurus reports Brixadi phase 3 data", "Camurus reported phase 3 data for Brixadi.", "camurus_press")
+    candidates = [score_item(normalize_offline(r, client.scopes), client, END, 7) for r in story + [other]]
+    merged, merged_count = merge_duplicates(candidates)
+    assert merged_count == 2 and len(merged) == 2
+    lead = next(m for m in merged if len(m.links) == 3)
+    assert {s for s, _ in lead.links} == {"fda_press", "fierce_pharma", "medincell_press"}
+    assert lead.breakdown["coverage"] == 1.0
+
+
+def test_selection_caps_items_per_section_and_applies_min_score(client):
+    companies = ["MedinCell", "Camurus", "Indivior", "Alkermes", "Tolmar", "Luye Pharma"]
+    items = [
+        raw(f"FDA approves {name} depot", f"The FDA approved a long-acting injectable from {name}.", f"s{i}", item_id=f"id{i}")
+        for i, name in enumerate(companies)
+    ]
+    candidates = [score_item(normalize_offline(r, client.scopes), client, END, 7) for r in items]
+    merged, _ = merge_duplicates(candidates)
+    selected = select(merged, client)
+    regulatory = [s for s in selected if s.section_id == "regulatory"]
+    assert len(regulatory) == 4
+    assert all(s.score >= client.min_score for s in selected)
