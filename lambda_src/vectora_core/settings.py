@@ -96,9 +96,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         batch_size = _int(environ, "NORMALIZATION_BATCH_SIZE", 6, 1, 25)
         max_attempts = _int(environ, "BEDROCK_MAX_ATTEMPTS", 4, 1, 10)
         reserve_ms = _int(environ, "TIME_BUDGET_RESERVE_MS", 60_000, 0, 600_000)
+        read_timeout = _int(environ, "BEDROCK_READ_TIMEOUT_SECONDS", 120, 1, 900)
     except SettingsError as exc:
         problems.append(str(exc))
-        concurrency, batch_size, max_attempts, reserve_ms = 8, 6, 4, 60_000
+        concurrency, batch_size, max_attempts, reserve_ms, read_timeout = 8, 6, 4, 60_000, 120
     if problems:
         raise SettingsError("Invalid Lambda environment: " + "; ".join(problems))
     offline = BedrockTarget("-", "-", "-")
@@ -116,4 +117,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         normalization_batch_size=batch_size,
         bedrock_max_attempts=max_attempts,
         time_budget_reserve_ms=reserve_ms,
+        bedrock_read_timeout_seconds=float(read_timeout),
     )

@@ -24,7 +24,7 @@ from .offline import normalize_offline, offline_editorial
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 # Errors botocore's standard mode does not retry but a short wait usually cures.
-RETRYABLE_MODEL_ERRORS = ("ModelTimeoutException", "ModelNotReadyException", "ServiceUnavailableException")
+RETRYABLE_MODEL_ERRORS = ("ModelTimeoutException", "ModelNotReadyException")
 THROTTLING_ERRORS = ("ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException")
 EDITORIAL_MAX_TOKENS = 900
 NORMALIZATION_TOKENS_PER_ITEM = 160
@@ -50,7 +50,8 @@ def get_bedrock_client_hybrid(target: BedrockTarget, settings: Settings):
                 "bedrock-runtime",
                 region_name=target.region,
                 config=Config(
-                    retries={"mode": "standard", "max_attempts": settings.bedrock_max_attempts},
+                    # total_max_attempts counts the first call; max_attempts would count retries only.
+                    retries={"mode": "standard", "total_max_attempts": settings.bedrock_max_attempts},
                     connect_timeout=5,
                     read_timeout=settings.bedrock_read_timeout_seconds,  # long completions take a while
                     max_pool_connections=settings.normalization_concurrency + 2,
@@ -126,7 +127,8 @@ class BedrockLLM:
                 break
             except Exception as exc:  # botocore raises ClientError and connection errors alike
                 code = _error_code(exc)
-                retry = code in RETRYABLE_MODEL_ERRORS or type(exc).__name__ == "ReadTimeoutError"
+                # botocore already retried throttling, 5xx and read timeouts; only model errors it does not know remain.
+                retry = code in RETRYABLE_MODEL_ERRORS
                 if not retry or attempt >= self.settings.bedrock_max_attempts or budget.exhausted(5_000):
                     raise
                 delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)  # jittered backoff
@@ -235,6 +237,7 @@ class BedrockLLM:
             estimated_tokens=prompts.estimate_tokens(system + user),
             items=len(request.selected),
         )
+        log_event("Prompt éditorial (texte)", level="DEBUG", system=system, user=user)
         get_bedrock_client_hybrid(target, self.settings)
         if budget.exhausted(10_000):
             return offline_editorial(request, "the time budget ran low before the editorial call")

@@ -6,22 +6,22 @@ normalization version is part of each stored item, so a prompt change is never s
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Iterable, Sequence
 
 from ..models import NormalizedItem, RawItem, ScoredItem, Section
 
-EDITORIAL_PROMPT_VERSION = "editorial-v1"
+EDITORIAL_PROMPT_VERSION = "editorial-v2"
 NORMALIZATION_PROMPT_VERSION = "normalization-v1"
 
 ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
-SUMMARY_CHARS = 160
+SUMMARY_CHARS = 90  # one clause per story is all an editorial needs
 
 EDITORIAL_SYSTEM = (
-    "You edit a weekly B2B newsletter for pharma professionals. Use only the items given; "
-    "no invented facts, numbers or quotes. Answer with one JSON object only: "
-    '{"title":str,"intro":str,"tldr":[str,3-5 items],"sections":{section_id:str}}. '
-    "title<=90 chars; intro 2-3 sentences; each tldr<=140 chars; one 1-2 sentence intro per section id."
+    "You edit a weekly B2B newsletter for pharma professionals. Use only the items given; no invented facts. "
+    "Items: #n|companies;molecules;products|summary, under [section_id] headers. Reply with JSON only: "
+    '{"title":str<=90,"intro":"2-3 sentences","tldr":[3-5 str<=140],"sections":{"<id>":"1-2 sentences"}}'
 )
 
 NORMALIZATION_SYSTEM = (
@@ -32,18 +32,26 @@ NORMALIZATION_SYSTEM = (
 )
 
 
+_TICKER = re.compile(r"\s*\((?:Euronext|Nasdaq|NYSE|LSE|SIX|TSX|HKEX|OTC)[^)]*\)")
+_SHORT_NAMES = (
+    (re.compile(r"(?:the )?U\.S\. Food and Drug Administration(?: \(FDA\))?", re.I), "FDA"),
+    (re.compile(r"(?:the )?European Medicines Agency(?: \(EMA\))?", re.I), "EMA"),
+)
+
+
 def _one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split()).replace("|", "/")
+    # Tickers like "(Nasdaq: ALKS)" cost tokens and tell an editor nothing.
+    text = _TICKER.sub("", " ".join(text.split())).replace("|", "/")
+    for pattern, short in _SHORT_NAMES:
+        text = pattern.sub(short, text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def editorial_item_line(index: int, scored: ScoredItem) -> str:
-    """`#3|2026-11-20|regulatory|MedinCell,Teva;olanzapine;UZEDY|summary`: one line per story."""
+    """`#3|MedinCell,Teva;olanzapine;UZEDY|summary`: one line per story (dates and event types add nothing)."""
     item = scored.item
-    entities = ",".join(item.companies[:3]) + ";" + ",".join(item.molecules[:2]) + ";" + ",".join(item.trademarks[:2])
-    return "|".join(
-        (f"#{index}", item.published.date().isoformat(), item.event_type, entities, _one_line(item.summary, SUMMARY_CHARS))
-    )
+    entities = ",".join(item.companies[:2]) + ";" + ",".join(item.molecules[:1]) + ";" + ",".join(item.trademarks[:1])
+    return "|".join((f"#{index}", entities, _one_line(item.summary, SUMMARY_CHARS)))
 
 
 def build_editorial_prompt(

@@ -1,0 +1,132 @@
+"""The engine's Bedrock path against the local stand-in: routing, tokens, retries, fallbacks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import LAMBDA_ENV, FakeContext, read_object
+
+PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+
+
+@pytest.fixture
+def standin(monkeypatch, lambda_env):
+    from toolkit.bedrock_standin import BedrockStandIn
+
+    server = BedrockStandIn()
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
+    monkeypatch.setenv("LLM_BACKEND", "bedrock")
+    monkeypatch.setenv("BEDROCK_MAX_ATTEMPTS", "2")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def run(standin, handler_module, context):
+    def _run(payload=PAYLOAD, ctx=None):
+        return handler_module.lambda_handler(dict(payload), ctx or context)
+
+    return _run
+
+
+def test_editorial_calls_are_signed_for_eu_west_3_with_the_eu_profile(run, standin):
+    result = run()
+    editorial_calls = [c for c in standin.calls if c["purpose"] == "newsletter"]
+    assert editorial_calls and {c["region"] for c in editorial_calls} == {"eu-west-3"}
+    assert {c["model_id"] for c in editorial_calls} == {LAMBDA_ENV["BEDROCK_MODEL_ID_NEWSLETTER"]}
+    assert result["editorial"]["backend"] == "bedrock" and result["editorial"]["region"] == "eu-west-3"
+
+
+def test_normalization_calls_are_signed_for_us_east_1_with_the_us_profile(run, standin):
+    run()
+    calls = [c for c in standin.calls if c["purpose"] == "normalization"]
+    assert calls and {c["region"] for c in calls} == {"us-east-1"}
+    assert {c["model_id"] for c in calls} == {LAMBDA_ENV["BEDROCK_MODEL_ID_NORMALIZATION"]}
+
+
+def test_normalization_is_batched(run, standin):
+    result = run()
+    calls = [c for c in standin.calls if c["purpose"] == "normalization"]
+    assert len(calls) < result["counts"]["normalized"]
+
+
+def test_legacy_variables_alone_route_both_purposes(monkeypatch, run, standin):
+    for name in list(LAMBDA_ENV):
+        if name.endswith(("_NEWSLETTER", "_NORMALIZATION")):
+            monkeypatch.delenv(name)
+    result = run()
+    assert result["status"] == "ok"
+    assert {c["region"] for c in standin.calls} == {LAMBDA_ENV["BEDROCK_REGION"]}
+
+
+def test_region_routing_is_logged(run, capsys):
+    run()
+    out = capsys.readouterr().out
+    assert "Client Bedrock hybride : newsletter → eu-west-3" in out
+    assert "Client Bedrock hybride : normalization → us-east-1" in out
+
+
+def test_tokens_and_cost_are_reported(run):
+    result = run()
+    assert result["editorial"]["input_tokens"] > 0 and result["editorial"]["output_tokens"] > 0
+    assert result["llm"]["input_tokens"]["normalization"] > 0
+    assert result["llm"]["estimated_cost_usd"] > 0
+
+
+def test_editorial_prompt_stays_under_700_tokens(run, standin):
+    result = run()
+    editorial_calls = [c for c in standin.calls if c["purpose"] == "newsletter"]
+    assert result["counts"]["selected"] >= 12
+    assert max(c["input_tokens"] for c in editorial_calls) < 700
+
+
+def test_throttling_everywhere_yields_a_degraded_uncached_newsletter(run, standin, s3):
+    standin.configure(throttle_rate=1.0)
+    result = run()
+    assert result["status"] == "ok" and result["degraded"]
+    assert result["editorial"]["degraded"] and "throttl" in result["editorial"]["degraded_reason"].lower()
+    assert len(standin.calls) > 1  # retried before giving up
+    cached = s3.list_objects_v2(Bucket=LAMBDA_ENV["NEWSLETTERS_BUCKET"], Prefix="cache/").get("KeyCount", 0)
+    assert cached == 0
+    html = read_object(s3, LAMBDA_ENV["NEWSLETTERS_BUCKET"], result["s3"]["html"]).decode()
+    assert "Degraded edition" in html
+
+
+def test_malformed_answers_are_repaired_once_then_fall_back(run, standin):
+    standin.configure(malformed_rate=1.0)
+    result = run()
+    assert result["editorial"]["degraded"] and "invalid" in result["editorial"]["degraded_reason"]
+    editorial_calls = [c for c in standin.calls if c["purpose"] == "newsletter"]
+    assert len(editorial_calls) == 2  # the call and its one repair
+
+
+def test_exhausted_time_budget_degrades_instead_of_dying(run):
+    result = run(ctx=FakeContext(remaining_ms=30_000))  # below the 60 s reserve
+    assert result["status"] == "ok" and result["degraded"]
+    assert "time budget" in " ".join(result["degraded_reasons"])
+
+
+def test_degraded_items_are_renormalized_on_the_next_run(run, standin):
+    standin.configure(throttle_rate=1.0)
+    run()
+    standin.configure(throttle_rate=0.0)
+    result = run()
+    assert result["counts"]["normalized"] == result["counts"]["in_window"]
+    assert not result["degraded"]
+
+
+def test_read_timeout_is_a_flagged_fallback(monkeypatch, run, standin):
+    monkeypatch.setenv("BEDROCK_READ_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("BEDROCK_MAX_ATTEMPTS", "1")
+    standin.configure(timeout_rate=1.0, timeout_sleep_s=2.5)
+    result = run()
+    assert result["editorial"]["degraded"] and "timed out" in result["editorial"]["degraded_reason"]
+
+
+def test_manifest_records_the_editorial_backend(run, s3):
+    result = run()
+    manifest = json.loads(read_object(s3, LAMBDA_ENV["NEWSLETTERS_BUCKET"], result["s3"]["manifest"]))
+    assert manifest["editorial"]["model_id"] == LAMBDA_ENV["BEDROCK_MODEL_ID_NEWSLETTER"]

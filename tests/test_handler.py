@@ -1,0 +1,172 @@
+"""The handler end to end on in-process S3 with the sample feeds, offline LLM backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import LAMBDA_ENV, read_object
+
+NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
+DATA = LAMBDA_ENV["DATA_BUCKET"]
+PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+
+
+@pytest.fixture
+def run(handler_module, context):
+    def _run(payload=PAYLOAD):
+        return handler_module.lambda_handler(dict(payload), context)
+
+    return _run
+
+
+def keys(s3, bucket, prefix=""):
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+
+
+def test_run_writes_markdown_html_and_manifest(run, s3):
+    result = run()
+    assert result["status"] == "ok"
+    written = keys(s3, NEWSLETTERS, "newsletters/")
+    assert written == sorted([result["s3"]["markdown"], result["s3"]["html"], result["s3"]["manifest"]])
+    assert result["s3"]["manifest"].startswith(f"newsletters/lai_weekly_v3/{result['period']['date']}/")
+
+
+def test_response_reports_counts_per_stage(run):
+    counts = run()["counts"]
+    assert counts["fetched"] >= 60 and counts["in_window"] < counts["fetched"]
+    assert counts["normalized"] == counts["new"] == counts["in_window"]
+    assert 0 < counts["selected"] <= counts["matched"] < counts["in_window"]
+    assert counts["merged_duplicates"] >= 2
+
+
+def test_three_source_story_is_one_item_with_three_links(run, s3):
+    manifest = json.loads(read_object(s3, NEWSLETTERS, run()["s3"]["manifest"]))
+    assert max(len(item["links"]) for item in manifest["items"]) >= 3
+
+
+def test_every_selected_item_carries_its_score_breakdown(run, s3):
+    manifest = json.loads(read_object(s3, NEWSLETTERS, run()["s3"]["manifest"]))
+    for item in manifest["items"]:
+        assert abs(sum(item["score_breakdown"].values()) - item["score"]) < 0.01
+
+
+def test_manifest_checksums_match_the_written_files(run, s3):
+    import hashlib
+
+    manifest = json.loads(read_object(s3, NEWSLETTERS, run()["s3"]["manifest"]))
+    for entry in manifest["files"].values():
+        assert hashlib.sha256(read_object(s3, NEWSLETTERS, entry["key"])).hexdigest() == entry["sha256"]
+
+
+def test_second_run_is_a_cache_hit_and_normalizes_nothing(run, capsys):
+    first = run({**PAYLOAD, "force_regenerate": True})
+    second = run()
+    assert (first["cache"], second["cache"]) == ("bypass", "hit")
+    assert second["counts"]["normalized"] == 0
+    logs = capsys.readouterr().out
+    assert "Newsletter sauvegardée en cache" in logs and "Newsletter récupérée depuis cache S3" in logs
+
+
+def test_first_run_without_force_is_a_miss(run):
+    assert run()["cache"] == "miss"
+
+
+def test_force_regenerate_bypasses_the_cache(run):
+    run()
+    assert run({**PAYLOAD, "force_regenerate": True})["cache"] == "bypass"
+
+
+def test_running_twice_writes_the_same_keys(run, s3):
+    run()
+    before = keys(s3, NEWSLETTERS)
+    run()
+    assert keys(s3, NEWSLETTERS) == before
+
+
+def test_corrupt_cache_object_is_a_logged_miss(run, s3, capsys):
+    run()
+    for key in keys(s3, NEWSLETTERS, "cache/"):
+        s3.put_object(Bucket=NEWSLETTERS, Key=key, Body=b"{not json")
+    result = run()
+    assert result["cache"] == "miss" and result["status"] == "ok"
+    assert "Cache éditorial corrompu" in capsys.readouterr().out
+
+
+def test_pre_p1_payload_still_works(run):
+    result = run({"client_id": "lai_weekly_v3"})
+    assert result["status"] == "ok" and result["period"]["days"] == 7
+
+
+def test_target_date_moves_the_window(run):
+    result = run({**PAYLOAD, "target_date": "2026-01-15"})
+    assert result["period"]["date"] == "2026-01-15" and result["counts"]["in_window"] == 0
+
+
+def test_invalid_payload_returns_validation_error_and_writes_nothing(run, s3):
+    result = run({"client_id": "Bad Id", "period_days": 500, "colour": "red"})
+    assert result["status"] == "error" and result["error"]["type"] == "ValidationError"
+    assert set(result["error"]["fields"]) == {"client_id", "period_days", "colour"}
+    assert keys(s3, NEWSLETTERS) == [] and keys(s3, DATA) == []
+
+
+def test_unknown_client_returns_client_not_found(run):
+    result = run({"client_id": "nobody_weekly"})
+    assert result["status"] == "error" and result["error"]["type"] == "ClientNotFound"
+    assert "nobody_weekly" in result["error"]["message"]
+
+
+def test_broken_client_config_names_file_and_field(run, s3):
+    s3.put_object(Bucket=LAMBDA_ENV["CONFIG_BUCKET"], Key="clients/broken_weekly.yaml", Body=b"client_id: broken_weekly\nname: B\n")
+    result = run({"client_id": "broken_weekly"})
+    assert result["error"]["type"] == "ConfigError"
+    assert "clients/broken_weekly.yaml" in result["error"]["message"] and "sources" in result["error"]["message"]
+
+
+def test_failing_source_is_reported_and_the_run_completes(run, s3, feed_server):
+    import yaml
+
+    key = "clients/lai_weekly_v3.yaml"
+    config = yaml.safe_load(read_object(s3, LAMBDA_ENV["CONFIG_BUCKET"], key))
+    config["sources"][0]["url"] = feed_server.base_url + "/feeds/does_not_exist.xml"
+    s3.put_object(Bucket=LAMBDA_ENV["CONFIG_BUCKET"], Key=key, Body=yaml.safe_dump(config).encode())
+    result = run()
+    assert result["status"] == "ok"
+    assert result["sources_failed"] == [{"source_id": config["sources"][0]["id"], "reason": "HTTP 404 Not Found"}]
+
+
+def test_malformed_feed_is_a_warning_not_a_failure(run):
+    result = run()
+    assert any("malformed" in w["warning"] for w in result["source_warnings"])
+    assert result["sources_failed"] == []
+
+
+def test_unchanged_feeds_are_fetched_conditionally(run, feed_server):
+    run()
+    run()
+    assert any(status == 304 for _path, status in feed_server.requests)
+
+
+def test_offline_edition_is_labelled_in_both_formats(run, s3):
+    result = run()
+    assert "Offline edition" in read_object(s3, NEWSLETTERS, result["s3"]["html"]).decode()
+    assert "Offline edition" in read_object(s3, NEWSLETTERS, result["s3"]["markdown"]).decode()
+
+
+def test_script_in_a_feed_never_reaches_the_html_unescaped(run, s3):
+    html = read_object(s3, NEWSLETTERS, run()["s3"]["html"]).decode()
+    assert "<script" not in html.lower()
+
+
+def test_timings_cover_every_stage(run):
+    timings = run()["timings_ms"]
+    assert {"config", "ingest", "normalize", "score", "editorial", "render", "write", "manifest", "total"} <= set(timings)
+
+
+def test_missing_environment_variable_is_named(monkeypatch, handler_module, context):
+    from vectora_core.settings import SettingsError
+
+    monkeypatch.delenv("DATA_BUCKET")
+    with pytest.raises(SettingsError, match="DATA_BUCKET is not set"):
+        handler_module.lambda_handler(dict(PAYLOAD), context)
