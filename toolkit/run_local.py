@@ -1,0 +1,148 @@
+"""`invoke run`: the handler in process against the emulator, the stand-in and the sample feeds."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from . import REPO_ROOT
+from .config_sync import sync_config
+from .envfile import EnvFile, load_env
+from .services import aws_environment, boto3_client, ensure_services, service_url
+
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+OUT_DIR = REPO_ROOT / "out"
+ENGINE_BUCKETS = ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")
+# Log lines worth showing after a run; the full log goes to a file beside the newsletter.
+HIGHLIGHTS = ("Client Bedrock hybride", "Newsletter sauvegardée", "Newsletter récupérée", "Prompt éditorial compact", "échec", "malformé", "dégradé")
+
+
+class RunError(RuntimeError):
+    """The local run could not start."""
+
+
+class LocalContext:
+    """Just enough of the Lambda context for the handler: request id and the remaining time."""
+
+    def __init__(self, function_name: str, timeout_s: int):
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_name = function_name
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def ensure_engine_buckets(s3, env: EnvFile) -> None:
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for variable in ENGINE_BUCKETS:
+        name = env.lambda_environment[variable]
+        if name not in existing:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": env.aws_region})
+
+
+def prepare_local(env: EnvFile, printer: Callable[[str], None] = print):
+    """Services up, engine buckets present, config uploaded with feeds pointed at the sample server."""
+    if not env.emulator:
+        raise RunError(f"`invoke run` runs the handler in process on the emulator; for {env.name} use `invoke smoke --env {env.name}`")
+    ensure_services(env, printer)
+    s3 = boto3_client(env, "s3")
+    ensure_engine_buckets(s3, env)
+    sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), printer=printer)
+    return s3
+
+
+def run_payload(env_name: str | None, payload: dict[str, Any], printer: Callable[[str], None] = print, llm_backend: str | None = None) -> dict[str, Any]:
+    env = load_env(env_name)
+    started = time.perf_counter()
+    s3 = prepare_local(env, printer)
+    variables = {**env.lambda_environment, **aws_environment(env)}
+    if llm_backend:
+        variables["LLM_BACKEND"] = llm_backend
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    if str(LAMBDA_SRC) not in sys.path:
+        sys.path.insert(0, str(LAMBDA_SRC))
+    try:
+        import handler
+
+        handler._runtime.clear()
+        from vectora_core.llm import bedrock
+
+        bedrock.reset_clients()
+        logs = io.StringIO()
+        run_started = time.perf_counter()
+        with contextlib.redirect_stdout(logs):
+            result = handler.lambda_handler(payload, LocalContext(env.function_name, env.timeout))
+        run_ms = int((time.perf_counter() - run_started) * 1000)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    log_text = logs.getvalue()
+    for line in log_text.splitlines():
+        if any(h in line for h in HIGHLIGHTS):
+            try:
+                record = json.loads(line)
+                extra = {k: v for k, v in record.items() if k not in ("level", "message", "ts", "request_id")}
+                printer(f"  log: {record['message']}  {json.dumps(extra, ensure_ascii=False)[:160]}")
+            except ValueError:
+                printer(f"  log: {line[:200]}")
+    if result.get("status") != "ok":
+        printer(f"  error: {result['error']['type']}: {result['error']['message']}")
+        return result
+    out = OUT_DIR / result["client_id"] / result["period"]["date"]
+    out.mkdir(parents=True, exist_ok=True)
+    bucket = result["s3"]["bucket"]
+    for kind, filename in (("markdown", "newsletter.md"), ("html", "newsletter.html"), ("manifest", "manifest.json")):
+        body = s3.get_object(Bucket=bucket, Key=result["s3"][kind])["Body"].read()
+        (out / filename).write_bytes(body)
+    (out / "run.log").write_text(log_text)
+    print_summary(result, run_ms, printer)
+    printer(f"  newsletter: s3://{bucket}/{result['s3']['html']}")
+    printer(f"  local copy: {out.relative_to(REPO_ROOT)}/newsletter.html (open it in a browser), newsletter.md, manifest.json, run.log")
+    printer(f"  total {time.perf_counter() - started:.1f} s")
+    return result
+
+
+def print_summary(result: dict[str, Any], run_ms: int, printer: Callable[[str], None]) -> None:
+    counts = result["counts"]
+    editorial = result["editorial"]
+    printer(
+        f"  {result['client_id']} {result['period']['start'][:10]} → {result['period']['end'][:10]}: "
+        f"fetched {counts['fetched']}, in window {counts['in_window']}, normalized {counts['normalized']}, "
+        f"matched {counts['matched']}, merged {counts['merged_duplicates']}, selected {counts['selected']}"
+    )
+    where = f" {editorial['model_id']} in {editorial['region']}" if editorial["backend"] == "bedrock" else ""
+    printer(
+        f"  editorial: {editorial['backend']}{where}, cache {result['cache']}, "
+        f"tokens in/out {editorial['input_tokens']}/{editorial['output_tokens']}, cost ≈ {result['llm']['estimated_cost_usd']} USD"
+    )
+    if result["degraded"]:
+        printer("  DEGRADED: " + "; ".join(result["degraded_reasons"]))
+    for failed in result["sources_failed"]:
+        printer(f"  source failed: {failed['source_id']}: {failed['reason']}")
+    for warning in result["source_warnings"]:
+        printer(f"  source warning: {warning['source_id']}: {warning['warning'][:140]}")
+    printer(f"  handler time {run_ms} ms ({', '.join(f'{k} {v}' for k, v in result['timings_ms'].items())})")
+
+
+def load_payload_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_absolute():
+        path = (Path.cwd() / path) if (Path.cwd() / path).exists() else REPO_ROOT / path
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunError(f"payload file {path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise RunError(f"payload file {path.name} is not valid JSON: {exc}") from None
