@@ -218,19 +218,14 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
                 editorial_cache.save_cached(edges.s3, settings.newsletters_bucket, client.client_id, key, editorial)
                 log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
 
-    # 5. Render and write; the manifest goes last so it never points at a missing file.
+    # 5. Render, then write under a lease.
     degraded_items = [n for n in normalized.values() if n.degraded]
     with timer.stage("render"):
         names = {s.source_id: s.name for s in client.sources}
         rendered = render(client, editorial, selected, window_start.date(), end_day, names, len(degraded_items))
     prefix = store.newsletter_prefix(client.client_id, end_day.isoformat())
     keys = {"markdown": prefix + "newsletter.md", "html": prefix + "newsletter.html", "manifest": prefix + "manifest.json"}
-    with timer.stage("write"):
-        bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
-        content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
-        for kind, body in bodies.items():
-            edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
-
+    bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
     failed = [{"source_id": o.source.source_id, "reason": o.error} for o in outcomes if o.error]
     warnings = [{"source_id": o.source.source_id, "warning": o.warning} for o in outcomes if o.warning]
     usage = edges.llm.usage
@@ -285,7 +280,11 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         "files": {kind: {"key": keys[kind], "sha256": store.sha256_hex(body)} for kind, body in bodies.items()},
         "items": [scored_to_manifest(s) for s in selected],
     }
-    with timer.stage("manifest"):
+    # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
+    content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+    with timer.stage("write"), store.write_lease(edges.s3, settings.data_bucket, client.client_id, end_day.isoformat()):
+        for kind, body in bodies.items():
+            edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
         store.put_json(edges.s3, settings.newsletters_bucket, keys["manifest"], manifest)
     timer.timings["total"] = int((time.perf_counter() - started) * 1000)
     response["timings_ms"] = timer.timings

@@ -97,9 +97,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_attempts = _int(environ, "BEDROCK_MAX_ATTEMPTS", 4, 1, 10)
         reserve_ms = _int(environ, "TIME_BUDGET_RESERVE_MS", 60_000, 0, 600_000)
         read_timeout = _int(environ, "BEDROCK_READ_TIMEOUT_SECONDS", 120, 1, 900)
+        fetch_timeout = _int(environ, "FETCH_TIMEOUT_SECONDS", 10, 1, 120)
+        fetch_max_bytes = _int(environ, "FETCH_MAX_BYTES", 5_000_000, 1_000, 50_000_000)
     except SettingsError as exc:
         problems.append(str(exc))
         concurrency, batch_size, max_attempts, reserve_ms, read_timeout = 8, 6, 4, 60_000, 120
+        fetch_timeout, fetch_max_bytes = 10, 5_000_000
     if problems:
         raise SettingsError("Invalid Lambda environment: " + "; ".join(problems))
     offline = BedrockTarget("-", "-", "-")
@@ -118,4 +121,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bedrock_max_attempts=max_attempts,
         time_budget_reserve_ms=reserve_ms,
         bedrock_read_timeout_seconds=float(read_timeout),
+        fetch_timeout_seconds=float(fetch_timeout),
+        fetch_max_bytes=fetch_max_bytes,
     )

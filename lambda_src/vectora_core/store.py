@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Iterable
@@ -161,3 +164,54 @@ def newsletter_prefix(client_id: str, day: str) -> str:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- write lease: one run at a time writes a client's newsletter for a date --------------------------
+
+class LeaseTimeout(RuntimeError):
+    """Another run held the write lease for longer than we could wait."""
+
+
+def _is_conflict(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    return error.get("Code") in ("PreconditionFailed", "ConditionalRequestConflict", "412") or exc.response.get(
+        "ResponseMetadata", {}
+    ).get("HTTPStatusCode") in (409, 412)
+
+
+@contextmanager
+def write_lease(s3, bucket: str, client_id: str, day: str, *, wait_s: float = 120, ttl_s: float = 300, sleep=time.sleep, clock=time.time):
+    """Serialize the write phase of concurrent runs with an S3 conditional create (IfNoneMatch).
+
+    Files and manifest are then always written by one run after the other, so the manifest never
+    describes another run's files. A lease older than `ttl_s` (a crashed run) is taken over.
+    """
+    key = f"locks/{client_id}/{day}.json"
+    token = uuid.uuid4().hex
+    deadline = clock() + wait_s
+    while True:
+        try:
+            s3.put_object(
+                Bucket=bucket, Key=key, Body=json.dumps({"token": token, "expires": clock() + ttl_s}).encode(), IfNoneMatch="*"
+            )
+            break
+        except ClientError as exc:
+            if not _is_conflict(exc):
+                raise
+        holder = read_text(s3, bucket, key)
+        try:
+            expired = holder is not None and json.loads(holder).get("expires", 0) < clock()
+        except ValueError:
+            expired = True
+        if expired:
+            s3.delete_object(Bucket=bucket, Key=key)
+            continue
+        if clock() > deadline:
+            raise LeaseTimeout(f"another run has been writing {client_id}'s newsletter for {day} for over {wait_s:.0f} s")
+        sleep(0.2)
+    try:
+        yield
+    finally:
+        current = read_text(s3, bucket, key)
+        if current and token in current:
+            s3.delete_object(Bucket=bucket, Key=key)
