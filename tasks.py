@@ -5,7 +5,6 @@ Environments are `env/<name>.json`; `--env` defaults to `local` (the embedded AW
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -91,12 +90,11 @@ def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live"
     printer = (lambda _line: None) if json_ else print
     report = _guard(run_smoke, env, payload, qualifier=str(qualifier), printer=printer)
     if json_:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        print(report.to_json())
     if not report.ok:
         raise Exit(code=1)
 
 
-smoke.help["json"] = smoke.help.pop("json_", "print the report as JSON")
 
 
 @task(help={"env": ENV_HELP, "to": "version to roll back to (default: the previously deployed one)"})
@@ -145,6 +143,14 @@ def config_sync(c, env=None):
         _guard(prepare_local, environment)
     else:
         sync_config(boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print)
+
+
+@task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)"})
+def bench(c, env=None, skip_deploy=False):
+    """Measure the seed's figures (zip, cold start, warm/cached runs, prompt size, rollback) into bench/results.json."""
+    from toolkit.bench import main
+
+    _guard(main, env, include_deploy=not skip_deploy)
 
 
 @task
@@ -212,13 +218,13 @@ def tf_check(c):
     """terraform fmt -check and validate for every environment, then the checkov security scan."""
     from toolkit.terraform import fmt_check, security_scan, validate
 
-    _guard(fmt_check)
+    failed = _guard(fmt_check) != 0
     for name in ("local", "dev"):
-        _guard(validate, name)
-    if _guard(security_scan) != 0:
+        failed = _guard(validate, name) != 0 or failed
+    if _guard(security_scan) != 0 or failed:
         raise Exit(code=1)
 
 
 local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check)
-namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, demo, local, tf)
+namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)

@@ -43,3 +43,21 @@ def test_truncated_feed_keeps_what_parsed():
 def test_undated_entry_gets_fetch_time():
     body = b"<rss version='2.0'><channel><item><title>T</title><link>https://e.com/x</link></item></channel></rss>"
     assert parse_feed(body, "s", NOW).items[0].published == NOW
+
+
+def test_runaway_feed_keeps_only_the_newest_entries():
+    from vectora_core.ingest.parse import MAX_ITEMS_PER_FEED
+
+    entries = "".join(
+        f"<item><title>T{i}</title><link>https://e.com/{i}</link><pubDate>Mon, {1 + i % 28:02d} Jun 2026 10:00:00 GMT</pubDate></item>"
+        for i in range(MAX_ITEMS_PER_FEED + 50)
+    )
+    feed = parse_feed(f"<rss version='2.0'><channel>{entries}</channel></rss>".encode(), "s", NOW)
+    assert len(feed.items) == MAX_ITEMS_PER_FEED and feed.dropped == 50
+    assert all(item.published.day > 1 for item in feed.items)  # the oldest day's entries were the ones dropped
+
+
+def test_markdown_link_targets_escape_parentheses():
+    from vectora_core.render import md_url
+
+    assert md_url("https://e.com/a_(b)") == "https://e.com/a_%28b%29"

@@ -46,6 +46,10 @@ def object_key(client_id: str, key: str) -> str:
 def load_cached(s3, bucket: str, client_id: str, key: str) -> Editorial | None:
     """The cached editorial, or None on a miss; a corrupt object is logged and treated as a miss."""
     location = object_key(client_id, key)
+    # List first: the function may list cache/ only, and a GetObject of a missing key would then be a 403.
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=location, MaxKeys=1).get("KeyCount", 0)
+    if not listed:
+        return None
     try:
         body = s3.get_object(Bucket=bucket, Key=location)["Body"].read()
     except ClientError as exc:

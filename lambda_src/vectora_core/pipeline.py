@@ -21,7 +21,7 @@ from .logs import log_event
 from .models import ClientConfig, NormalizedItem, RawItem, Source
 from .render import render
 from .scoring import merge_duplicates, score_item, select
-from .serialize import editorial_to_dict, scored_to_manifest
+from .serialize import editorial_to_dict, item_to_dict, scored_to_manifest
 from .settings import Settings
 from .validation import Invocation
 
@@ -61,6 +61,7 @@ class SourceOutcome:
     error: str = ""
     warning: str = ""
     not_modified: bool = False
+    state: dict[str, Any] | None = None  # the source's new feed state, when it changed
 
 
 def window_for(invocation: Invocation, client: ClientConfig, now: datetime) -> tuple[int, date, datetime, datetime]:
@@ -73,22 +74,23 @@ def window_for(invocation: Invocation, client: ClientConfig, now: datetime) -> t
     return period, end_day, end - timedelta(days=period), end
 
 
-def ingest_source(source: Source, client_id: str, settings: Settings, edges: Edges) -> SourceOutcome:
+def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edges: Edges) -> SourceOutcome:
     """Fetch and parse one source; never raises for the source's own faults."""
-    state = store.load_feed_state(edges.s3, settings.data_bucket, client_id, source.source_id)
+    remembered = isinstance(state.get("items"), list)
     try:
         result = edges.fetch(
             source.url,
             timeout_s=settings.fetch_timeout_seconds,
             max_bytes=settings.fetch_max_bytes,
-            etag=state.get("etag", ""),
-            last_modified=state.get("last_modified", ""),
+            # Validators without the items they stand for are useless: fetch unconditionally then.
+            etag=state.get("etag", "") if remembered else "",
+            last_modified=state.get("last_modified", "") if remembered else "",
             allow_private=settings.allow_private_feed_hosts,
         )
     except FetchError as exc:
         log_event("Source en échec", level="WARNING", source_id=source.source_id, reason=str(exc))
         return SourceOutcome(source, (), error=str(exc))
-    if result.not_modified and isinstance(state.get("items"), list):
+    if result.not_modified:
         items = []
         for record in state["items"]:
             try:
@@ -96,47 +98,25 @@ def ingest_source(source: Source, client_id: str, settings: Settings, edges: Edg
             except (KeyError, TypeError, ValueError):
                 continue
         return SourceOutcome(source, tuple(items), not_modified=True)
-    if result.not_modified:
-        # Validators without a remembered item list: fetch again without them.
-        return ingest_source_fresh(source, client_id, settings, edges)
-    return _parsed_outcome(source, client_id, settings, edges, result)
-
-
-def ingest_source_fresh(source: Source, client_id: str, settings: Settings, edges: Edges) -> SourceOutcome:
-    try:
-        result = edges.fetch(
-            source.url,
-            timeout_s=settings.fetch_timeout_seconds,
-            max_bytes=settings.fetch_max_bytes,
-            allow_private=settings.allow_private_feed_hosts,
-        )
-    except FetchError as exc:
-        return SourceOutcome(source, (), error=str(exc))
-    return _parsed_outcome(source, client_id, settings, edges, result)
-
-
-def _parsed_outcome(source, client_id, settings, edges, result: FetchResult) -> SourceOutcome:
     parsed = parse_feed(result.body, source.source_id, edges.now(), result.content_type)
     warning = ""
     if parsed.bozo:
         warning = f"malformed feed, kept {len(parsed.items)} parsed item(s): {parsed.bozo_reason}"
         log_event("Flux malformé", level="WARNING", source_id=source.source_id, reason=warning)
+    if parsed.dropped:
+        note = f"feed has too many entries, kept the newest {len(parsed.items)} and ignored {parsed.dropped}"
+        warning = f"{warning}; {note}" if warning else note
+        log_event("Flux tronqué", level="WARNING", source_id=source.source_id, reason=note)
     if parsed.bozo and not parsed.items:
         return SourceOutcome(source, (), error=f"unreadable feed: {parsed.bozo_reason}")
-    store.save_feed_state(
-        edges.s3,
-        settings.data_bucket,
-        client_id,
-        source.source_id,
-        {
-            "etag": result.etag,
-            "last_modified": result.last_modified,
-            # The parsed items themselves, so a 304 next time needs no other read.
-            "items": [store.raw_to_dict(i) for i in parsed.items],
-            "fetched_at": edges.now().isoformat(),
-        },
-    )
-    return SourceOutcome(source, parsed.items, warning=warning)
+    new_state = {
+        "etag": result.etag,
+        "last_modified": result.last_modified,
+        # The parsed items themselves, so a 304 next time needs no other read.
+        "items": [store.raw_to_dict(i) for i in parsed.items],
+        "fetched_at": edges.now().isoformat(),
+    }
+    return SourceOutcome(source, parsed.items, warning=warning, state=new_state)
 
 
 def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, float]] | None) -> float | None:
@@ -166,15 +146,23 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
 
     # 1. Ingest every source concurrently; a failing source is reported, never fatal.
     with timer.stage("ingest"):
+        states = store.load_feed_states(edges.s3, settings.data_bucket, client.client_id)
         with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(client.sources))) as pool:
-            outcomes = list(pool.map(lambda s: ingest_source(s, client.client_id, settings, edges), client.sources))
+            outcomes = list(
+                pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), settings, edges), client.sources)
+            )
+        changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
+        if changed:
+            store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed})
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
 
     # 2. Normalize what is new or changed; reuse stored normalizations.
     with timer.stage("normalize"):
         version = edges.llm.normalization_version() + "/" + client.scopes.version
-        records = store.load_items(edges.s3, settings.data_bucket, client.client_id, [i.item_id for i in in_window])
+        index = store.load_index(edges.s3, settings.data_bucket, client.client_id)
+        not_indexed = [i.item_id for i in in_window if i.item_id not in index]
+        records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
         normalized: dict[str, NormalizedItem] = {}
         to_normalize: list[RawItem] = []
         for raw in in_window:
@@ -189,6 +177,13 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             edges.s3, settings.data_bucket, client.client_id, [(by_id[n.item_id], n, version) for n in fresh]
         )
         normalized.update({n.item_id: n for n in fresh})
+        if fresh or not_indexed:
+            store.save_index(
+                edges.s3,
+                settings.data_bucket,
+                client.client_id,
+                {i: {"normalized": item_to_dict(n), "normalization_version": version} for i, n in normalized.items()},
+            )
 
     # 3. Match, score, merge duplicates, select.
     with timer.stage("score"):

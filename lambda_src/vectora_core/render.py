@@ -21,6 +21,11 @@ def md_escape(text: str) -> str:
     return str(text).translate(_MD_SPECIALS)
 
 
+def md_url(url: str) -> str:
+    """Parentheses and spaces would end a Markdown link target early."""
+    return str(url).replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
 @dataclass(frozen=True)
 class RenderedNewsletter:
     markdown: str
@@ -37,6 +42,7 @@ def _environment(autoescape: bool) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md_escape
+    env.filters["md_url"] = md_url
     return env
 
 

@@ -66,25 +66,25 @@ def load_pricing(s3, bucket: str) -> dict[str, dict[str, float]]:
     return data.get("models", {}) if isinstance(data, dict) else {}
 
 
-# --- feed state: conditional-GET validators and the item ids a feed held --------------------------
+# --- feed state: conditional-GET validators and the items each feed held, one object per client ---------
 
-def feed_state_key(client_id: str, source_id: str) -> str:
-    return f"feed-state/{client_id}/{source_id}.json"
+def feed_state_key(client_id: str) -> str:
+    return f"feed-state/{client_id}.json"
 
 
-def load_feed_state(s3, bucket: str, client_id: str, source_id: str) -> dict[str, Any]:
-    text = read_text(s3, bucket, feed_state_key(client_id, source_id))
+def load_feed_states(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
+    text = read_text(s3, bucket, feed_state_key(client_id))
     if not text:
         return {}
     try:
-        state = json.loads(text)
-        return state if isinstance(state, dict) else {}
+        states = json.loads(text)
+        return states if isinstance(states, dict) else {}
     except ValueError:
-        return {}  # a damaged state only costs one unconditional fetch
+        return {}  # a damaged state only costs one unconditional fetch per source
 
 
-def save_feed_state(s3, bucket: str, client_id: str, source_id: str, state: dict[str, Any]) -> None:
-    put_json(s3, bucket, feed_state_key(client_id, source_id), state)
+def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str, Any]]) -> None:
+    put_json(s3, bucket, feed_state_key(client_id), states)
 
 
 # --- stored items: raw and normalized, one object per item ------------------------------------------
@@ -141,6 +141,24 @@ def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem,
         return
     with ThreadPoolExecutor(max_workers=min(IO_THREADS, len(records))) as pool:
         list(pool.map(save, records))
+
+
+def index_key(client_id: str) -> str:
+    return f"items/{client_id}/_index.json"
+
+
+def load_index(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
+    """The last run's normalized items in one object, so a warm run reads one object instead of one per item."""
+    text = read_text(s3, bucket, index_key(client_id))
+    try:
+        index = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return index if isinstance(index, dict) else {}
+
+
+def save_index(s3, bucket: str, client_id: str, entries: dict[str, dict[str, Any]]) -> None:
+    put_json(s3, bucket, index_key(client_id), entries)
 
 
 def reusable_normalized(record: dict[str, Any] | None, raw: RawItem, version: str) -> NormalizedItem | None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-CLIENT_ID = re.compile(r"^[a-z0-9_]{1,64}$")
+CLIENT_ID = re.compile(r"[a-z0-9_]{1,64}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone also takes week dates
 ALLOWED_KEYS = ("client_id", "period_days", "force_regenerate", "target_date")
 PERIOD_RANGE = (1, 90)
 
@@ -38,7 +39,7 @@ def parse_payload(event: Any) -> Invocation:
     client_id = event.get("client_id")
     if client_id is None:
         errors["client_id"] = "is required"
-    elif not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+    elif not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         errors["client_id"] = "must match [a-z0-9_]{1,64}"
 
     period_days = event.get("period_days")
@@ -58,7 +59,7 @@ def parse_payload(event: Any) -> Invocation:
     raw_date = event.get("target_date")
     if raw_date is not None:
         try:
-            if not isinstance(raw_date, str) or len(raw_date) != 10:
+            if not isinstance(raw_date, str) or not ISO_DATE.fullmatch(raw_date):
                 raise ValueError
             target_date = date.fromisoformat(raw_date)
         except ValueError:

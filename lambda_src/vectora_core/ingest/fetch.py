@@ -52,8 +52,21 @@ def check_url_allowed(url: str, allow_private: bool) -> None:
             raise FetchError(f"refused host {parsed.hostname}: resolves to non-public address {address}")
 
 
+def _one_line(text: object, limit: int = 200) -> str:
+    """Reasons are shown one per source: collapse whitespace and bound the length."""
+    return " ".join(str(text).split())[:limit]
+
+
+def _size_cap(max_bytes: int) -> str:
+    return f"{max_bytes / 1_000_000:g} MB" if max_bytes >= 1_000_000 else f"{max_bytes} bytes"
+
+
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
     """Apply the SSRF check to every redirect target and bound the chain."""
+
+    # urllib's own loop detection would fire first with a multi-line message; this class's count rules.
+    max_repeats = MAX_REDIRECTS + 1
+    max_redirections = MAX_REDIRECTS + 1
 
     def __init__(self, allow_private: bool):
         self.allow_private = allow_private
@@ -88,17 +101,20 @@ def fetch_feed(
     deadline = started + timeout_s
     try:
         with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout_s) as response:
+            # read1 returns after one socket read: read(n) would block until n bytes came, so a
+            # server trickling a byte at a time would never reach the deadline check below.
+            read = getattr(response, "read1", response.read)
             chunks, size = [], 0
             while True:
                 # A server that trickles bytes would dodge the socket timeout: enforce a total deadline.
                 if time.monotonic() > deadline:
                     raise FetchError(f"timed out after {timeout_s:g} s")
-                chunk = response.read(65536)
+                chunk = read(65536)
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FetchError(f"body larger than the {max_bytes // 1_000_000 or max_bytes} {'MB' if max_bytes >= 1_000_000 else 'bytes'} cap")
+                    raise FetchError(f"body larger than the {_size_cap(max_bytes)} cap")
                 chunks.append(chunk)
             return FetchResult(
                 status=response.status,
@@ -112,7 +128,7 @@ def fetch_feed(
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return FetchResult(304, b"", "", etag, last_modified, url, int((time.monotonic() - started) * 1000))
-        raise FetchError(f"HTTP {exc.code} {exc.reason}") from None
+        raise FetchError(f"HTTP {exc.code} {_one_line(exc.reason)}") from None
     except FetchError:
         raise
     except urllib.error.URLError as exc:
@@ -121,8 +137,8 @@ def fetch_feed(
             raise reason from None
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise FetchError(f"timed out after {timeout_s:g} s") from None
-        raise FetchError(f"connection failed: {reason}") from None
+        raise FetchError(f"connection failed: {_one_line(reason)}") from None
     except (TimeoutError, socket.timeout):
         raise FetchError(f"timed out after {timeout_s:g} s") from None
     except (OSError, ValueError) as exc:
-        raise FetchError(f"fetch failed: {exc}") from None
+        raise FetchError(f"fetch failed: {_one_line(exc)}") from None

@@ -5,10 +5,12 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import re
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html.parser import HTMLParser
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -16,6 +18,10 @@ from ..models import RawItem
 
 TRACKING_PARAMS = {"fbclid", "gclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "igshid", "ref", "cmpid", "yclid"}
 MAX_TEXT_CHARS = 4000
+MAX_ITEMS_PER_FEED = 200
+# Characters never valid raw in a URL; percent-encoded so a feed's link cannot break out of an
+# href attribute or a Markdown link in the newsletter.
+_UNSAFE_URL_CHARS = re.compile(r'[\x00-\x20\x7f<>"`{}|\\^]')
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,11 @@ class ParsedFeed:
     bozo: bool
     bozo_reason: str
     skipped: int  # entries without title or link
+    dropped: int = 0  # entries beyond MAX_ITEMS_PER_FEED, oldest first
+
+
+def _percent_encode_unsafe(text: str) -> str:
+    return _UNSAFE_URL_CHARS.sub(lambda m: f"%{ord(m.group()):02X}", text)
 
 
 def canonical_url(url: str) -> str:
@@ -34,10 +45,10 @@ def canonical_url(url: str) -> str:
         for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
     ]
-    netloc = parts.netloc.lower()
+    netloc = _percent_encode_unsafe(parts.netloc.lower())
     if netloc.endswith(":80") and parts.scheme == "http" or netloc.endswith(":443") and parts.scheme == "https":
         netloc = netloc.rsplit(":", 1)[0]
-    path = parts.path or "/"
+    path = _percent_encode_unsafe(parts.path or "/")
     return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, path, urllib.parse.urlencode(sorted(query)), ""))
 
 
@@ -93,6 +104,17 @@ def _entry_datetime(entry) -> datetime | None:
     return None
 
 
+def _bozo_reason(exc: BaseException | None) -> str:
+    """What was wrong with the feed, in one line a reader of the run report understands."""
+    if exc is None:
+        return "malformed feed"
+    if isinstance(exc, SAXParseException):
+        text = f"XML error at line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())[:200]
+
+
 def parse_feed(body: bytes, source_id: str, fetched_at: datetime, content_type: str = "") -> ParsedFeed:
     """Parse RSS/Atom bytes; a malformed feed keeps whatever entries parsed."""
     headers = {"content-type": content_type} if content_type else {}
@@ -122,8 +144,9 @@ def parse_feed(body: bytes, source_id: str, fetched_at: datetime, content_type: 
             published=published,
             content_hash=hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16],
         )
-    reason = ""
-    if parsed.bozo:
-        exc = parsed.get("bozo_exception")
-        reason = f"{type(exc).__name__}: {exc}"[:200] if exc else "malformed feed"
-    return ParsedFeed(items=tuple(items.values()), bozo=bool(parsed.bozo), bozo_reason=reason, skipped=skipped)
+    reason = _bozo_reason(parsed.get("bozo_exception")) if parsed.bozo else ""
+    # A runaway feed must not turn into thousands of model calls: keep the newest entries.
+    kept = sorted(items.values(), key=lambda i: i.published, reverse=True)[:MAX_ITEMS_PER_FEED]
+    return ParsedFeed(
+        items=tuple(kept), bozo=bool(parsed.bozo), bozo_reason=reason, skipped=skipped, dropped=len(items) - len(kept)
+    )

@@ -1,0 +1,32 @@
+locals {
+  # env/dev.json is the one source of truth shared with the toolkit; client schedules come from config/clients.
+  environment = jsondecode(file("${path.module}/../../../env/dev.json"))
+  clients_dir = "${path.module}/../../../config/clients"
+  clients     = [for name in sort(fileset(local.clients_dir, "*.yaml")) : yamldecode(file("${local.clients_dir}/${name}"))]
+}
+
+provider "aws" {
+  region = local.environment.aws_region
+
+  # An emulator serves every bucket on its own host name, so bucket names go in the path there.
+  s3_use_path_style = local.environment.emulator
+
+  default_tags {
+    tags = {
+      Project     = local.environment.lambda_environment.PROJECT_NAME
+      Environment = local.environment.name
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+module "vectora_inbox" {
+  source = "../../modules/vectora_inbox"
+
+  environment  = local.environment
+  clients      = local.clients
+  package_path = var.package_path
+  # An emulator is throwaway and speaks plain HTTP; real accounts keep their buckets and require TLS.
+  force_destroy_buckets   = local.environment.emulator
+  deny_insecure_transport = !local.environment.emulator
+}

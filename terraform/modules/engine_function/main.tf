@@ -1,0 +1,214 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+
+  # The zip's sha256, hex for the object key and base64 as Lambda reports it (CodeSha256), so the toolkit
+  # can find the object behind any published version.
+  package_sha256_hex    = filesha256(var.package_path)
+  package_sha256_base64 = filebase64sha256(var.package_path)
+
+  bucket_arns = {
+    config      = "arn:${local.partition}:s3:::${var.config_bucket_name}"
+    data        = "arn:${local.partition}:s3:::${var.data_bucket_name}"
+    newsletters = "arn:${local.partition}:s3:::${var.newsletters_bucket_name}"
+  }
+
+  # A cross-Region profile is invoked in its source Region and may run the foundation model in any destination
+  # Region, so both ARNs must be allowed; the condition keeps the model reachable only through the profile.
+  inference_profiles = {
+    for profile in var.bedrock_inference_profiles : split(".", profile.id)[0] => {
+      arn = "arn:${local.partition}:bedrock:${profile.source_region}:${local.account_id}:inference-profile/${profile.id}"
+      model_arns = [
+        for region in sort(profile.destination_regions) :
+        "arn:${local.partition}:bedrock:${region}::foundation-model/${join(".", slice(split(".", profile.id), 1, length(split(".", profile.id))))}"
+      ]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.function_name}-role"
+  description        = "Execution role of ${var.function_name}"
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "permissions" {
+  statement {
+    sid       = "InvokeInferenceProfiles"
+    actions   = ["bedrock:InvokeModel"]
+    resources = sort([for profile in local.inference_profiles : profile.arn])
+  }
+
+  dynamic "statement" {
+    for_each = local.inference_profiles
+
+    content {
+      sid       = "InvokeFoundationModelThrough${upper(statement.key)}Profile"
+      actions   = ["bedrock:InvokeModel"]
+      resources = statement.value.model_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "bedrock:InferenceProfileArn"
+        values   = [statement.value.arn]
+      }
+    }
+  }
+
+  statement {
+    sid       = "ReadWriteEditorialCache"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.bucket_arns.newsletters}/${var.cache_prefix}*"]
+  }
+
+  # Listing the cache prefix makes a cache miss a 404 rather than a 403.
+  statement {
+    sid       = "ListEditorialCache"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arns.newsletters]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.cache_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "PublishNewsletters"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arns.newsletters}/${var.newsletters_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListConfig"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arns.config]
+  }
+
+  statement {
+    sid       = "ReadConfig"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arns.config}/*"]
+  }
+
+  statement {
+    sid       = "ListData"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arns.data]
+  }
+
+  statement {
+    sid       = "ReadWriteData"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.bucket_arns.data}/*"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.function_name}-permissions"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.permissions.json
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:Logs hold run diagnostics, no personal or secret data; the service-managed encryption of CloudWatch Logs is enough.
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+# The package the function is first created from. The toolkit owns the code afterwards: it uploads each new
+# package beside this one and publishes versions, so Terraform never looks at this object again.
+resource "aws_s3_object" "bootstrap_package" {
+  bucket       = var.artifacts_bucket_name
+  key          = "${var.function_name}/${local.package_sha256_hex}.zip"
+  source       = var.package_path
+  content_type = "application/zip"
+  metadata = {
+    "code-sha256" = local.package_sha256_base64
+  }
+  tags = var.tags
+
+  lifecycle {
+    ignore_changes = [key, source, source_hash, etag, metadata, content_type]
+  }
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_50:No trace consumer exists; structured logs carry per-stage timings, and X-Ray would need a wildcard-resource grant.
+  #checkov:skip=CKV_AWS_116:Failed scheduled runs are retried by the event invoke config below and surface in logs; the schedule payload holds nothing a dead-letter queue would need to keep.
+  #checkov:skip=CKV_AWS_117:The function only calls AWS APIs and public feeds; a VPC would add NAT cost and no isolation benefit.
+  #checkov:skip=CKV_AWS_173:The environment holds bucket names, Regions and model ids, no secrets; Lambda encrypts it at rest with a service key.
+  #checkov:skip=CKV_AWS_272:Packages are built reproducibly and addressed by sha256 (checked against CodeSha256 on deploy) rather than signed.
+  function_name                  = var.function_name
+  description                    = "Vectora Inbox newsletter engine"
+  role                           = aws_iam_role.this.arn
+  runtime                        = var.runtime
+  handler                        = var.handler
+  architectures                  = [var.architecture]
+  timeout                        = var.timeout
+  memory_size                    = var.memory_size
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  publish                        = true
+
+  s3_bucket        = aws_s3_object.bootstrap_package.bucket
+  s3_key           = aws_s3_object.bootstrap_package.key
+  source_code_hash = local.package_sha256_base64
+
+  environment {
+    variables = var.environment_variables
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    # Code belongs to the toolkit after creation: a later apply must not redeploy an older package.
+    ignore_changes = [s3_bucket, s3_key, s3_object_version, source_code_hash, filename, image_uri]
+  }
+
+  # The role must be able to write logs, and the log group must exist with its retention, before a first run.
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}
+
+resource "aws_lambda_alias" "live" {
+  name             = var.alias_name
+  description      = "Version invoked by the schedules; moved by the toolkit on deploy and rollback."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    # Terraform only creates the alias: the toolkit's deploys and rollbacks move it, and an apply must not undo them.
+    ignore_changes = [function_version, routing_config]
+  }
+}
+
+resource "aws_lambda_function_event_invoke_config" "live" {
+  function_name                = aws_lambda_function.this.function_name
+  qualifier                    = aws_lambda_alias.live.name
+  maximum_retry_attempts       = var.async_maximum_retry_attempts
+  maximum_event_age_in_seconds = var.async_maximum_event_age_seconds
+}

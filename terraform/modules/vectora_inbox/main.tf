@@ -1,0 +1,72 @@
+locals {
+  lambda_environment = var.environment.lambda_environment
+
+  # Each BEDROCK_MODEL_ID* variable names an inference profile called from the matching BEDROCK_REGION*.
+  inference_profiles = [
+    for profile in distinct([
+      for key, model_id in local.lambda_environment : {
+        id            = model_id
+        source_region = local.lambda_environment[replace(key, "MODEL_ID", "REGION")]
+      } if can(regex("^BEDROCK_MODEL_ID", key))
+    ]) :
+    merge(profile, { destination_regions = var.bedrock_destination_regions[split(".", profile.id)[0]] })
+  ]
+
+  schedules = {
+    for client in var.clients : client.client_id => client.schedule
+    if try(client.schedule.expression, null) != null
+  }
+}
+
+module "buckets" {
+  source = "../buckets"
+
+  bucket_names = {
+    config      = local.lambda_environment.CONFIG_BUCKET
+    data        = local.lambda_environment.DATA_BUCKET
+    newsletters = local.lambda_environment.NEWSLETTERS_BUCKET
+    artifacts   = var.environment.artifacts_bucket
+  }
+  cache_expiration_days   = var.cache_expiration_days
+  deny_insecure_transport = var.deny_insecure_transport
+  force_destroy           = var.force_destroy_buckets
+  tags                    = var.tags
+}
+
+module "engine_function" {
+  source = "../engine_function"
+
+  function_name         = var.environment.function_name
+  runtime               = var.environment.runtime
+  handler               = var.environment.handler
+  architecture          = var.environment.architecture
+  timeout               = var.environment.timeout
+  memory_size           = var.environment.memory_size
+  log_retention_days    = var.environment.log_retention_days
+  alias_name            = var.environment.alias_name
+  environment_variables = local.lambda_environment
+  package_path          = var.package_path
+
+  artifacts_bucket_name   = module.buckets.artifacts_bucket_name
+  config_bucket_name      = module.buckets.bucket_names["config"]
+  data_bucket_name        = module.buckets.bucket_names["data"]
+  newsletters_bucket_name = module.buckets.bucket_names["newsletters"]
+  cache_prefix            = module.buckets.cache_prefix
+
+  bedrock_inference_profiles = local.inference_profiles
+  tags                       = var.tags
+}
+
+module "client_schedule" {
+  source   = "../client_schedule"
+  for_each = local.schedules
+
+  client_id           = each.key
+  schedule_expression = each.value.expression
+  payload             = try(each.value.payload, {})
+  enabled             = try(each.value.enabled, true)
+  function_name       = module.engine_function.function_name
+  alias_name          = module.engine_function.alias_name
+  alias_arn           = module.engine_function.alias_arn
+  tags                = var.tags
+}

@@ -1,0 +1,91 @@
+variable "environment" {
+  description = "The decoded env/<env>.json file: the one source of names and settings shared with the toolkit."
+  type = object({
+    name               = string
+    aws_region         = string
+    function_name      = string
+    alias_name         = string
+    runtime            = string
+    architecture       = string
+    handler            = string
+    timeout            = number
+    memory_size        = number
+    log_retention_days = number
+    artifacts_bucket   = string
+    lambda_environment = map(string)
+  })
+
+  validation {
+    condition = alltrue([
+      for key in ["CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"] : contains(keys(var.environment.lambda_environment), key)
+    ])
+    error_message = "lambda_environment names the CONFIG_BUCKET, DATA_BUCKET and NEWSLETTERS_BUCKET."
+  }
+
+  validation {
+    condition = alltrue([
+      for key, value in var.environment.lambda_environment :
+      contains(keys(var.environment.lambda_environment), replace(key, "MODEL_ID", "REGION"))
+      if can(regex("^BEDROCK_MODEL_ID", key))
+    ])
+    error_message = "Every BEDROCK_MODEL_ID* variable has a matching BEDROCK_REGION* variable."
+  }
+}
+
+variable "clients" {
+  description = "Decoded config/clients/*.yaml documents; each with a schedule ({expression, payload}) gets a schedule."
+  type        = any
+  default     = []
+
+  validation {
+    condition     = alltrue([for client in var.clients : can(regex("^[a-z0-9][a-z0-9_-]*$", client.client_id))])
+    error_message = "Every client document has a client_id of lowercase letters, digits, hyphens or underscores."
+  }
+}
+
+variable "package_path" {
+  description = "Zip the function is created from on the first apply (built by `invoke package`)."
+  type        = string
+}
+
+variable "bedrock_destination_regions" {
+  description = <<-EOT
+    Regions each geography's cross-Region inference profile may route to, keyed by the profile id prefix.
+    Defaults are those AWS publishes for Claude Sonnet 4.5; check with `aws bedrock get-inference-profile` when
+    changing model.
+  EOT
+  type        = map(list(string))
+  default = {
+    eu = ["eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"]
+    us = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+  }
+
+  validation {
+    condition     = alltrue([for regions in values(var.bedrock_destination_regions) : length(regions) > 0])
+    error_message = "Every geography lists at least one Region."
+  }
+}
+
+variable "cache_expiration_days" {
+  description = "Days after which a cached editorial expires from the newsletters bucket."
+  type        = number
+  default     = 30
+}
+
+variable "deny_insecure_transport" {
+  description = "Refuse S3 requests not made over TLS (bucket policies). Only an emulator speaking plain HTTP needs false."
+  type        = bool
+  default     = true
+}
+
+variable "force_destroy_buckets" {
+  description = "Let `terraform destroy` empty and delete the buckets. Only for throwaway environments."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to the resources that take them (the provider's default_tags add more)."
+  type        = map(string)
+  default     = {}
+}

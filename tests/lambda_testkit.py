@@ -1,0 +1,197 @@
+"""Test support for deploy, smoke, rollback, logs and the local target: an emulator on an ephemeral port, an
+environment pointing at it, and tiny function zips standing in for the engine.
+
+Import the fixtures into a test module (`from lambda_testkit import emulator, fake_env, ...`).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import logging
+import textwrap
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from toolkit import local_lambda
+from toolkit.envfile import EnvFile, load_env
+from toolkit.services import boto3_client
+
+FUNCTION_ROLE = "vectora-inbox-test-role"
+
+# Stands in for the engine: logs the phrases the smoke test looks for, keeps its cache in a directory the
+# test names (no boto3 import: each invocation is a cold start, and the tests stay fast).
+GOOD_HANDLER = '''
+import json
+import os
+import time
+from pathlib import Path
+
+
+def log(message, **fields):
+    print(json.dumps({"level": "INFO", "message": message, **fields}, ensure_ascii=False), flush=True)
+
+
+def lambda_handler(event, context):
+    env = os.environ
+    log(f"Client Bedrock hybride : normalization → {env['BEDROCK_REGION_NORMALIZATION']}",
+        model_id=env["BEDROCK_MODEL_ID_NORMALIZATION"])
+    log(f"Client Bedrock hybride : newsletter → {env['BEDROCK_REGION_NEWSLETTER']}",
+        model_id=env["BEDROCK_MODEL_ID_NEWSLETTER"])
+    cached = Path(env["TEST_CACHE_DIR"]) / f"{event['client_id']}-{event.get('period_days', 7)}.json"
+    if not event.get("force_regenerate") and cached.exists():
+        log("Newsletter récupérée depuis cache S3", key=cached.name)
+        return {"status": "ok", "cache": "hit"}
+    time.sleep(0.2)  # the editorial generation a cache hit saves
+    cached.write_text("{}")
+    log("Newsletter sauvegardée en cache", key=cached.name)
+    return {
+        "status": "ok",
+        "cache": "bypass" if event.get("force_regenerate") else "miss",
+        "editorial": {"backend": "bedrock", "model_id": env["BEDROCK_MODEL_ID_NEWSLETTER"],
+                      "region": env["BEDROCK_REGION_NEWSLETTER"], "degraded": False},
+    }
+'''
+
+# Writes to the newsletters bucket: it reaches the emulator only through the standard endpoint variables.
+S3_HANDLER = '''
+import os
+
+import boto3
+
+
+def lambda_handler(event, context):
+    boto3.client("s3").put_object(Bucket=os.environ["NEWSLETTERS_BUCKET"], Key=event["key"], Body=b"{}")
+    return {"status": "ok"}
+'''
+
+BROKEN_HANDLER = '''
+def lambda_handler(event, context):
+    raise RuntimeError("deliberately broken build")
+'''
+
+
+def make_zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in sorted(files.items()):
+            archive.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), textwrap.dedent(text))
+    return buffer.getvalue()
+
+
+def handler_zip(source: str, marker: str = "") -> bytes:
+    """A function zip with `handler.py`; `marker` changes the bytes without changing the behaviour."""
+    return make_zip({"handler.py": source + (f"\n# {marker}\n" if marker else "")})
+
+
+def code_sha256(body: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()
+
+
+@dataclass(frozen=True)
+class FakePackage:
+    """What `toolkit.packaging.build_package` returns, as far as deploy reads it."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    skipped: bool = False
+
+
+def fake_package(directory: Path, body: bytes) -> FakePackage:
+    sha = hashlib.sha256(body).hexdigest()
+    path = directory / f"vectora-inbox-engine-{sha[:16]}.zip"
+    path.write_bytes(body)
+    return FakePackage(path, sha, len(body))
+
+
+def builder(package: FakePackage):
+    """A `build` callable for `deploy` returning a fixed package."""
+    return lambda env, printer: package
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """A moto server on an ephemeral loopback port, for this test process."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    yield port
+    server.stop()
+
+
+@pytest.fixture
+def fake_env(emulator, tmp_path, monkeypatch) -> EnvFile:
+    """The local environment pointed at the test emulator, emptied, with its buckets and log group created.
+
+    Every local service port points at the emulator, so `ensure_services` finds them all listening and starts
+    nothing. The local target caches unpacked zips under the test's temporary directory.
+    """
+    request = urllib.request.Request(f"http://127.0.0.1:{emulator}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).read()
+    monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", tmp_path / "functions")
+    monkeypatch.setattr(local_lambda, "RUNTIME_DIR", tmp_path / "lambda-runtime")
+    base = load_env("local")
+    cache_dir = tmp_path / "newsletter-cache"
+    cache_dir.mkdir()
+    env = dataclasses.replace(
+        base,
+        local_services={"emulator_port": emulator, "bedrock_standin_port": emulator, "sample_feeds_port": emulator},
+        lambda_environment={**base.lambda_environment, "TEST_CACHE_DIR": str(cache_dir)},
+    )
+    s3 = boto3_client(env, "s3")
+    for bucket in (env.artifacts_bucket, env.lambda_environment["NEWSLETTERS_BUCKET"]):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": env.aws_region})
+    boto3_client(env, "logs").create_log_group(logGroupName=env.log_group)
+    return env
+
+
+def upload_zip(env: EnvFile, body: bytes, key: str | None = None) -> str:
+    """Put a zip in the artifacts bucket the way deploy and Terraform do; returns its key."""
+    key = key or local_lambda.artifact_key(env.function_name, hashlib.sha256(body).hexdigest())
+    boto3_client(env, "s3").put_object(
+        Bucket=env.artifacts_bucket, Key=key, Body=body, Metadata={"code-sha256": code_sha256(body)}
+    )
+    return key
+
+
+def create_function(env: EnvFile, body: bytes, *, timeout: int = 30, key: str | None = None) -> dict:
+    """What Terraform's first apply leaves: the function from the artifacts bucket, version 1, `live` → 1."""
+    key = upload_zip(env, body, key)
+    iam = boto3_client(env, "iam")
+    role = iam.create_role(RoleName=FUNCTION_ROLE, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_client = boto3_client(env, "lambda")
+    created = lambda_client.create_function(
+        FunctionName=env.function_name,
+        Runtime=env.runtime,
+        Role=role,
+        Handler=env.handler,
+        Code={"S3Bucket": env.artifacts_bucket, "S3Key": key},
+        Timeout=timeout,
+        MemorySize=env.memory_size,
+        Environment={"Variables": env.lambda_environment},
+        Publish=True,
+    )
+    lambda_client.create_alias(FunctionName=env.function_name, Name=env.alias_name, FunctionVersion=created["Version"])
+    return created
+
+
+def publish(env: EnvFile, body: bytes) -> str:
+    """Publish another version straight from a zip, bypassing deploy (no smoke test); returns its number."""
+    key = upload_zip(env, body)
+    lambda_client = boto3_client(env, "lambda")
+    lambda_client.update_function_code(FunctionName=env.function_name, S3Bucket=env.artifacts_bucket, S3Key=key)
+    return lambda_client.publish_version(FunctionName=env.function_name)["Version"]
+
+
+def live_version(env: EnvFile) -> str:
+    return boto3_client(env, "lambda").get_alias(FunctionName=env.function_name, Name=env.alias_name)["FunctionVersion"]

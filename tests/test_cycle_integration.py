@@ -1,0 +1,116 @@
+"""The whole cycle on the embedded default, with the real engine and the real Terraform:
+
+terraform apply (version 1) → deploy of the same code publishes nothing → deploy v2 (smoke passes, live → 2)
+→ a deliberately broken v3 fails its smoke and leaves live on 2 → rollback to 1 → a second terraform apply
+leaves live on 1 → the log group holds the hybrid-region lines.
+
+Runs against an emulator, a Bedrock stand-in and a sample-feed server on ephemeral ports, with Terraform
+working on a copy of the repository's Terraform, env and config files (its state stays in the test's
+directory). Terraform's AWS provider comes from the registry or from TF_PLUGIN_DIR, as for `invoke tf.apply`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+from lambda_testkit import emulator, live_version  # noqa: F401
+
+from toolkit import REPO_ROOT, local_lambda, terraform
+from toolkit.bedrock_standin import BedrockStandIn
+from toolkit.cloudwatch import filter_events, now_ms
+from toolkit.config_sync import sync_config
+from toolkit.deploy import DeployError, deploy, list_versions, rollback
+from toolkit.envfile import load_env
+from toolkit.packaging import build_package
+from toolkit.sample_feeds import SampleFeedServer
+from toolkit.services import boto3_client
+
+BROKEN_RELEASE = '''
+
+def lambda_handler(event, context):  # a release that breaks every invocation
+    raise RuntimeError("deliberately broken release")
+'''
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of what Terraform and the package read, so state and builds stay in the test's directory."""
+    ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*", "*.tfplan", "__pycache__")
+    for name in ("terraform", "env", "config", "lambda_src"):
+        shutil.copytree(REPO_ROOT / name, tmp_path / name, ignore=ignore)
+    return tmp_path
+
+
+@pytest.fixture
+def local_stack(emulator, workspace, monkeypatch):  # noqa: F811
+    """The local environment on ephemeral ports: emptied emulator, Bedrock stand-in, sample feeds."""
+    request = urllib.request.Request(f"http://127.0.0.1:{emulator}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).read()
+    monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
+    monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
+    feeds = SampleFeedServer().start()
+    standin = BedrockStandIn().start()
+    env = dataclasses.replace(
+        load_env("local"),
+        local_services={"emulator_port": emulator, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},
+    )
+    yield env, feeds
+    standin.stop()
+    feeds.stop()
+
+
+def test_deploy_smoke_broken_release_rollback_and_reapply_on_the_emulator(local_stack, workspace):
+    env, feeds = local_stack
+    printed: list[str] = []
+    source = workspace / "lambda_src"
+
+    def build(environment, printer):
+        return build_package(environment.name, env=environment, source_dir=source, dist_dir=workspace / "dist", printer=printer)
+
+    def apply(package_path: Path) -> dict:
+        return terraform.apply(
+            "local", printer=printed.append, repo_root=workspace, endpoint_url=env.emulator_url(), package_path=package_path
+        )
+
+    first_package = build(env, printed.append)
+    outputs = apply(first_package.path)
+    assert outputs["initial_version"] == "1" and live_version(env) == "1"
+    sync_config(boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], feeds.base_url)
+    started_ms = now_ms()
+
+    unchanged = deploy(env, printer=printed.append, build=build)
+    assert unchanged.published is False
+
+    (source / "handler.py").write_text((source / "handler.py").read_text() + "\n# release 2\n")
+    second = deploy(env, printer=printed.append, build=build)
+    assert second.published and second.live_version == "2" and second.smoke.ok, "\n".join(printed[-30:])
+
+    (source / "handler.py").write_text((source / "handler.py").read_text() + BROKEN_RELEASE)
+    with pytest.raises(DeployError) as broken:
+        deploy(env, printer=printed.append, build=build)
+    assert broken.value.failing_check == "basic" and broken.value.version == "3"
+    assert live_version(env) == "2"
+
+    rolled = rollback(env, printer=printed.append)
+    assert (rolled.from_version, rolled.to_version) == ("2", "1")
+
+    apply(first_package.path)
+    assert live_version(env) == "1"
+    assert [(v.version, v.smoke) for v in list_versions(env, printer=printed.append)] == [
+        ("1", ""),
+        ("2", "passed"),
+        ("3", "failed: basic"),
+    ]
+
+    region_lines = [
+        event.message
+        for event in filter_events(
+            boto3_client(env, "logs"), env.log_group, start_ms=started_ms, filter_pattern='"Client Bedrock hybride"'
+        )
+    ]
+    assert any("newsletter → eu-west-3" in line for line in region_lines)
+    assert any("normalization → us-east-1" in line for line in region_lines)

@@ -1,0 +1,154 @@
+"""Terraform static checks (fmt, validate, checkov) and the process environment the toolkit gives Terraform."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from toolkit import terraform
+from toolkit.envfile import load_env
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_terraform_provider() -> None:
+    """Fail, not skip, when Terraform or its AWS provider cannot be found: CI must run these checks."""
+    if not shutil.which("terraform"):
+        pytest.fail("terraform is not on PATH; install Terraform 1.10 or later")
+    plugin_dir = os.environ.get("TF_PLUGIN_DIR")
+    if not plugin_dir:
+        pytest.fail(
+            "TF_PLUGIN_DIR is not set: point it at the directory holding registry.terraform.io/hashicorp/aws/... "
+            "(`.ci/run` finds the machine's mirror)"
+        )
+    if not list(Path(plugin_dir).glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*")):
+        pytest.fail(f"TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider")
+
+
+def copy_infrastructure(destination: Path) -> Path:
+    """The Terraform tree with the env and config files it reads, so runs never touch the working copy's state."""
+    for part in ("terraform", "env", "config"):
+        shutil.copytree(
+            REPO_ROOT / part,
+            destination / part,
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl", "backend.hcl"),
+        )
+    return destination
+
+
+def test_terraform_files_are_formatted():
+    assert terraform.fmt_check(printer=lambda _: None) == 0
+
+
+@pytest.mark.parametrize("env_name", ["local", "dev"])
+def test_environment_configuration_is_valid(env_name, tmp_path):
+    require_terraform_provider()
+    lines: list[str] = []
+
+    code = terraform.validate(env_name, lines.append, repo_root=copy_infrastructure(tmp_path))
+
+    assert code == 0, "\n".join(lines)
+
+
+def test_security_scan_has_no_failed_checks():
+    lines: list[str] = []
+
+    try:
+        code = terraform.security_scan(lines.append)
+    except terraform.TerraformError as exc:
+        pytest.fail(str(exc))
+
+    assert code == 0, "\n".join(lines)
+
+
+def test_emulator_environment_points_terraform_at_the_emulator_with_test_keys():
+    env = load_env("local")
+    base = {"AWS_PROFILE": "prod", "AWS_ENDPOINT_URL_S3": "https://elsewhere.invalid", "PATH": "/bin"}
+
+    process_env = terraform.terraform_env(env, endpoint_url="http://127.0.0.1:1234", base=base)
+
+    assert process_env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1234"
+    assert process_env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert process_env["AWS_REGION"] == env.aws_region
+    assert "AWS_PROFILE" not in process_env
+    assert "AWS_ENDPOINT_URL_S3" not in process_env
+
+
+def test_emulator_environment_defaults_to_the_env_file_port():
+    env = load_env("local")
+
+    process_env = terraform.terraform_env(env, base={})
+
+    assert process_env["AWS_ENDPOINT_URL"] == env.emulator_url()
+
+
+def test_aws_environment_keeps_the_callers_credentials_and_endpoints():
+    env = load_env("dev")
+    base = {"AWS_PROFILE": "vectora-dev", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}
+
+    process_env = terraform.terraform_env(env, base=base)
+
+    assert process_env["AWS_PROFILE"] == "vectora-dev"
+    assert process_env["AWS_ACCESS_KEY_ID"] == "AKIAEXAMPLE"
+    assert "AWS_ENDPOINT_URL" not in process_env
+    assert process_env["AWS_REGION"] == env.aws_region
+
+
+def test_a_missing_cli_config_file_is_dropped(tmp_path):
+    process_env = terraform.terraform_env(load_env("dev"), base={"TF_CLI_CONFIG_FILE": str(tmp_path / "none.tfrc")})
+
+    assert "TF_CLI_CONFIG_FILE" not in process_env
+
+
+def test_an_existing_cli_config_file_is_kept(tmp_path):
+    cli_config = tmp_path / "mirror.tfrc"
+    cli_config.write_text("provider_installation {\n  direct {}\n}\n")
+
+    process_env = terraform.terraform_env(load_env("dev"), base={"TF_CLI_CONFIG_FILE": str(cli_config)})
+
+    assert process_env["TF_CLI_CONFIG_FILE"] == str(cli_config)
+
+
+def test_plugin_dir_comes_from_tf_plugin_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("TF_PLUGIN_DIR", str(tmp_path))
+
+    assert terraform.plugin_dir_args() == [f"-plugin-dir={tmp_path}"]
+
+
+def test_a_missing_plugin_dir_is_an_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("TF_PLUGIN_DIR", str(tmp_path / "absent"))
+
+    with pytest.raises(terraform.TerraformError, match="TF_PLUGIN_DIR"):
+        terraform.plugin_dir_args()
+
+
+def test_shared_environment_needs_its_backend_file(tmp_path):
+    root = copy_infrastructure(tmp_path)
+
+    ws = terraform.workspace("dev", repo_root=root)
+
+    assert ws.backend == "s3"
+    with pytest.raises(terraform.TerraformError, match="backend.hcl"):
+        terraform._init(ws, lambda _: None, backend=True)
+
+
+def test_local_environment_keeps_local_state(tmp_path):
+    assert terraform.workspace("local", repo_root=copy_infrastructure(tmp_path)).backend == "local"
+
+
+def test_unknown_environment_has_no_root_module(tmp_path):
+    root = copy_infrastructure(tmp_path)
+    (root / "env" / "staging.json").write_text((root / "env" / "dev.json").read_text().replace('"dev"', '"staging"'))
+
+    with pytest.raises(terraform.TerraformError, match="terraform/envs/staging"):
+        terraform.workspace("staging", repo_root=root)
+
+
+def test_env_file_and_root_module_agree_on_the_environment_name():
+    for env_dir in (REPO_ROOT / "terraform" / "envs").iterdir():
+        main_tf = (env_dir / "main.tf").read_text()
+        assert f'env/{env_dir.name}.json' in main_tf
+        assert load_env(env_dir.name).name == env_dir.name

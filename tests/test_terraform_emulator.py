@@ -1,0 +1,257 @@
+"""`terraform apply` of the local environment against the embedded AWS emulator, then checks of what it built.
+
+One apply is shared by the module (about a minute: the provider waits for the emulator to confirm bucket lifecycle
+rules), so run the suite with `--dist loadfile` to keep the module on one xdist worker. Every test holds whatever
+order it runs in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.test_terraform import copy_infrastructure, require_terraform_provider
+from toolkit import terraform
+from toolkit.envfile import load_env
+from toolkit.packaging import build_package
+
+ENV = load_env("local")
+LAMBDA_ENV = ENV.lambda_environment
+EU_REGIONS = ["eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"]
+US_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+MODEL = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+@dataclass
+class Stack:
+    root: Path
+    endpoint_url: str
+    package_path: Path
+    package_sha256: str
+    outputs: dict
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=ENV.aws_region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def run(self, action, **kwargs):
+        lines: list[str] = []
+        try:
+            return action("local", printer=lines.append, repo_root=self.root, endpoint_url=self.endpoint_url, **kwargs)
+        except terraform.TerraformError as exc:
+            pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    require_terraform_provider()
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    workdir = tmp_path_factory.mktemp("terraform-emulator")
+    root = copy_infrastructure(workdir / "repo")
+    package = _tiny_package(workdir, status_code=200)
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        stack = Stack(root, f"http://{host}:{port}", package.path, package.sha256, {})
+        stack.outputs = stack.run(terraform.apply, package_path=package.path)
+        yield stack
+    finally:
+        server.stop()
+
+
+def _tiny_package(workdir: Path, status_code: int):
+    """A dependency-free package: what Terraform does with the code does not depend on its content."""
+    source = workdir / "lambda_src"
+    source.mkdir()
+    (source / "handler.py").write_text(f"def lambda_handler(event, context):\n    return {{'statusCode': {status_code}}}\n")
+    (workdir / "requirements.txt").write_text("")
+    return build_package(
+        env=ENV,
+        source_dir=source,
+        requirements_file=workdir / "requirements.txt",
+        dist_dir=workdir / "dist",
+        printer=lambda _: None,
+    )
+
+
+def _statement_set(document: dict) -> dict[str, dict]:
+    """Statements by Sid, with single values and lists made comparable."""
+
+    def as_sorted_list(value):
+        return sorted(value) if isinstance(value, list) else [value]
+
+    statements = {}
+    for statement in document["Statement"]:
+        conditions = {
+            test: {key: as_sorted_list(value) for key, value in pairs.items()}
+            for test, pairs in statement.get("Condition", {}).items()
+        }
+        statements[statement["Sid"]] = {
+            "Effect": statement["Effect"],
+            "Action": as_sorted_list(statement["Action"]),
+            "Resource": as_sorted_list(statement["Resource"]),
+            "Condition": conditions,
+        }
+    return statements
+
+
+def _expected_statements(account: str) -> dict[str, dict]:
+    eu_profile = f"arn:aws:bedrock:eu-west-3:{account}:inference-profile/eu.{MODEL}"
+    us_profile = f"arn:aws:bedrock:us-east-1:{account}:inference-profile/us.{MODEL}"
+    newsletters = f"arn:aws:s3:::{LAMBDA_ENV['NEWSLETTERS_BUCKET']}"
+    config = f"arn:aws:s3:::{LAMBDA_ENV['CONFIG_BUCKET']}"
+    data = f"arn:aws:s3:::{LAMBDA_ENV['DATA_BUCKET']}"
+    log_group = f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{ENV.log_group}:*"
+
+    def allow(actions, resources, condition=None):
+        return {"Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources), "Condition": condition or {}}
+
+    return {
+        "InvokeInferenceProfiles": allow(["bedrock:InvokeModel"], [eu_profile, us_profile]),
+        "InvokeFoundationModelThroughEUProfile": allow(
+            ["bedrock:InvokeModel"],
+            [f"arn:aws:bedrock:{region}::foundation-model/{MODEL}" for region in EU_REGIONS],
+            {"StringEquals": {"bedrock:InferenceProfileArn": [eu_profile]}},
+        ),
+        "InvokeFoundationModelThroughUSProfile": allow(
+            ["bedrock:InvokeModel"],
+            [f"arn:aws:bedrock:{region}::foundation-model/{MODEL}" for region in US_REGIONS],
+            {"StringEquals": {"bedrock:InferenceProfileArn": [us_profile]}},
+        ),
+        "ReadWriteEditorialCache": allow(["s3:GetObject", "s3:PutObject"], [f"{newsletters}/cache/*"]),
+        "ListEditorialCache": allow(["s3:ListBucket"], [newsletters], {"StringLike": {"s3:prefix": ["cache/*"]}}),
+        "PublishNewsletters": allow(["s3:PutObject"], [f"{newsletters}/newsletters/*"]),
+        "ListConfig": allow(["s3:ListBucket"], [config]),
+        "ReadConfig": allow(["s3:GetObject"], [f"{config}/*"]),
+        "ListData": allow(["s3:ListBucket"], [data]),
+        "ReadWriteData": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/*"]),
+        "WriteOwnLogs": allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
+    }
+
+
+def test_second_plan_shows_no_changes(stack):
+    assert stack.run(terraform.plan, detailed_exitcode=True, package_path=stack.package_path) == 0
+
+
+def test_function_environment_is_exactly_the_env_file(stack):
+    config = stack.client("lambda").get_function_configuration(FunctionName=ENV.function_name)
+
+    assert config["Environment"]["Variables"] == LAMBDA_ENV
+
+
+def test_function_settings_come_from_the_env_file(stack):
+    config = stack.client("lambda").get_function_configuration(FunctionName=ENV.function_name)
+
+    assert (config["Runtime"], config["Handler"], config["Timeout"], config["MemorySize"]) == (
+        ENV.runtime,
+        ENV.handler,
+        ENV.timeout,
+        ENV.memory_size,
+    )
+    assert config["Architectures"] == [ENV.architecture]
+
+
+def test_live_alias_points_at_a_published_version(stack):
+    alias = stack.client("lambda").get_alias(FunctionName=ENV.function_name, Name=ENV.alias_name)
+
+    assert alias["FunctionVersion"].isdigit()
+    assert stack.outputs["alias_arn"] == alias["AliasArn"]
+
+
+def test_execution_policy_has_exactly_the_intended_statements(stack):
+    account = stack.client("sts").get_caller_identity()["Account"]
+    document = stack.client("iam").get_role_policy(
+        RoleName=stack.outputs["role_name"], PolicyName=stack.outputs["policy_name"]
+    )["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+
+    assert _statement_set(document) == _expected_statements(account)
+
+
+def test_log_group_keeps_logs_for_the_env_file_retention(stack):
+    groups = stack.client("logs").describe_log_groups(logGroupNamePrefix=ENV.log_group)["logGroups"]
+
+    assert [(group["logGroupName"], group["retentionInDays"]) for group in groups] == [
+        (ENV.log_group, ENV.log_retention_days)
+    ]
+
+
+def test_bootstrap_package_is_stored_by_hash_with_its_code_sha256(stack):
+    function = stack.client("lambda").get_function_configuration(FunctionName=ENV.function_name)
+    key = stack.outputs["bootstrap_package_key"]
+
+    head = stack.client("s3").head_object(Bucket=ENV.artifacts_bucket, Key=key)
+
+    assert key == f"{ENV.function_name}/{stack.package_sha256}.zip"
+    assert head["Metadata"]["code-sha256"] == function["CodeSha256"]
+
+
+def test_schedule_invokes_the_live_alias_with_the_client_payload(stack):
+    rule = stack.outputs["schedule_rules"]["lai_weekly_v3"]
+    events = stack.client("events")
+
+    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+
+    assert events.describe_rule(Name=rule)["ScheduleExpression"] == "cron(0 6 ? * MON *)"
+    assert [target["Arn"] for target in targets] == [stack.outputs["alias_arn"]]
+    assert json.loads(targets[0]["Input"]) == {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+
+
+def test_schedule_may_invoke_only_the_live_alias(stack):
+    policy = json.loads(
+        stack.client("lambda").get_policy(FunctionName=ENV.function_name, Qualifier=ENV.alias_name)["Policy"]
+    )
+
+    assert [(s["Principal"], s["Resource"]) for s in policy["Statement"]] == [
+        ({"Service": "events.amazonaws.com"}, stack.outputs["alias_arn"])
+    ]
+
+
+def test_buckets_block_public_access_and_encrypt(stack):
+    s3 = stack.client("s3")
+
+    for name in stack.outputs["bucket_names"].values():
+        block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert all(block.values()), name
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", name
+
+
+def test_editorial_cache_expires(stack):
+    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV["NEWSLETTERS_BUCKET"])["Rules"]
+
+    cache_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "cache/"]
+    assert [rule["Expiration"]["Days"] for rule in cache_rules] == [30]
+
+
+def test_later_apply_keeps_an_alias_moved_by_the_toolkit(stack):
+    lambda_client = stack.client("lambda")
+    published = lambda_client.publish_version(FunctionName=ENV.function_name)["Version"]
+    lambda_client.update_alias(FunctionName=ENV.function_name, Name=ENV.alias_name, FunctionVersion=published)
+
+    stack.run(terraform.apply, package_path=stack.package_path)
+
+    alias = lambda_client.get_alias(FunctionName=ENV.function_name, Name=ENV.alias_name)
+    assert alias["FunctionVersion"] == published
+
+
+def test_a_new_package_is_left_to_the_toolkit(stack, tmp_path):
+    newer = _tiny_package(tmp_path, status_code=201)
+
+    assert newer.sha256 != stack.package_sha256
+    assert stack.run(terraform.plan, detailed_exitcode=True, package_path=newer.path) == 0

@@ -1,0 +1,348 @@
+"""`invoke bench`: the seed's figures, measured on the embedded default and printed beside the seed's.
+
+Writes bench/results.json. Figures are wall-clock on the machine that runs it: compare ratios, not
+absolute numbers, across machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import zipfile
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from . import REPO_ROOT
+from .config_sync import CONFIG_DIR
+from .envfile import EnvFile, load_env
+from .run_local import LAMBDA_SRC, LocalContext, prepare_local
+from .sample_feeds import render_feed, source_ids
+from .services import aws_environment, boto3_client, service_url
+
+RESULTS = REPO_ROOT / "bench" / "results.json"
+STANDIN_LATENCY_MS = 400
+SCALES = (1, 4, 15)  # corpus copies: ~66, ~264, ~990 items
+_ITEM = re.compile(rb"(<item>.*?</item>|<entry>.*?</entry>)", re.S)
+_LINK = re.compile(rb"(<link>)([^<]+)(</link>)|(<link[^>]*href=\")([^\"]+)(\")")
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run."""
+
+
+# --- a feed server that multiplies the sample corpus, for the scaling figures ---------------------------
+
+def multiplied_feed(source_id: str, copies: int) -> bytes:
+    """The sample feed with every complete item repeated `copies` times under distinct links."""
+    body = render_feed(source_id, datetime.now(timezone.utc).date())
+    items = _ITEM.findall(body)
+    if copies <= 1 or not items:
+        return body
+    extra = []
+    for copy in range(1, copies):
+        for item in items:
+            def relink(match: re.Match[bytes]) -> bytes:
+                if match.group(1):
+                    url = match.group(2)
+                    sep = b"&amp;" if b"?" in url else b"?"
+                    return match.group(1) + url + sep + b"copy=" + str(copy).encode() + match.group(3)
+                url = match.group(5)
+                sep = b"&amp;" if b"?" in url else b"?"
+                return match.group(4) + url + sep + b"copy=" + str(copy).encode() + match.group(6)
+
+            extra.append(_LINK.sub(relink, item, count=1))
+    last = body.rfind(items[-1]) + len(items[-1])
+    return body[:last] + b"\n".join(extra) + body[last:]
+
+
+class _Multiplier(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        match = re.match(r"^/x(\d+)/([a-z0-9_]+)\.xml$", self.path)
+        if not match:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = multiplied_feed(match.group(2), int(match.group(1)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def multiplier_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Multiplier)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+# --- the engine in process, against the emulator and the stand-in ---------------------------------------
+
+class Engine:
+    """The handler in this process with the local environment's variables (a warm Lambda container)."""
+
+    def __init__(self, env: EnvFile):
+        self.env = env
+        variables = {**env.lambda_environment, **aws_environment(env)}
+        os.environ.update(variables)
+        if str(LAMBDA_SRC) not in sys.path:
+            sys.path.insert(0, str(LAMBDA_SRC))
+        import handler
+
+        handler._runtime.clear()
+        self.handler = handler
+
+    def run(self, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        logs = io.StringIO()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(logs):
+            result = self.handler.lambda_handler(payload, LocalContext(self.env.function_name, self.env.timeout))
+        seconds = time.perf_counter() - started
+        if result.get("status") != "ok":
+            raise BenchError(f"run failed: {result.get('error')}")
+        return result, seconds
+
+
+def standin_config(env: EnvFile, **settings) -> None:
+    request = urllib.request.Request(
+        service_url(env, "bedrock_standin") + "/_standin/config",
+        data=json.dumps(settings).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=5).read()
+
+
+def standin_calls(env: EnvFile) -> list[dict]:
+    with urllib.request.urlopen(service_url(env, "bedrock_standin") + "/_standin/calls", timeout=5) as response:
+        data = json.loads(response.read())
+    return data["calls"] if isinstance(data, dict) else data
+
+
+def clear_standin_calls(env: EnvFile) -> None:
+    urllib.request.urlopen(
+        urllib.request.Request(service_url(env, "bedrock_standin") + "/_standin/calls", method="DELETE"), timeout=5
+    ).read()
+
+
+def forget_client_data(s3, bucket: str, client_id: str) -> None:
+    """Drop stored items and feed state so the next run normalizes everything again."""
+    for prefix in (f"items/{client_id}/", f"feed-state/{client_id}/"):
+        paginator = s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def upload_bench_client(s3, env: EnvFile, client_id: str, feeds_base: str, copies: int, max_items: int | None = None) -> None:
+    config = yaml.safe_load((CONFIG_DIR / "clients" / "lai_weekly_v3.yaml").read_text())
+    config["client_id"] = client_id
+    config["default_period_days"] = 30  # every sample item, old ones included
+    for source in config["sources"]:
+        source["url"] = f"{feeds_base}/x{copies}/{source['id']}.xml"
+    if max_items:
+        for section in config["sections"]:
+            section["max_items"] = max_items
+    s3.put_object(Bucket=env.lambda_environment["CONFIG_BUCKET"], Key=f"clients/{client_id}.yaml", Body=yaml.safe_dump(config).encode())
+
+
+# --- figures ---------------------------------------------------------------------------------------------
+
+def cold_start(zip_path: Path, interpreter: str, runs: int = 10) -> dict[str, float]:
+    """Handler import, and import plus the first container set-up, each in a fresh process (median ms)."""
+    with tempfile.TemporaryDirectory(prefix="vectora-cold-") as scratch:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(scratch)
+        probe = (
+            "import time,sys;t=time.perf_counter();import handler;a=time.perf_counter();"
+            "import vectora_core.pipeline, vectora_core.ingest.fetch, vectora_core.render, boto3;"
+            "boto3.client('s3', region_name='eu-west-3');b=time.perf_counter();"
+            "print((a-t)*1000,(b-t)*1000)"
+        )
+        imports, full = [], []
+        for _ in range(runs):
+            out = subprocess.run([interpreter, "-c", probe], cwd=scratch, capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}).stdout.split()
+            imports.append(float(out[0]))
+            full.append(float(out[1]))
+    return {"handler_import_ms": statistics.median(imports), "import_and_setup_ms": statistics.median(full)}
+
+
+def main(env_name: str | None = None, printer: Callable[[str], None] = print, scales: tuple[int, ...] = SCALES, include_deploy: bool = True) -> dict[str, Any]:
+    env = load_env(env_name)
+    if not env.emulator:
+        raise BenchError("the benchmark runs on the embedded emulator (env local)")
+    figures: dict[str, Any] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": {"cpus": os.cpu_count()}}
+    step_started = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal step_started
+        printer(f"[bench] {name} ({time.perf_counter() - step_started:.1f} s since last step)")
+        step_started = time.perf_counter()
+
+    from .local_lambda import select_interpreter
+    from .packaging import build_package, measure_boto3_tradeoff
+
+    step("package")
+    package = build_package(env.name, printer=lambda _: None)
+    started = time.perf_counter()
+    build_package(env.name, printer=lambda _: None)
+    figures["zip_mb"] = package.size_bytes / 1e6
+    figures["unzipped_mb"] = package.unzipped_bytes / 1e6
+    figures["noop_rebuild_s"] = time.perf_counter() - started
+    tradeoff = measure_boto3_tradeoff(env.name, printer=lambda _: None)
+    figures["boto3_tradeoff"] = tradeoff
+
+    step("cold start")
+    interpreter = select_interpreter(env.runtime, printer=lambda _: None)
+    figures["cold_start"] = cold_start(package.path, interpreter)
+
+    step("services and engine")
+    s3 = prepare_local(env, printer=lambda _: None)
+    engine = Engine(env)
+    data_bucket = env.lambda_environment["DATA_BUCKET"]
+    scaling = []
+    try:
+        with multiplier_server() as feeds_base:
+            for copies in scales:
+                client_id = f"bench_x{copies}"
+                upload_bench_client(s3, env, client_id, feeds_base, copies)
+                standin_config(env, latency_ms=0, throttle_rate=0.0, malformed_rate=0.0)
+                engine.run({"client_id": client_id, "force_regenerate": True})  # warm the container
+                forget_client_data(s3, data_bucket, client_id)
+                standin_config(env, latency_ms=STANDIN_LATENCY_MS)
+                clear_standin_calls(env)
+                rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                result, seconds = engine.run({"client_id": client_id, "force_regenerate": True})
+                calls = len(standin_calls(env))
+                concurrency = int(env.lambda_environment.get("NORMALIZATION_CONCURRENCY", 8))
+                normalization_calls = result["llm"]["calls"].get("normalization", 0)
+                bound = (math.ceil(normalization_calls / concurrency) + 1) * STANDIN_LATENCY_MS / 1000
+                row = {
+                    "items": result["counts"]["in_window"],
+                    "normalized": result["counts"]["normalized"],
+                    "bedrock_calls": calls,
+                    "seconds": seconds,
+                    "serial_calls_s": calls * STANDIN_LATENCY_MS / 1000,
+                    "concurrency_bound_s": bound,
+                    "degraded": result["degraded"],
+                }
+                scaling.append(row)
+                printer(f"  warm miss with {row['items']} items: {seconds:.2f} s ({calls} calls; serial would be {row['serial_calls_s']:.1f} s)")
+                if copies == scales[0]:
+                    figures["warm_miss_s"] = seconds
+                    figures["warm_miss_items"] = row["items"]
+                    figures["peak_rss_mb"] = max(rss_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                    hit, hit_s = engine.run({"client_id": client_id})
+                    figures["cache_hit_s"] = hit_s
+                    figures["cache_hit_state"] = hit["cache"]
+            figures["scaling"] = scaling
+
+            step("editorial prompt, 12 items")
+            standin_config(env, latency_ms=0)
+            upload_bench_client(s3, env, "bench_p12", feeds_base, 1, max_items=3)
+            clear_standin_calls(env)
+            result, _ = engine.run({"client_id": "bench_p12", "force_regenerate": True})
+            editorial_calls = [c for c in standin_calls(env) if c.get("purpose") == "newsletter"]
+            figures["prompt_items"] = result["counts"]["selected"]
+            figures["prompt_tokens"] = editorial_calls[-1]["input_tokens"] if editorial_calls else None
+    finally:
+        standin_config(env, latency_ms=0)
+
+    if include_deploy:
+        step("deploy and rollback")
+        figures.update(deploy_figures(env, printer))
+    step("done")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    for line in table(figures):
+        printer(line)
+    printer(f"results written to {RESULTS.relative_to(REPO_ROOT)}")
+    return figures
+
+
+def deploy_figures(env: EnvFile, printer: Callable[[str], None]) -> dict[str, Any]:
+    """Unchanged-code deploy and a rollback round trip on the emulator (needs `invoke tf.apply` first)."""
+    from .deploy import deploy, list_versions, rollback
+
+    quiet = lambda _line: None  # noqa: E731
+    started = time.perf_counter()
+    result = deploy(env, printer=quiet)
+    unchanged_s = time.perf_counter() - started
+    figures: dict[str, Any] = {"deploy_unchanged_s": unchanged_s, "deploy_unchanged_published": bool(getattr(result, "published", False))}
+    versions = [v.version for v in list_versions(env, printer=quiet)]
+    live = next((v.version for v in list_versions(env, printer=quiet) if v.is_live), None)
+    others = [v for v in versions if v != live]
+    if live and others:
+        started = time.perf_counter()
+        rollback(env, to_version=others[-1], printer=quiet)
+        figures["rollback_s"] = time.perf_counter() - started
+        rollback(env, to_version=live, printer=quiet)
+    else:
+        printer("  rollback not measured: only one published version (deploy a change first)")
+    return figures
+
+
+SEED = {
+    "zip_mb": ("zip size", 18.3, "MB", 5.0),
+    "noop_rebuild_s": ("no-op rebuild", None, "s", 1.0),
+    "cold_start": ("cold start (handler import, median of 10)", 3000.0, "ms", 300.0),
+    "warm_miss_s": ("warm run, cache miss, stand-in 400 ms/call", 9.93, "s", 4.0),
+    "cache_hit_s": ("cache-hit run", 5.0, "s", 0.3),
+    "prompt_tokens": ("editorial prompt, 12 items", 1000, "tokens", 700),
+    "rollback_s": ("rollback", 300.0, "s", 2.0),
+    "deploy_unchanged_s": ("deploy of unchanged code", None, "s", 10.0),
+    "peak_rss_mb": ("peak memory of a warm run", 400.0, "MB", None),
+}
+
+
+def table(figures: dict[str, Any]) -> list[str]:
+    lines = [f"{'figure':<44} {'seed':>10} {'target':>9} {'measured':>12} {'seed/ours':>9}  ok", "-" * 94]
+    for key, (label, seed, unit, target) in SEED.items():
+        value = figures.get(key)
+        if key == "cold_start" and value:
+            value = value["handler_import_ms"]
+        if value is None:
+            lines.append(f"{label:<44} {'':>10} {'':>9} {'not run':>12}")
+            continue
+        ratio = f"{seed / value:.1f}x" if seed and value else ""
+        ok = "" if target is None else ("yes" if value <= target else "NO")
+        seed_text = f"{seed:g} {unit}" if seed else "—"
+        target_text = f"{target:g}" if target is not None else "—"
+        lines.append(f"{label:<44} {seed_text:>10} {target_text:>9} {value:>9.3g} {unit:<3}{ratio:>8}  {ok}")
+    cold = figures.get("cold_start")
+    if cold:
+        lines.append(f"  cold start incl. engine modules, boto3 and an S3 client: {cold['import_and_setup_ms']:.0f} ms")
+    for row in figures.get("scaling", []):
+        lines.append(
+            f"  warm miss, {row['items']:>4} items: {row['seconds']:.2f} s for {row['bedrock_calls']} calls "
+            f"(concurrency bound ≈ {row['concurrency_bound_s']:.1f} s, serial {row['serial_calls_s']:.1f} s)"
+        )
+    if figures.get("boto3_tradeoff"):
+        lines.append(f"  boto3 trade-off: {json.dumps(figures['boto3_tradeoff'])[:200]}")
+    return lines

@@ -1,0 +1,226 @@
+"""CloudWatch Logs for the function: tail its log group, fetch one invocation's lines, write the local target's.
+
+Tailing polls `filter_log_events` (with paging) rather than `start_live_tail`, which the emulator lacks, so the
+same code serves AWS and the embedded default.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator
+
+from .envfile import EnvFile, load_env
+from .services import boto3_client, ensure_services
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# PutLogEvents quotas: 10,000 events and 1,048,576 bytes per call, each event counting 26 bytes of overhead,
+# and 256 KiB per event.
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD_BYTES
+
+
+class LogsError(RuntimeError):
+    """The log group cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    timestamp_ms: int
+    stream: str
+    message: str
+    event_id: str = ""
+
+    def format(self) -> str:
+        """`aws logs tail`'s detailed format: time, stream, message."""
+        moment = datetime.fromtimestamp(self.timestamp_ms / 1000, tz=timezone.utc)
+        return f"{moment.isoformat(timespec='milliseconds')} {self.stream} {self.message.rstrip()}"
+
+
+def parse_since(text: str) -> int:
+    """`30s`, `10m`, `2h`, `1d` or `1w` → milliseconds."""
+    match = _SINCE.match(text or "")
+    if not match:
+        raise ValueError(f"cannot read duration {text!r}: use a number and a unit, e.g. 30s, 10m, 2h, 1d")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)] * 1000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def filter_events(
+    logs_client,
+    log_group: str,
+    *,
+    start_ms: int,
+    end_ms: int | None = None,
+    filter_pattern: str | None = None,
+) -> Iterator[LogEvent]:
+    """Every matching event since `start_ms`, following `nextToken` through all pages."""
+    request = {"logGroupName": log_group, "startTime": start_ms}
+    if end_ms is not None:
+        request["endTime"] = end_ms
+    if filter_pattern:
+        request["filterPattern"] = filter_pattern
+    while True:
+        try:
+            page = logs_client.filter_log_events(**request)
+        except logs_client.exceptions.ResourceNotFoundException:
+            raise LogsError(f"log group {log_group} does not exist (has the function run yet?)") from None
+        for event in page.get("events", []):
+            yield LogEvent(event["timestamp"], event["logStreamName"], event["message"], event.get("eventId", ""))
+        token = page.get("nextToken")
+        if not token or token == request.get("nextToken"):
+            return
+        request["nextToken"] = token
+
+
+def tail_logs(
+    env_name: str | EnvFile | None = None,
+    since: str = "10m",
+    follow: bool = False,
+    filter_pattern: str | None = None,
+    printer: Callable[[str], None] = print,
+    *,
+    poll_seconds: float = 2.0,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Print the function's log events like `aws logs tail`; with `follow`, keep polling until interrupted.
+
+    `filter_pattern` is a CloudWatch filter pattern (quote a phrase: `"Client Bedrock hybride"`). Returns the
+    number of events printed. `should_stop` ends a follow loop (Ctrl-C does too).
+    """
+    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    ensure_services(env, printer=printer)
+    logs_client = boto3_client(env, "logs")
+    start_ms = now_ms() - parse_since(since)
+    printed = 0
+    seen: set[str] = set()
+    try:
+        while True:
+            poll_started = now_ms()
+            fresh = [
+                event
+                for event in filter_events(logs_client, env.log_group, start_ms=start_ms, filter_pattern=filter_pattern)
+                if not event.event_id or event.event_id not in seen
+            ]
+            fresh.sort(key=lambda event: (event.timestamp_ms, event.stream))
+            for event in fresh:
+                printer(event.format())
+                if event.event_id:
+                    seen.add(event.event_id)
+            printed += len(fresh)
+            if not follow or (should_stop and should_stop()):
+                return printed
+            # Events can arrive a little after their timestamp: look back a window, and let event ids dedupe.
+            start_ms = max(start_ms, poll_started - 60_000)
+            time.sleep(poll_seconds)
+    except KeyboardInterrupt:
+        return printed
+
+
+def fetch_invocation_logs(
+    logs_client,
+    log_group: str,
+    request_id: str,
+    *,
+    start_ms: int,
+    wait_seconds: float = 30.0,
+    poll_seconds: float = 1.0,
+) -> str:
+    """All log lines of one invocation, from its START line to its REPORT line.
+
+    Finds the stream through the request id (START/END/REPORT carry it), then reads that stream between the
+    invocation's START and REPORT, so lines that do not mention the request id are included too. Waits up to
+    `wait_seconds` for CloudWatch to ingest the REPORT line.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        matches = list(filter_events(logs_client, log_group, start_ms=start_ms - 1000, filter_pattern=f'"{request_id}"'))
+        start = next((e for e in matches if e.message.startswith("START RequestId: " + request_id)), None)
+        report = next((e for e in matches if e.message.startswith("REPORT RequestId: " + request_id)), None)
+        if start and report:
+            lines = _stream_between(logs_client, log_group, start.stream, start.timestamp_ms, report.timestamp_ms)
+            return "\n".join(lines)
+        if time.monotonic() >= deadline:
+            found = "\n".join(e.message.rstrip() for e in matches)
+            return found
+        time.sleep(poll_seconds)
+
+
+def _stream_between(logs_client, log_group: str, stream: str, first_ms: int, last_ms: int) -> list[str]:
+    lines: list[str] = []
+    request = {
+        "logGroupName": log_group,
+        "logStreamName": stream,
+        "startTime": first_ms,
+        "endTime": last_ms + 1,
+        "startFromHead": True,
+    }
+    while True:
+        page = logs_client.get_log_events(**request)
+        lines.extend(event["message"].rstrip("\n") for event in page.get("events", []))
+        token = page.get("nextForwardToken")
+        if not page.get("events") or not token or token == request.get("nextToken"):
+            return lines
+        request["nextToken"] = token
+
+
+# --- writing (the local target) -------------------------------------------------------------------------------
+
+
+def ensure_log_group(logs_client, log_group: str) -> None:
+    """Create the group if missing, as Lambda does on a function's first run."""
+    try:
+        logs_client.create_log_group(logGroupName=log_group)
+    except logs_client.exceptions.ResourceAlreadyExistsException:
+        pass
+
+
+def write_events(logs_client, log_group: str, stream: str, events: Iterable[tuple[int, str]]) -> int:
+    """Write (timestamp ms, message) events to a new stream, in chronological order and within the quotas."""
+    ensure_log_group(logs_client, log_group)
+    logs_client.create_log_stream(logGroupName=log_group, logStreamName=stream)
+    ordered = sorted(((ts, _clip(message)) for ts, message in events), key=lambda item: item[0])
+    written = 0
+    for batch in _batches(ordered):
+        logs_client.put_log_events(
+            logGroupName=log_group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": ts, "message": message} for ts, message in batch],
+        )
+        written += len(batch)
+    return written
+
+
+def _clip(message: str) -> str:
+    message = message or " "  # CloudWatch refuses empty messages
+    encoded = message.encode("utf-8")
+    if len(encoded) <= MAX_EVENT_BYTES:
+        return message
+    return encoded[: MAX_EVENT_BYTES - 16].decode("utf-8", errors="ignore") + " [truncated]"
+
+
+def _batches(events: list[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
+    batch: list[tuple[int, str]] = []
+    size = 0
+    for ts, message in events:
+        event_size = len(message.encode("utf-8")) + EVENT_OVERHEAD_BYTES
+        # A batch must also span less than 24 hours; one invocation never does (Lambda's limit is 15 minutes).
+        if batch and (len(batch) >= MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((ts, message))
+        size += event_size
+    if batch:
+        yield batch

@@ -1,0 +1,125 @@
+"""One way to invoke a function version, whatever the target: Lambda itself, or the local target on the emulator.
+
+Smoke tests, deploys and rollbacks call `invoke_function` and read the same Lambda-shaped `InvokeResult` either
+way, so they run the same code against AWS and against the embedded default.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .cloudwatch import fetch_invocation_logs, now_ms
+from .envfile import EnvFile
+from .services import boto3_client
+
+_REPORT_DURATION = re.compile(r"^REPORT RequestId: (\S+)\s+Duration: ([\d.]+) ms", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    status_code: int
+    function_error: str | None
+    payload: Any  # the decoded JSON response: a dict for the engine, Lambda's error object on failure
+    log_text: str  # the invocation's log lines, START to REPORT
+    duration_ms: float  # Lambda's billed-work Duration (the handler's run, without init)
+    request_id: str
+    executed_version: str = ""
+    log_stream: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code == 200 and not self.function_error
+
+    def error_summary(self) -> str:
+        """`errorType: errorMessage` of a failed invocation, for messages."""
+        if isinstance(self.payload, dict) and "errorMessage" in self.payload:
+            return f"{self.payload.get('errorType', 'Error')}: {self.payload['errorMessage']}"
+        return f"{self.function_error or 'status ' + str(self.status_code)}"
+
+
+def invoke_function(
+    env: EnvFile,
+    qualifier: str,
+    payload: dict,
+    *,
+    printer: Callable[[str], None] = print,
+) -> InvokeResult:
+    """Invoke `qualifier` (an alias or a version number) of the environment's function synchronously."""
+    if env.emulator:
+        from .local_lambda import invoke_local
+
+        return invoke_local(env, qualifier, payload, printer=printer)
+    return invoke_aws(env, qualifier, payload)
+
+
+def invoke_aws(env: EnvFile, qualifier: str, payload: dict, *, lambda_client=None, logs_client=None) -> InvokeResult:
+    """`lambda.invoke` with `LogType="Tail"`; when the 4 KB tail misses lines, read them from CloudWatch."""
+    client = lambda_client or _invoke_client(env)
+    started_ms = now_ms()
+    started = time.perf_counter()
+    response = client.invoke(
+        FunctionName=env.function_name,
+        Qualifier=qualifier,
+        InvocationType="RequestResponse",
+        LogType="Tail",
+        Payload=json.dumps(payload).encode(),
+    )
+    wall_ms = (time.perf_counter() - started) * 1000
+    raw = response["Payload"].read()
+    request_id = response["ResponseMetadata"].get("RequestId", "")
+    tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", errors="replace")
+    log_text = tail
+    if request_id and f"START RequestId: {request_id}" not in tail:
+        full = fetch_invocation_logs(logs_client or boto3_client(env, "logs"), env.log_group, request_id, start_ms=started_ms)
+        if f"START RequestId: {request_id}" in full:
+            log_text = full
+    return InvokeResult(
+        status_code=response["StatusCode"],
+        function_error=response.get("FunctionError"),
+        payload=decode_payload(raw),
+        log_text=log_text,
+        duration_ms=report_duration_ms(log_text, request_id) or wall_ms,
+        request_id=request_id,
+        executed_version=response.get("ExecutedVersion", ""),
+    )
+
+
+def decode_payload(raw: bytes | str) -> Any:
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return {"raw": text}
+
+
+def report_duration_ms(log_text: str, request_id: str) -> float | None:
+    """The Duration of the invocation's REPORT line, as Lambda measured it."""
+    for match in _REPORT_DURATION.finditer(log_text):
+        if match.group(1) == request_id:
+            return float(match.group(2))
+    return None
+
+
+def _invoke_client(env: EnvFile):
+    """A Lambda client for synchronous invokes: reads wait for the function's timeout and never retry.
+
+    A retried invoke would run the function a second time; botocore's default 60 s read timeout would cut
+    off any run longer than a minute.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        read_timeout=env.timeout + 60,
+        connect_timeout=10,
+        retries={"total_max_attempts": 1},
+        tcp_keepalive=True,
+    )
+    return boto3.client("lambda", region_name=env.aws_region, config=config)

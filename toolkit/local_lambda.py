@@ -1,0 +1,476 @@
+"""The local target: run a published function version the way Lambda would, for the emulator environments.
+
+The emulator stores functions but cannot run them (no Docker here). So the toolkit does: it resolves the
+qualifier to a version with `get_function_configuration`, takes that version's CodeSha256, environment,
+timeout and memory, fetches the exact zip from the artifacts bucket (keyed by the zip's sha256, since the
+emulator's `Code.Location` cannot be downloaded), unpacks it once under `.local/functions/<sha256>/`, and runs
+the handler in a fresh interpreter (`lambda_bootstrap.py`) with a Lambda-shaped context, the timeout enforced
+and Lambda's log lines, which it writes to the function's log group in the emulator.
+
+Fidelity, and where it stops:
+- Each invocation is a cold start in a new process group, killed at the deadline. The deadline counts from
+  the process start, so the init phase eats into the timeout (Lambda gives init its own budget).
+- The function sees its zip, then the runtime's packages (boto3 and its closure, linked from the toolkit's own
+  installation), then the standard library: a dependency missing from the zip fails here as on Lambda.
+- Memory is not capped while the function runs; a peak above the configured size is reported afterwards as
+  `Runtime.OutOfMemory`, the error Lambda would have raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from .cloudwatch import write_events
+from .envfile import EnvFile
+from .invoker import InvokeResult, decode_payload
+from .services import STATE_DIR, aws_environment, boto3_client
+
+FUNCTIONS_DIR = STATE_DIR / "functions"
+RUNTIME_DIR = STATE_DIR / "lambda-runtime"
+BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
+# What the Lambda Python runtime provides besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+# Unpacked versions kept under FUNCTIONS_DIR; older ones are unpacked again from the bucket when needed.
+KEEP_UNPACKED = 10
+# Grace for the interpreter to flush and exit after its result, before the process group is killed anyway.
+EXIT_GRACE_SECONDS = 5.0
+
+
+class LocalLambdaError(RuntimeError):
+    """The local target cannot find or prepare the function version."""
+
+
+@dataclass
+class LocalRun:
+    """One run of a handler in a subprocess, with Lambda's log lines."""
+
+    request_id: str
+    events: list[tuple[int, str]]  # (epoch ms, message), START to REPORT
+    payload_text: str | None
+    error: dict | None  # Lambda's error object when the function failed
+    duration_ms: float
+    init_ms: float
+    max_memory_mb: int
+    timed_out: bool = False
+    exit_code: int | None = None
+
+    @property
+    def log_text(self) -> str:
+        return "\n".join(message for _, message in self.events)
+
+
+# --- the version and its code ---------------------------------------------------------------------------------
+
+
+def resolve_version(lambda_client, function_name: str, qualifier: str) -> dict:
+    """The configuration of the version `qualifier` names (an alias resolves to its version)."""
+    try:
+        return lambda_client.get_function_configuration(FunctionName=function_name, Qualifier=qualifier)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        raise LocalLambdaError(f"{function_name} has no version or alias {qualifier!r}") from None
+
+
+def artifact_key(function_name: str, sha256_hex: str) -> str:
+    """Where the toolkit (and Terraform's first upload) keep a zip: by function and content hash."""
+    return f"{function_name}/{sha256_hex}.zip"
+
+
+def code_sha256_to_hex(code_sha256: str) -> str:
+    return base64.b64decode(code_sha256).hex()
+
+
+def fetch_code(s3_client, bucket: str, function_name: str, code_sha256: str, cache_dir: Path | None = None) -> Path:
+    """The unpacked zip whose sha256 Lambda reports as `code_sha256`, cached under `<cache_dir>/<sha256>/`."""
+    sha_hex = code_sha256_to_hex(code_sha256)
+    cache_dir = Path(cache_dir or FUNCTIONS_DIR)
+    target = cache_dir / sha_hex
+    if target.is_dir():
+        os.utime(target)  # most recently used: kept by the pruning below
+        return target
+    body = _download_zip(s3_client, bucket, function_name, sha_hex, code_sha256)
+    if hashlib.sha256(body).hexdigest() != sha_hex:
+        raise LocalLambdaError(f"the artifact for sha256 {sha_hex[:12]}… in s3://{bucket} does not match its hash")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{sha_hex[:12]}-", dir=cache_dir))
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            archive.extractall(staging)  # extractall drops absolute paths and `..` parts
+        try:
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():  # another invocation unpacked it first: theirs is identical
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _prune(cache_dir, keep=KEEP_UNPACKED)
+    return target
+
+
+def _prune(cache_dir: Path, keep: int) -> None:
+    """Remove all but the `keep` most recently used unpacked versions; the zips stay in the bucket."""
+    unpacked = [path for path in cache_dir.iterdir() if path.is_dir() and not path.name.startswith(".")]
+    unpacked.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    for stale in unpacked[keep:]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _download_zip(s3_client, bucket: str, function_name: str, sha_hex: str, code_sha256: str) -> bytes:
+    key = artifact_key(function_name, sha_hex)
+    try:
+        return s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3_client.exceptions.NoSuchKey:
+        pass
+    except s3_client.exceptions.NoSuchBucket:
+        raise LocalLambdaError(f"artifacts bucket {bucket} does not exist (run terraform apply first)") from None
+    # Fall back to any object under the function's prefix whose metadata names this code.
+    paginator = s3_client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=f"{function_name}/"):
+        for item in page.get("Contents", []):
+            if not item["Key"].endswith(".zip"):
+                continue
+            head = s3_client.head_object(Bucket=bucket, Key=item["Key"])
+            if head.get("Metadata", {}).get("code-sha256") == code_sha256:
+                return s3_client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    raise LocalLambdaError(
+        f"no artifact for CodeSha256 {code_sha256} in s3://{bucket}/{function_name}/: "
+        "the local target runs only code uploaded through the artifacts bucket (invoke deploy does this)"
+    )
+
+
+def runtime_packages_dir(root: Path | None = None) -> Path:
+    """A directory holding only the runtime's packages, linked from the toolkit's installation."""
+    root = Path(root or RUNTIME_DIR)
+    wanted = {}
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise LocalLambdaError(f"{name} is not installed beside the toolkit; the local target needs it")
+        if spec.submodule_search_locations:
+            source = Path(list(spec.submodule_search_locations)[0])
+        else:
+            source = Path(spec.origin)
+        wanted[source.name] = source.resolve()
+    current = {}
+    if root.is_dir():
+        current = {link.name: link.resolve() for link in root.iterdir() if link.is_symlink()}
+    if current == wanted:
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".runtime-", dir=root.parent))
+    for name, source in wanted.items():
+        (staging / name).symlink_to(source)
+    shutil.rmtree(root, ignore_errors=True)
+    try:
+        staging.rename(root)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root
+
+
+# --- the interpreter ------------------------------------------------------------------------------------------
+
+
+def select_interpreter(runtime: str, printer: Callable[[str], None] = print) -> str:
+    """An interpreter of the runtime's Python version: the toolkit's own, or `python3.12` on PATH.
+
+    A zip built for cp312 loads its C extensions only under 3.12. Falls back to the toolkit's interpreter with
+    a warning.
+    """
+    wanted = runtime.removeprefix("python")
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
+        return sys.executable
+    candidate = shutil.which(runtime)
+    if candidate:
+        version, executable = _describe_interpreter(candidate)
+        if version == wanted:
+            return executable  # the real binary: a version-manager shim depends on the working directory
+    _warn_once(
+        printer,
+        f"warning: no working {runtime} interpreter found; running the function with Python "
+        f"{sys.version_info.major}.{sys.version_info.minor}, whose C extensions may differ from Lambda's",
+    )
+    return sys.executable
+
+
+@lru_cache(maxsize=8)
+def _describe_interpreter(interpreter: str) -> tuple[str, str]:
+    """(`X.Y`, path of the actual executable), or ("", "") if it does not run."""
+    try:
+        done = subprocess.run(
+            [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "", ""
+    lines = done.stdout.split("\n")
+    if done.returncode != 0 or len(lines) < 2 or not lines[1].strip():
+        return "", ""
+    return lines[0].strip(), lines[1].strip()
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(printer: Callable[[str], None], message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        printer(message)
+
+
+# --- running one invocation -----------------------------------------------------------------------------------
+
+
+def log_stream_name(version: str, when: datetime | None = None) -> str:
+    """Lambda's stream naming: `YYYY/MM/DD/[version]<32 hex>`."""
+    when = when or datetime.now(timezone.utc)
+    return f"{when:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
+
+
+def run_handler(
+    code_dir: Path,
+    handler: str,
+    event: Any,
+    *,
+    context: dict[str, Any],
+    environment: dict[str, str],
+    timeout_s: int,
+    memory_mb: int,
+    interpreter: str,
+    runtime_dirs: list[Path],
+) -> LocalRun:
+    """Run `handler` from `code_dir` on `event` in a fresh interpreter; enforce the timeout.
+
+    `context` holds the context object's fields (aws_request_id, function_name, function_version,
+    invoked_function_arn, memory_limit_in_mb, log_group_name, log_stream_name). `environment` is the whole
+    process environment.
+    """
+    request_id = context["aws_request_id"]
+    version = context["function_version"]
+    with tempfile.TemporaryDirectory(prefix="vectora-lambda-") as scratch:
+        scratch_dir = Path(scratch)
+        result_path = scratch_dir / "result.json"
+        tmp_dir = scratch_dir / "tmp"  # the function's own /tmp: empty at each cold start
+        tmp_dir.mkdir()
+        started_ms = time.time() * 1000
+        deadline_ms = started_ms + timeout_s * 1000
+        spec = {
+            "code_dir": str(code_dir),
+            "runtime_dirs": [str(path) for path in runtime_dirs],
+            "handler": handler,
+            "event": event,
+            "context": context,
+            "deadline_ms": deadline_ms,
+            "result_path": str(result_path),
+        }
+        spec_path = scratch_dir / "spec.json"
+        spec_path.write_text(json.dumps(spec))
+        events: list[tuple[int, str]] = [(int(started_ms), f"START RequestId: {request_id} Version: {version}")]
+        process = subprocess.Popen(
+            [interpreter, "-I", "-S", "-u", "-X", "utf8", str(BOOTSTRAP), str(spec_path)],
+            cwd=code_dir,
+            env={**environment, "TMPDIR": str(tmp_dir)},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed whole at the deadline
+        )
+        reader = threading.Thread(target=_read_lines, args=(process.stdout, events), daemon=True)
+        reader.start()
+        exit_status, max_rss_kb, timed_out = _wait(process, deadline_ms)
+        reader.join(EXIT_GRACE_SECONDS)
+        ended_ms = time.time() * 1000
+        result = _read_result(result_path)
+
+    init_ms = (result["init_done_ms"] - started_ms) if result and result.get("init_done_ms") else ended_ms - started_ms
+    duration_ms = result["duration_ms"] if result else max(0.0, ended_ms - started_ms - init_ms)
+    max_memory_mb = math.ceil(max(max_rss_kb / 1024, (result or {}).get("max_memory_mb", 0)))
+    error = None
+    payload_text = None
+    if timed_out:
+        duration_ms = timeout_s * 1000.0
+        moment = datetime.fromtimestamp(ended_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        events.append((int(ended_ms), f"{moment[:-4]}Z {request_id} Task timed out after {timeout_s:.2f} seconds"))
+        error = {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds",
+        }
+    elif result is None:
+        reason = f"signal: {signal.Signals(-exit_status).name}" if exit_status < 0 else f"exit status {exit_status}"
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        events.append((int(ended_ms), message))
+        error = {"errorType": "Runtime.ExitError", "errorMessage": message}
+    elif result.get("error"):
+        error = {**result["error"], "requestId": request_id}
+    elif max_memory_mb > memory_mb:
+        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+        events.append((int(ended_ms), message))
+        error = {"errorType": "Runtime.OutOfMemory", "errorMessage": message}
+    else:
+        payload_text = result["payload"]
+
+    report = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {math.ceil(duration_ms)} ms"
+        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\tInit Duration: {init_ms:.2f} ms"
+    )
+    if timed_out:
+        report += "\tStatus: timeout"
+    end_ms = max(int(ended_ms), max(ts for ts, _ in events))
+    events.append((end_ms, f"END RequestId: {request_id}"))
+    events.append((end_ms, report))
+    return LocalRun(
+        request_id=request_id,
+        events=events,
+        payload_text=payload_text,
+        error=error,
+        duration_ms=duration_ms,
+        init_ms=init_ms,
+        max_memory_mb=max_memory_mb,
+        timed_out=timed_out,
+        exit_code=exit_status,
+    )
+
+
+def _read_lines(stream, events: list[tuple[int, str]]) -> None:
+    # Lambda timestamps each line when the runtime emits it; so does this reader.
+    for raw in iter(stream.readline, b""):
+        events.append((int(time.time() * 1000), raw.decode("utf-8", errors="replace").rstrip("\r\n")))
+    stream.close()
+
+
+def _wait(process: subprocess.Popen, deadline_ms: float) -> tuple[int, int, bool]:
+    """Reap the process by the deadline (killing its group past it); (exit status, peak RSS KiB, timed out)."""
+    outcome: dict[str, Any] = {}
+
+    def reap() -> None:
+        _, status, usage = os.wait4(process.pid, 0)
+        outcome["status"] = os.waitstatus_to_exitcode(status)
+        outcome["max_rss_kb"] = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+
+    reaper = threading.Thread(target=reap, daemon=True)
+    reaper.start()
+    try:
+        reaper.join(max(0.0, deadline_ms / 1000 - time.time()))
+    except BaseException:  # Ctrl-C: the function runs in its own session and would outlive the toolkit
+        _kill_group(process.pid)
+        raise
+    timed_out = reaper.is_alive()
+    _kill_group(process.pid)  # also ends anything the function left running
+    reaper.join()
+    process.returncode = outcome["status"]  # reaped here: keep Popen from waiting on a recycled pid
+    return outcome["status"], outcome["max_rss_kb"], timed_out
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_result(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+# --- the Lambda-shaped invocation -----------------------------------------------------------------------------
+
+
+def function_environment(env: EnvFile, config: dict, context: dict[str, Any], code_dir: Path, runtime_dir: Path) -> dict:
+    """The process environment Lambda would give this version, pointed at the emulator and the stand-in."""
+    base = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        # No shared config or credentials files: a function reads only its environment, as on Lambda.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    reserved = {
+        "_HANDLER": config.get("Handler", env.handler),
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.get('Runtime', env.runtime)}",
+        "AWS_LAMBDA_FUNCTION_NAME": context["function_name"],
+        "AWS_LAMBDA_FUNCTION_VERSION": context["function_version"],
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(context["memory_limit_in_mb"]),
+        "AWS_LAMBDA_LOG_GROUP_NAME": context["log_group_name"],
+        "AWS_LAMBDA_LOG_STREAM_NAME": context["log_stream_name"],
+        "AWS_REGION": env.aws_region,
+        "AWS_DEFAULT_REGION": env.aws_region,
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "LAMBDA_RUNTIME_DIR": str(runtime_dir),
+    }
+    variables = (config.get("Environment") or {}).get("Variables") or {}
+    return {**base, **variables, **aws_environment(env), **reserved}
+
+
+def invoke_local(
+    env: EnvFile,
+    qualifier: str,
+    payload: Any,
+    *,
+    printer: Callable[[str], None] = print,
+    cache_dir: Path | None = None,
+    runtime_dir: Path | None = None,
+) -> InvokeResult:
+    """Invoke the version `qualifier` resolves to, on this machine, against the emulator."""
+    lambda_client = boto3_client(env, "lambda")
+    config = resolve_version(lambda_client, env.function_name, qualifier)
+    version = config["Version"]
+    code_dir = fetch_code(boto3_client(env, "s3"), env.artifacts_bucket, env.function_name, config["CodeSha256"], cache_dir)
+    runtime_dir = runtime_packages_dir(runtime_dir)
+    stream = log_stream_name(version)
+    unqualified_arn = ":".join(config["FunctionArn"].split(":")[:7])
+    context = {
+        "aws_request_id": str(uuid.uuid4()),
+        "function_name": config.get("FunctionName", env.function_name),
+        "function_version": version,
+        "invoked_function_arn": f"{unqualified_arn}:{qualifier}",
+        "memory_limit_in_mb": int(config.get("MemorySize", env.memory_size)),
+        "log_group_name": env.log_group,
+        "log_stream_name": stream,
+    }
+    run = run_handler(
+        code_dir,
+        config.get("Handler", env.handler),
+        payload,
+        context=context,
+        environment=function_environment(env, config, context, code_dir, runtime_dir),
+        timeout_s=int(config.get("Timeout", env.timeout)),
+        memory_mb=context["memory_limit_in_mb"],
+        interpreter=select_interpreter(config.get("Runtime", env.runtime), printer),
+        runtime_dirs=[runtime_dir],
+    )
+    write_events(boto3_client(env, "logs"), env.log_group, stream, run.events)
+    return InvokeResult(
+        status_code=200,
+        function_error="Unhandled" if run.error else None,
+        payload=run.error if run.error else decode_payload(run.payload_text or ""),
+        log_text=run.log_text,
+        duration_ms=run.duration_ms,
+        request_id=run.request_id,
+        executed_version=version,
+        log_stream=stream,
+    )

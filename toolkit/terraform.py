@@ -1,0 +1,302 @@
+"""Terraform for an environment: init, plan, apply, outputs, and the static checks CI runs (fmt, validate, checkov).
+
+Each environment's root module is `terraform/envs/<env>`; it reads `env/<env>.json` itself, so the toolkit passes
+only the package path. Providers come from the registry, or from a local directory named by `TF_PLUGIN_DIR`
+(`terraform init -plugin-dir`), or from whatever `TF_CLI_CONFIG_FILE` configures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from . import REPO_ROOT
+from .envfile import EnvFile, load_env
+from .services import TEST_CREDENTIALS
+
+Printer = Callable[[str], None]
+
+CHECKOV_VENV = ".venv-checkov"
+CHECKOV_INSTALL_HINT = f"python3 -m venv {CHECKOV_VENV} && {CHECKOV_VENV}/bin/pip install checkov==3.3.30"
+LOCK_TIMEOUT = "120s"
+# Each environment's root module exposes the stack module's outputs as this one object.
+STACK_OUTPUT = "stack"
+_BACKEND = re.compile(r'^\s*backend\s+"([a-z0-9_]+)"', re.MULTILINE)
+
+
+class TerraformError(RuntimeError):
+    """Terraform is missing, or one of its commands failed."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where and how Terraform runs for one environment."""
+
+    env: EnvFile
+    repo_root: Path
+    directory: Path
+    process_env: dict[str, str]
+
+    @property
+    def backend(self) -> str:
+        """Backend type declared by the root module (`local` when none is)."""
+        for path in sorted(self.directory.glob("*.tf")):
+            match = _BACKEND.search(path.read_text())
+            if match:
+                return match.group(1)
+        return "local"
+
+
+def terraform_env(env: EnvFile, *, endpoint_url: str | None = None, base: Mapping[str, str] | None = None) -> dict:
+    """Process environment for Terraform: the env file's Region, and for an emulator the endpoint and fake keys."""
+    process_env = _base_env(base)
+    process_env["AWS_REGION"] = process_env["AWS_DEFAULT_REGION"] = env.aws_region
+    if env.emulator:
+        for name in [name for name in process_env if name.startswith("AWS_ENDPOINT_URL_")] + ["AWS_PROFILE"]:
+            process_env.pop(name, None)  # every call must reach the emulator, with no real profile involved
+        process_env.update(TEST_CREDENTIALS)
+        process_env["AWS_ENDPOINT_URL"] = endpoint_url or env.emulator_url()
+    return process_env
+
+
+def _base_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    process_env = dict(os.environ if base is None else base)
+    process_env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
+    cli_config = process_env.get("TF_CLI_CONFIG_FILE")
+    if cli_config and not Path(cli_config).is_file():
+        # Terraform only warns about a missing CLI config, on every command; it configures nothing.
+        del process_env["TF_CLI_CONFIG_FILE"]
+    return process_env
+
+
+def workspace(env_name: str | None = None, *, repo_root: Path | None = None, endpoint_url: str | None = None) -> Workspace:
+    root = Path(repo_root or REPO_ROOT)
+    env = load_env(env_name, env_dir=root / "env")
+    directory = root / "terraform" / "envs" / env.name
+    if not directory.is_dir():
+        raise TerraformError(f"no Terraform root module for {env.name!r} (expected terraform/envs/{env.name})")
+    return Workspace(env, root, directory, terraform_env(env, endpoint_url=endpoint_url))
+
+
+def terraform_binary() -> str:
+    binary = shutil.which(os.environ.get("TERRAFORM", "terraform"))
+    if not binary:
+        raise TerraformError("terraform is not on PATH: install Terraform 1.10 or later (or set TERRAFORM)")
+    return binary
+
+
+def plugin_dir_args() -> list[str]:
+    """`-plugin-dir` from TF_PLUGIN_DIR, for machines whose providers sit in a local mirror instead of the registry."""
+    plugin_dir = os.environ.get("TF_PLUGIN_DIR")
+    if not plugin_dir:
+        return []
+    if not Path(plugin_dir).is_dir():
+        raise TerraformError(f"TF_PLUGIN_DIR={plugin_dir} is not a directory")
+    return [f"-plugin-dir={plugin_dir}"]
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+def init(
+    env_name: str | None = None,
+    printer: Printer = print,
+    *,
+    repo_root: Path | None = None,
+    endpoint_url: str | None = None,
+    backend: bool = True,
+) -> Workspace:
+    """`terraform init` for the environment (local state, or the S3 backend configured by backend.hcl)."""
+    ws = workspace(env_name, repo_root=repo_root, endpoint_url=endpoint_url)
+    _init(ws, printer, backend=backend)
+    return ws
+
+
+def plan(
+    env_name: str | None = None,
+    detailed_exitcode: bool = False,
+    printer: Printer = print,
+    *,
+    repo_root: Path | None = None,
+    endpoint_url: str | None = None,
+    package_path: Path | None = None,
+) -> int:
+    """`terraform plan`; returns 0, or 2 with `detailed_exitcode` when there are changes. Raises on errors."""
+    ws = _ready(env_name, printer, repo_root, endpoint_url)
+    args = ["plan", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}", *_package_var(ws, package_path, printer)]
+    if detailed_exitcode:
+        args.append("-detailed-exitcode")
+    code = _run(ws, args, printer, "plan", ok_codes=(0, 2) if detailed_exitcode else (0,))
+    if detailed_exitcode:
+        printer("  no changes" if code == 0 else "  changes pending")
+    return code
+
+
+def apply(
+    env_name: str | None = None,
+    printer: Printer = print,
+    *,
+    repo_root: Path | None = None,
+    endpoint_url: str | None = None,
+    package_path: Path | None = None,
+) -> dict:
+    """Build the package, `terraform apply` the environment, and return the stack's outputs."""
+    ws = _ready(env_name, printer, repo_root, endpoint_url)
+    args = [
+        "apply", "-input=false", "-auto-approve", f"-lock-timeout={LOCK_TIMEOUT}",
+        *_package_var(ws, package_path, printer),
+    ]  # fmt: skip
+    _run(ws, args, printer, "apply")
+    return _outputs(ws)
+
+
+def outputs(env_name: str | None = None, *, repo_root: Path | None = None, endpoint_url: str | None = None) -> dict:
+    """The stack's outputs (function_name, alias_arn, role_name, bucket_names, ...); empty before the first apply."""
+    return _outputs(workspace(env_name, repo_root=repo_root, endpoint_url=endpoint_url))
+
+
+def fmt_check(printer: Printer = print, *, repo_root: Path | None = None) -> int:
+    """`terraform fmt -check -recursive`; 0 when every file is formatted, otherwise the offending files are printed."""
+    root = Path(repo_root or REPO_ROOT)
+    completed = subprocess.run(
+        [terraform_binary(), "fmt", "-check", "-recursive", "-no-color", "terraform"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=_base_env(),
+    )
+    for line in completed.stdout.splitlines():
+        printer(f"  not formatted: terraform/{line}")
+    printer("terraform fmt: " + ("clean" if completed.returncode == 0 else "run `terraform fmt -recursive terraform`"))
+    return completed.returncode
+
+
+def validate(env_name: str | None = None, printer: Printer = print, *, repo_root: Path | None = None) -> int:
+    """`terraform validate` of the environment's root module (no backend, no credentials needed)."""
+    ws = workspace(env_name, repo_root=repo_root)
+    _init(ws, printer, backend=False)
+    return _run(ws, ["validate"], printer, "validate", ok_codes=(0, 1))
+
+
+def security_scan(printer: Printer = print, *, repo_root: Path | None = None) -> int:
+    """checkov over terraform/, offline; returns its exit code (0 when no check fails)."""
+    root = Path(repo_root or REPO_ROOT)
+    checkov = _checkov_binary(root)
+    started = time.perf_counter()
+    printer("checkov terraform/ ...")
+    completed = subprocess.run(
+        [checkov, "-d", "terraform", "--framework", "terraform", "--compact", "--quiet", "--skip-download"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    for line in (completed.stdout + completed.stderr).splitlines():
+        if line.strip():
+            printer(f"  {line}")
+    verdict = "no failed checks" if completed.returncode == 0 else "failed checks above"
+    printer(f"checkov: {verdict} ({time.perf_counter() - started:.1f} s)")
+    return completed.returncode
+
+
+# --- internals ----------------------------------------------------------------------------------------------
+
+
+def _ready(env_name: str | None, printer: Printer, repo_root: Path | None, endpoint_url: str | None) -> Workspace:
+    ws = workspace(env_name, repo_root=repo_root, endpoint_url=endpoint_url)
+    if ws.env.emulator and endpoint_url is None:
+        from .services import ensure_services
+
+        ensure_services(ws.env, printer=printer)
+    _init(ws, printer, backend=True)
+    return ws
+
+
+def _init(ws: Workspace, printer: Printer, *, backend: bool) -> None:
+    args = ["init", "-input=false", "-reconfigure", *plugin_dir_args()]
+    if not backend:
+        args.append("-backend=false")
+    elif ws.backend != "local":
+        backend_file = ws.directory / "backend.hcl"
+        if not backend_file.exists():
+            raise TerraformError(
+                f"terraform/envs/{ws.env.name}/backend.hcl is missing: copy backend.hcl.example and fill in the "
+                "state bucket"
+            )
+        args.append(f"-backend-config={backend_file.name}")
+    _run(ws, args, printer, "init", quiet=True)
+
+
+def _package_var(ws: Workspace, package_path: Path | None, printer: Printer) -> list[str]:
+    if package_path is None:
+        from .packaging import build_package
+
+        package_path = build_package(ws.env.name, env=ws.env, printer=printer).path
+    return [f"-var=package_path={Path(package_path).resolve()}"]
+
+
+def _run(
+    ws: Workspace,
+    args: Sequence[str],
+    printer: Printer,
+    label: str,
+    *,
+    ok_codes: Sequence[int] = (0,),
+    quiet: bool = False,
+) -> int:
+    """Run one terraform command in the environment's directory, streaming its output with a timing line."""
+    started = time.perf_counter()
+    printer(f"terraform {label} ({ws.env.name}) ...")
+    process = subprocess.Popen(
+        [terraform_binary(), *args, "-no-color"],
+        cwd=ws.directory,
+        env=ws.process_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    captured: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        line = line.rstrip()
+        captured.append(line)
+        if line and not quiet:
+            printer(f"  {line}")
+    code = process.wait()
+    seconds = time.perf_counter() - started
+    if code not in ok_codes:
+        if quiet:
+            for line in captured[-40:]:
+                printer(f"  {line}")
+        raise TerraformError(f"terraform {label} ({ws.env.name}) failed with exit code {code} after {seconds:.1f} s")
+    printer(f"terraform {label} ({ws.env.name}) done in {seconds:.1f} s")
+    return code
+
+
+def _outputs(ws: Workspace) -> dict:
+    completed = subprocess.run(
+        [terraform_binary(), "output", "-json", "-no-color"],
+        cwd=ws.directory,
+        env=ws.process_env,
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise TerraformError(f"terraform output ({ws.env.name}) failed: {completed.stderr.strip()}")
+    values = {name: item["value"] for name, item in json.loads(completed.stdout or "{}").items()}
+    return values.get(STACK_OUTPUT, {})
+
+
+def _checkov_binary(root: Path) -> str:
+    candidates = [os.environ.get("CHECKOV"), str(root / CHECKOV_VENV / "bin" / "checkov"), shutil.which("checkov")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise TerraformError(f"checkov is not installed; install it in its own virtual environment: {CHECKOV_INSTALL_HINT}")
