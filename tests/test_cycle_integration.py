@@ -53,7 +53,7 @@ def local_stack(emulator, workspace, monkeypatch):  # noqa: F811
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
     feeds = SampleFeedServer().start()
-    standin = BedrockStandIn().start()
+    standin = BedrockStandIn(latency_ms=300).start()  # model-like latency keeps the cache check meaningful
     env = dataclasses.replace(
         load_env("local"),
         local_services={"emulator_port": emulator, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},

@@ -33,7 +33,7 @@ from .config_sync import CONFIG_DIR
 from .envfile import EnvFile, load_env
 from .run_local import LAMBDA_SRC, LocalContext, prepare_local
 from .sample_feeds import render_feed, source_ids
-from .services import aws_environment, boto3_client, service_url
+from .services import aws_environment, boto3_client, service_url, standin_latency_ms
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 STANDIN_LATENCY_MS = 400
@@ -272,7 +272,7 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
             figures["prompt_items"] = result["counts"]["selected"]
             figures["prompt_tokens"] = editorial_calls[-1]["input_tokens"] if editorial_calls else None
     finally:
-        standin_config(env, latency_ms=0)
+        standin_config(env, latency_ms=standin_latency_ms(env))
 
     if include_deploy:
         step("deploy and rollback")

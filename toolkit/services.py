@@ -39,8 +39,8 @@ class ServiceSpec:
     module_args: tuple[str, ...]
     description: str
 
-    def command(self, port: int) -> list[str]:
-        return [sys.executable, "-m", *self.module_args, *self._port_args(port)]
+    def command(self, port: int, extra: tuple[str, ...] = ()) -> list[str]:
+        return [sys.executable, "-m", *self.module_args, *self._port_args(port), *extra]
 
     def _port_args(self, port: int) -> list[str]:
         if self.name == "emulator":
@@ -67,6 +67,10 @@ def _pid_file(name: str) -> Path:
 
 def service_url(env: EnvFile, name: str) -> str:
     return f"http://127.0.0.1:{env.service_port(name)}"
+
+
+def standin_latency_ms(env: EnvFile) -> int:
+    return int(env.local_services.get("bedrock_standin_latency_ms", 0))
 
 
 def aws_environment(env: EnvFile) -> dict[str, str]:
@@ -96,8 +100,12 @@ def ensure_services(env: EnvFile, printer: Callable[[str], None] = print, timeou
             continue
         started = time.monotonic()
         log = open(STATE_DIR / f"{spec.name}.log", "ab")
+        extra: tuple[str, ...] = ()
+        if spec.name == "bedrock_standin":
+            # A model call takes time; a stand-in that answers instantly would make the cache look useless.
+            extra = ("--latency-ms", str(standin_latency_ms(env)))
         process = subprocess.Popen(
-            spec.command(port),
+            spec.command(port, extra),
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
