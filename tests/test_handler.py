@@ -210,3 +210,20 @@ def test_stale_write_lease_of_a_crashed_run_is_taken_over(run, s3):
     stale = {"token": "crashed", "expires": time.time() - 1}
     s3.put_object(Bucket=DATA, Key=f"locks/lai_weekly_v3/{day}.json", Body=json.dumps(stale).encode())
     assert run()["status"] == "ok"
+
+
+def test_lost_index_falls_back_to_per_item_objects_without_renormalizing(run, s3):
+    run()
+    s3.delete_object(Bucket=DATA, Key="items/lai_weekly_v3/_index.json")
+    assert run()["counts"]["normalized"] == 0
+
+
+def test_changed_item_content_is_normalized_again(run, s3, feed_server):
+    first = run()
+    state = json.loads(read_object(s3, DATA, "feed-state/lai_weekly_v3.json"))
+    in_window = [i for s in state.values() for i in s["items"] if i["published"] >= first["period"]["start"]]
+    in_window[0]["text"] += " Updated."
+    in_window[0]["content_hash"] = "changed"
+    s3.put_object(Bucket=DATA, Key="feed-state/lai_weekly_v3.json", Body=json.dumps(state).encode())
+    second = run()
+    assert second["counts"]["normalized"] == 1

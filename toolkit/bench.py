@@ -151,7 +151,7 @@ def clear_standin_calls(env: EnvFile) -> None:
 
 def forget_client_data(s3, bucket: str, client_id: str) -> None:
     """Drop stored items and feed state so the next run normalizes everything again."""
-    for prefix in (f"items/{client_id}/", f"feed-state/{client_id}/"):
+    for prefix in (f"items/{client_id}/", f"feed-state/{client_id}.json"):
         paginator = s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -251,6 +251,7 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
                     "serial_calls_s": calls * STANDIN_LATENCY_MS / 1000,
                     "concurrency_bound_s": bound,
                     "degraded": result["degraded"],
+                    "timings_ms": result["timings_ms"],
                 }
                 scaling.append(row)
                 printer(f"  warm miss with {row['items']} items: {seconds:.2f} s ({calls} calls; serial would be {row['serial_calls_s']:.1f} s)")
@@ -290,11 +291,23 @@ def deploy_figures(env: EnvFile, printer: Callable[[str], None]) -> dict[str, An
     """Unchanged-code deploy and a rollback round trip on the emulator (needs `invoke tf.apply` first)."""
     from .deploy import deploy, list_versions, rollback
 
+    from .invoker import invoke_function
+
     quiet = lambda _line: None  # noqa: E731
+    deploy(env, printer=quiet)  # make sure the current code is live
     started = time.perf_counter()
     result = deploy(env, printer=quiet)
     unchanged_s = time.perf_counter() - started
-    figures: dict[str, Any] = {"deploy_unchanged_s": unchanged_s, "deploy_unchanged_published": bool(getattr(result, "published", False))}
+    figures: dict[str, Any] = {"deploy_unchanged_s": unchanged_s, "deploy_unchanged_published": result.published}
+    # A whole cold invocation: fresh process, imports, clients, a cached newsletter (local target).
+    payload = json.loads((REPO_ROOT / "payloads" / "test-payload-p1.json").read_text())
+    invoke_function(env, "live", payload, printer=quiet)
+    walls = []
+    for _ in range(3):
+        started = time.perf_counter()
+        invoke_function(env, "live", payload, printer=quiet)
+        walls.append((time.perf_counter() - started) * 1000)
+    figures["cold_invocation_ms"] = statistics.median(walls)
     versions = [v.version for v in list_versions(env, printer=quiet)]
     live = next((v.version for v in list_versions(env, printer=quiet) if v.is_live), None)
     others = [v for v in versions if v != live]
@@ -312,6 +325,7 @@ SEED = {
     "zip_mb": ("zip size", 18.3, "MB", 5.0),
     "noop_rebuild_s": ("no-op rebuild", None, "s", 1.0),
     "cold_start": ("cold start (handler import, median of 10)", 3000.0, "ms", 300.0),
+    "cold_invocation_ms": ("cold invocation, cache hit (fresh process)", 3000.0, "ms", None),
     "warm_miss_s": ("warm run, cache miss, stand-in 400 ms/call", 9.93, "s", 4.0),
     "cache_hit_s": ("cache-hit run", 5.0, "s", 0.3),
     "prompt_tokens": ("editorial prompt, 12 items", 1000, "tokens", 700),
@@ -338,6 +352,8 @@ def table(figures: dict[str, Any]) -> list[str]:
     cold = figures.get("cold_start")
     if cold:
         lines.append(f"  cold start incl. engine modules, boto3 and an S3 client: {cold['import_and_setup_ms']:.0f} ms")
+    if figures.get("deploy_unchanged_published"):
+        lines.append("  WARNING: the unchanged-code deploy published a version")
     for row in figures.get("scaling", []):
         lines.append(
             f"  warm miss, {row['items']:>4} items: {row['seconds']:.2f} s for {row['bedrock_calls']} calls "

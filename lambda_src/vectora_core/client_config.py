@@ -12,6 +12,8 @@ import yaml
 
 from .models import ClientConfig, Entity, EventRule, Scopes, Section, Source, WatchDomain
 
+# libyaml's safe loader when the wheel has it (it does on Lambda): several times faster than pure Python.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SOURCE_KINDS = ("company", "trade_press", "regulator")
 COMPANY_CATEGORIES = ("pure_player", "big_pharma")
 _ID = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -76,7 +78,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 def _load_yaml(text: str, file_key: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file_key}: not valid YAML ({str(exc).splitlines()[0]})") from None
 

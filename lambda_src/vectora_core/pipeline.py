@@ -162,7 +162,11 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         version = edges.llm.normalization_version() + "/" + client.scopes.version
         index = store.load_index(edges.s3, settings.data_bucket, client.client_id)
         not_indexed = [i.item_id for i in in_window if i.item_id not in index]
-        records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
+        # A client with neither index nor feed state has nothing stored: skip one lookup per item.
+        if not_indexed and (index or states):
+            records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
+        else:
+            records = index
         normalized: dict[str, NormalizedItem] = {}
         to_normalize: list[RawItem] = []
         for raw in in_window:
@@ -171,11 +175,12 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
                 normalized[raw.item_id] = reused
             else:
                 to_normalize.append(raw)
-        fresh = edges.llm.normalize(to_normalize, client.scopes, budget) if to_normalize else []
         by_id = {raw.item_id: raw for raw in to_normalize}
-        store.save_items(
-            edges.s3, settings.data_bucket, client.client_id, [(by_id[n.item_id], n, version) for n in fresh]
-        )
+
+        def save_batch(batch: list[NormalizedItem]) -> None:
+            store.save_items(edges.s3, settings.data_bucket, client.client_id, [(by_id[n.item_id], n, version) for n in batch])
+
+        fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=save_batch) if to_normalize else []
         normalized.update({n.item_id: n for n in fresh})
         if fresh or not_indexed:
             store.save_index(

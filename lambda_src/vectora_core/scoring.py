@@ -89,31 +89,58 @@ def _regulators(item: NormalizedItem) -> set[str]:
     return {name for name, pattern in _REGULATORS.items() if pattern.search(text)}
 
 
+@dataclass(frozen=True)
+class _StoryKey:
+    """What `same_story` compares, computed once per item: merging is quadratic in the worst case."""
+
+    event_type: str
+    source_id: str
+    timestamp: float
+    core: frozenset
+    words: frozenset
+    regulators: frozenset
+
+    @classmethod
+    def of(cls, item: NormalizedItem) -> "_StoryKey":
+        return cls(
+            item.event_type,
+            item.source_id,
+            item.published.timestamp(),
+            # Companies and molecules, not products: a regulator's notice names fewer entities than a press release.
+            frozenset(item.companies) | frozenset(item.molecules),
+            frozenset(_words(item)),
+            frozenset(_regulators(item)),
+        )
+
+    def matches(self, other: "_StoryKey") -> bool:
+        if self.event_type != other.event_type or self.source_id == other.source_id:
+            return False
+        if abs(self.timestamp - other.timestamp) > MERGE_MAX_DAYS * 86400:
+            return False
+        # Stories about different regulators' decisions are different stories, however alike their entities.
+        if self.regulators and other.regulators and not self.regulators & other.regulators:
+            return False
+        return _overlap(self.core, other.core) >= 0.67 and _jaccard(self.words, other.words) >= 0.12
+
+
 def same_story(a: NormalizedItem, b: NormalizedItem) -> bool:
-    """Same event type, close dates, mostly the same entities and some shared wording."""
-    if a.event_type != b.event_type or a.source_id == b.source_id:
-        return False
-    if abs((a.published - b.published).total_seconds()) > MERGE_MAX_DAYS * 86400:
-        return False
-    regulators_a, regulators_b = _regulators(a), _regulators(b)
-    if regulators_a and regulators_b and not regulators_a & regulators_b:
-        return False
-    # Overlap, not Jaccard: a regulator's notice names fewer entities than the company's release.
-    core_a = set(a.companies) | set(a.molecules)
-    core_b = set(b.companies) | set(b.molecules)
-    return _overlap(core_a, core_b) >= 0.67 and _jaccard(_words(a), _words(b)) >= 0.12
+    """Same event type, close dates, mostly the same entities, the same regulator and some shared wording."""
+    return _StoryKey.of(a).matches(_StoryKey.of(b))
 
 
 def merge_duplicates(candidates: Sequence[Candidate]) -> tuple[list[ScoredItem], int]:
     """Cluster the same story told by several sources; keep the best-scored item and every link."""
     ordered = sorted(candidates, key=lambda c: (-c.score, c.item.published, c.item.item_id))
     clusters: list[list[Candidate]] = []
+    leads: dict[str, list[tuple[_StoryKey, int]]] = {}  # by event type: only those can match
     for candidate in ordered:
-        for cluster in clusters:
-            if same_story(cluster[0].item, candidate.item):
-                cluster.append(candidate)
+        key = _StoryKey.of(candidate.item)
+        for lead_key, index in leads.get(key.event_type, ()):
+            if lead_key.matches(key):
+                clusters[index].append(candidate)
                 break
         else:
+            leads.setdefault(key.event_type, []).append((key, len(clusters)))
             clusters.append([candidate])
     merged: list[ScoredItem] = []
     for cluster in clusters:

@@ -59,10 +59,12 @@ def load_pricing(s3, bucket: str) -> dict[str, dict[str, float]]:
     """Per-model prices from the config bucket; empty when absent (cost then reads as unknown)."""
     import yaml
 
+    from .client_config import SAFE_LOADER
+
     text = read_text(s3, bucket, "bedrock_pricing.yaml")
     if not text:
         return {}
-    data = yaml.safe_load(text) or {}
+    data = yaml.load(text, Loader=SAFE_LOADER) or {}
     return data.get("models", {}) if isinstance(data, dict) else {}
 
 

@@ -61,8 +61,10 @@ class LLMLayer(Protocol):
     def editorial_identity(self) -> tuple[str, str]:
         """(prompt version, model id): part of the editorial cache key."""
 
-    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget) -> list[NormalizedItem]:
-        ...
+    def normalize(
+        self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch: Callable[[list[NormalizedItem]], None] | None = None
+    ) -> list[NormalizedItem]:
+        """Normalize items; `on_batch` gets each finished batch, so storing overlaps the model calls."""
 
     def write_editorial(self, request: EditorialRequest, budget: Budget) -> Editorial:
         ...

@@ -165,14 +165,20 @@ class BedrockLLM:
         raise ModelAnswerError("model answer invalid after one repair: " + "; ".join(problems[:3]))
 
     # --- normalization: batches in a bounded pool ------------------------------------------------
-    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget) -> list[NormalizedItem]:
+    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
         size = self.settings.normalization_batch_size
         batches = [list(items[i : i + size]) for i in range(0, len(items), size)]
         if not batches:
             return []
         get_bedrock_client_hybrid(self.settings.normalization, self.settings)  # log the routing once, up front
         with ThreadPoolExecutor(max_workers=min(self.settings.normalization_concurrency, len(batches))) as pool:
-            results = list(pool.map(lambda batch: self._normalize_batch(batch, scopes, budget), batches))
+            def run(batch: list[RawItem]) -> list[NormalizedItem]:
+                done = self._normalize_batch(batch, scopes, budget)
+                if on_batch:
+                    on_batch(done)  # store while other batches still wait on the model
+                return done
+
+            results = list(pool.map(run, batches))
         return [item for batch in results for item in batch]
 
     def _normalize_batch(self, batch: list[RawItem], scopes: Scopes, budget: Budget) -> list[NormalizedItem]:

@@ -109,8 +109,11 @@ class OfflineLLM:
     def editorial_identity(self) -> tuple[str, str]:
         return OFFLINE_VERSION, "offline"
 
-    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget) -> list[NormalizedItem]:
-        return [normalize_offline(item, scopes) for item in items]
+    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
+        results = [normalize_offline(item, scopes) for item in items]
+        if on_batch and results:
+            on_batch(results)
+        return results
 
     def write_editorial(self, request: EditorialRequest, budget: Budget) -> Editorial:
         return offline_editorial(request)
