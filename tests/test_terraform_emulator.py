@@ -139,6 +139,7 @@ def _expected_statements(account: str) -> dict[str, dict]:
         "ReadConfig": allow(["s3:GetObject"], [f"{config}/*"]),
         "ListData": allow(["s3:ListBucket"], [data]),
         "ReadWriteData": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/*"]),
+        "ReleaseWriteLeases": allow(["s3:DeleteObject"], [f"{data}/locks/*"]),
         "WriteOwnLogs": allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
     }
 

@@ -121,6 +121,13 @@ data "aws_iam_policy_document" "permissions" {
     resources = ["${local.bucket_arns.data}/*"]
   }
 
+  # Runs writing the same newsletter take turns through a lease object they create and delete.
+  statement {
+    sid       = "ReleaseWriteLeases"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.bucket_arns.data}/locks/*"]
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
