@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def stack(tmp_path_factory):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # moto keeps one state per process: start from an empty emulator, whatever ran before in this worker.
+    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10).read()
     try:
         stack = Stack(root, f"http://{host}:{port}", package.path, package.sha256, {})
         stack.outputs = stack.run(terraform.apply, package_path=package.path)

@@ -59,8 +59,14 @@ def prepare_local(env: EnvFile, printer: Callable[[str], None] = print):
     return s3
 
 
-def run_payload(env_name: str | None, payload: dict[str, Any], printer: Callable[[str], None] = print, llm_backend: str | None = None) -> dict[str, Any]:
-    env = load_env(env_name)
+def run_payload(
+    env_name: str | EnvFile | None,
+    payload: dict[str, Any],
+    printer: Callable[[str], None] = print,
+    llm_backend: str | None = None,
+    out_dir: Path | None = None,
+) -> dict[str, Any]:
+    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     started = time.perf_counter()
     s3 = prepare_local(env, printer)
     variables = {**env.lambda_environment, **aws_environment(env)}
@@ -100,7 +106,7 @@ def run_payload(env_name: str | None, payload: dict[str, Any], printer: Callable
     if result.get("status") != "ok":
         printer(f"  error: {result['error']['type']}: {result['error']['message']}")
         return result
-    out = OUT_DIR / result["client_id"] / result["period"]["date"]
+    out = (out_dir or OUT_DIR) / result["client_id"] / result["period"]["date"]
     out.mkdir(parents=True, exist_ok=True)
     bucket = result["s3"]["bucket"]
     for kind, filename in (("markdown", "newsletter.md"), ("html", "newsletter.html"), ("manifest", "manifest.json")):
@@ -109,7 +115,8 @@ def run_payload(env_name: str | None, payload: dict[str, Any], printer: Callable
     (out / "run.log").write_text(log_text)
     print_summary(result, run_ms, printer)
     printer(f"  newsletter: s3://{bucket}/{result['s3']['html']}")
-    printer(f"  local copy: {out.relative_to(REPO_ROOT)}/newsletter.html (open it in a browser), newsletter.md, manifest.json, run.log")
+    shown = out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out
+    printer(f"  local copy: {shown}/newsletter.html (open it in a browser), newsletter.md, manifest.json, run.log")
     printer(f"  total {time.perf_counter() - started:.1f} s")
     return result
 

@@ -6,13 +6,20 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from .models import Editorial, EditorialSection, NormalizedItem, ScoredItem
+from .models import Editorial, EditorialSection, NormalizedItem, RawItem, ScoredItem
 
 
-def item_to_dict(item: NormalizedItem) -> dict[str, Any]:
+def item_to_dict(item: NormalizedItem | RawItem) -> dict[str, Any]:
+    """A raw or normalized item as JSON-ready data (the date in ISO 8601)."""
     data = asdict(item)
     data["published"] = item.published.isoformat()
     return data
+
+
+def raw_from_dict(data: dict[str, Any]) -> RawItem:
+    fields = dict(data)
+    fields["published"] = datetime.fromisoformat(fields["published"])
+    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__})
 
 
 def item_from_dict(data: dict[str, Any]) -> NormalizedItem:

@@ -8,15 +8,15 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import datetime
 from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
 from .client_config import ClientNotFound, client_key, parse_client_config, parse_scopes
 from .models import ClientConfig, NormalizedItem, RawItem, Scopes
-from .serialize import item_from_dict, item_to_dict
+from .serialize import item_from_dict, item_to_dict, raw_from_dict
+
+raw_to_dict = item_to_dict
 
 IO_THREADS = 16
 
@@ -93,18 +93,6 @@ def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str
 
 def item_key(client_id: str, item_id: str) -> str:
     return f"items/{client_id}/{item_id}.json"
-
-
-def raw_to_dict(item: RawItem) -> dict[str, Any]:
-    data = asdict(item)
-    data["published"] = item.published.isoformat()
-    return data
-
-
-def raw_from_dict(data: dict[str, Any]) -> RawItem:
-    fields = dict(data)
-    fields["published"] = datetime.fromisoformat(fields["published"])
-    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__})
 
 
 def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

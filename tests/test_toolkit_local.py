@@ -1,0 +1,84 @@
+"""The toolkit's local helpers: invoke run, the demo's drill build, the benchmark's feed multiplier."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import zipfile
+from datetime import datetime, timezone
+
+import pytest
+
+from lambda_testkit import emulator  # noqa: F401  (fixture)
+from toolkit.envfile import load_env
+
+
+@pytest.fixture
+def local_services(emulator, monkeypatch):  # noqa: F811
+    """The local environment on ephemeral ports: the test emulator, a Bedrock stand-in and the sample feeds."""
+    import urllib.request
+
+    from toolkit.bedrock_standin import BedrockStandIn
+    from toolkit.sample_feeds import SampleFeedServer
+
+    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{emulator}/moto-api/reset", method="POST")).read()
+    feeds, standin = SampleFeedServer().start(), BedrockStandIn().start()
+    env = dataclasses.replace(
+        load_env("local"),
+        local_services={"emulator_port": emulator, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},
+    )
+    yield env, standin
+    standin.stop()
+    feeds.stop()
+
+
+def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_services, tmp_path):
+    from toolkit.run_local import run_payload
+
+    env, standin = local_services
+    lines: list[str] = []
+    result = run_payload(env, {"client_id": "lai_weekly_v3", "period_days": 7}, printer=lines.append, out_dir=tmp_path)
+    assert result["status"] == "ok" and result["editorial"]["backend"] == "bedrock"
+    folder = tmp_path / "lai_weekly_v3" / result["period"]["date"]
+    assert {p.name for p in folder.iterdir()} == {"newsletter.html", "newsletter.md", "manifest.json", "run.log"}
+    assert any("Client Bedrock hybride : newsletter → eu-west-3" in line for line in lines)
+    assert {c["region"] for c in standin.calls} == {"eu-west-3", "us-east-1"}
+
+
+def test_run_payload_reports_an_unknown_client_without_writing(local_services, tmp_path):
+    from toolkit.run_local import run_payload
+
+    env, _ = local_services
+    lines: list[str] = []
+    result = run_payload(env, {"client_id": "nobody"}, printer=lines.append, out_dir=tmp_path)
+    assert result["error"]["type"] == "ClientNotFound"
+    assert any("ClientNotFound" in line for line in lines) and not list(tmp_path.iterdir())
+
+
+def test_run_refuses_an_environment_without_emulator():
+    from toolkit.run_local import RunError, run_payload
+
+    with pytest.raises(RunError, match="invoke smoke --env dev"):
+        run_payload("dev", {"client_id": "lai_weekly_v3"})
+
+
+def test_drill_package_is_the_same_code_with_a_note(tmp_path):
+    from toolkit.demo import DRILL_NOTE, drill_package
+
+    original = tmp_path / "engine.zip"
+    with zipfile.ZipFile(original, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(e, c):\n    return {}\n")
+    drill = drill_package(original, tmp_path)
+    with zipfile.ZipFile(drill.path) as archive:
+        assert set(archive.namelist()) == {"handler.py", DRILL_NOTE}
+    assert drill.sha256 == hashlib.sha256(drill.path.read_bytes()).hexdigest() != hashlib.sha256(original.read_bytes()).hexdigest()
+
+
+def test_multiplied_feed_repeats_items_under_distinct_links():
+    from toolkit.bench import multiplied_feed
+    from vectora_core.ingest.parse import parse_feed
+
+    now = datetime.now(timezone.utc)
+    single = parse_feed(multiplied_feed("medincell_press", 1), "medincell_press", now).items
+    tripled = parse_feed(multiplied_feed("medincell_press", 3), "medincell_press", now).items
+    assert len(tripled) == 3 * len(single) and len({i.item_id for i in tripled}) == len(tripled)
