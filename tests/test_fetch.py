@@ -105,3 +105,12 @@ def test_redirect_to_private_address_is_refused(server):
     # The loopback server itself is private: with the guard on, even the first request is refused.
     with pytest.raises(FetchError, match="non-public"):
         fetch_feed(server + "/feed", timeout_s=2, max_bytes=1000, allow_private=False)
+
+
+def test_rebound_dns_is_caught_at_connect_time(server, monkeypatch):
+    # The name check passed (as if DNS said "public"), but the connection lands on loopback.
+    import vectora_core.ingest.fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "check_url_allowed", lambda url, allow_private: None)
+    with pytest.raises(FetchError, match="connected to non-public address 127.0.0.1"):
+        fetch_feed(server + "/feed", timeout_s=2, max_bytes=1000, allow_private=False)

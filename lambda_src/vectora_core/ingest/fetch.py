@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import http.client
 import ipaddress
 import socket
 import ssl
@@ -88,6 +89,46 @@ class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _check_peer(sock: socket.socket, host: str) -> None:
+    """Check the address actually connected to: DNS may answer differently than when the URL was checked."""
+    address = ipaddress.ip_address(sock.getpeername()[0])
+    if not address.is_global:
+        sock.close()
+        raise FetchError(f"refused host {host}: connected to non-public address {address}")
+
+
+class _PeerCheckedHTTP(http.client.HTTPConnection):
+    def connect(self):
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _PeerCheckedHTTPS(http.client.HTTPSConnection):
+    def connect(self):
+        # The TCP connection is checked before the TLS handshake says anything to the peer.
+        http.client.HTTPConnection.connect(self)
+        _check_peer(self.sock, self.host)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+class _PeerCheckedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PeerCheckedHTTP, req)
+
+
+class _PeerCheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PeerCheckedHTTPS, req, context=self._context)
+
+
+def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    if allow_private:
+        return urllib.request.build_opener(_GuardedRedirects(True), urllib.request.HTTPSHandler(context=_tls_context()))
+    return urllib.request.build_opener(
+        _GuardedRedirects(False), _PeerCheckedHTTPHandler(), _PeerCheckedHTTPSHandler(context=_tls_context())
+    )
+
+
 def fetch_feed(
     url: str,
     *,
@@ -104,7 +145,7 @@ def fetch_feed(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    opener = urllib.request.build_opener(_GuardedRedirects(allow_private), urllib.request.HTTPSHandler(context=_tls_context()))
+    opener = _opener(allow_private)
     started = time.monotonic()
     deadline = started + timeout_s
     try:
