@@ -152,3 +152,17 @@ def test_env_file_and_root_module_agree_on_the_environment_name():
         main_tf = (env_dir / "main.tf").read_text()
         assert f'env/{env_dir.name}.json' in main_tf
         assert load_env(env_dir.name).name == env_dir.name
+
+
+def test_provider_mirror_is_discovered_in_a_common_location(tmp_path):
+    from toolkit.terraform import discover_plugin_dir
+
+    provider = tmp_path / "tf-mirror" / "registry.terraform.io" / "hashicorp" / "aws"
+    provider.mkdir(parents=True)
+    assert discover_plugin_dir((str(tmp_path / "*" / "registry.terraform.io" / "hashicorp" / "aws"),)) == str(tmp_path / "tf-mirror")
+
+
+def test_no_mirror_means_the_registry(tmp_path):
+    from toolkit.terraform import discover_plugin_dir
+
+    assert discover_plugin_dir((str(tmp_path / "*" / "registry.terraform.io" / "hashicorp" / "aws"),)) is None

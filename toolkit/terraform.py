@@ -92,9 +92,34 @@ def terraform_binary() -> str:
     return binary
 
 
+# Where machines without registry access commonly keep a provider mirror (Terraform's own implied
+# mirror directories need no help: it searches them itself).
+MIRROR_GLOBS = ("/opt/*/registry.terraform.io/hashicorp/aws", "/usr/local/*/registry.terraform.io/hashicorp/aws")
+
+
+def discover_plugin_dir(globs: tuple[str, ...] = MIRROR_GLOBS) -> str | None:
+    """A local provider mirror holding hashicorp/aws, for `terraform init -plugin-dir`; None if there is none."""
+    import glob
+
+    for pattern in globs:
+        for provider in sorted(glob.glob(pattern)):
+            return str(Path(provider).parents[2])
+    return None
+
+
+def _cli_config_usable() -> bool:
+    path = os.environ.get("TF_CLI_CONFIG_FILE")
+    return bool(path) and Path(path).is_file()
+
+
 def plugin_dir_args() -> list[str]:
-    """`-plugin-dir` from TF_PLUGIN_DIR, for machines whose providers sit in a local mirror instead of the registry."""
+    """`-plugin-dir` from TF_PLUGIN_DIR, for machines whose providers sit in a local mirror instead of the registry.
+
+    Without TF_PLUGIN_DIR or a CLI config, a mirror in a common install location is used if there is one.
+    """
     plugin_dir = os.environ.get("TF_PLUGIN_DIR")
+    if not plugin_dir and not _cli_config_usable():
+        plugin_dir = discover_plugin_dir()
     if not plugin_dir:
         return []
     if not Path(plugin_dir).is_dir():
