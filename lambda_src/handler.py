@@ -11,6 +11,19 @@ from vectora_core.validation import PayloadError, parse_payload
 _runtime: dict[str, Any] = {}
 
 
+def _check_settings_at_start_up() -> None:
+    """Name a broken environment in the init logs, before any invocation (the check is cheap: no AWS)."""
+    from vectora_core.settings import SettingsError, load_settings
+
+    try:
+        load_settings()
+    except SettingsError as exc:
+        log_event("Configuration Lambda invalide", level="ERROR", error=str(exc))
+
+
+_check_settings_at_start_up()
+
+
 def _error(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"status": "error", "error": {"type": error_type, "message": message, **extra}}
 
