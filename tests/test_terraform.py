@@ -18,12 +18,15 @@ def require_terraform_provider() -> None:
     """Fail, not skip, when Terraform or its AWS provider cannot be found: CI must run these checks."""
     if not shutil.which("terraform"):
         pytest.fail("terraform is not on PATH; install Terraform 1.10 or later")
-    plugin_dir = os.environ.get("TF_PLUGIN_DIR")
+    from toolkit.terraform import discover_plugin_dir
+
+    plugin_dir = os.environ.get("TF_PLUGIN_DIR") or discover_plugin_dir()
     if not plugin_dir:
         pytest.fail(
-            "TF_PLUGIN_DIR is not set: point it at the directory holding registry.terraform.io/hashicorp/aws/... "
-            "(`.ci/run` finds the machine's mirror)"
+            "no Terraform AWS provider mirror found: set TF_PLUGIN_DIR to the directory holding "
+            "registry.terraform.io/hashicorp/aws/..."
         )
+    os.environ["TF_PLUGIN_DIR"] = plugin_dir  # the toolkit's terraform calls in this process use it too
     if not list(Path(plugin_dir).glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*")):
         pytest.fail(f"TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider")
 
