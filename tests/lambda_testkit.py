@@ -7,6 +7,7 @@ Import the fixtures into a test module (`from lambda_testkit import emulator, fa
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -195,3 +196,25 @@ def publish(env: EnvFile, body: bytes) -> str:
 
 def live_version(env: EnvFile) -> str:
     return boto3_client(env, "lambda").get_alias(FunctionName=env.function_name, Name=env.alias_name)["FunctionVersion"]
+
+
+@contextlib.contextmanager
+def local_services(emulator_port: int, standin_latency_ms: int = 0):
+    """The local environment on ephemeral ports: the emptied test emulator, a Bedrock stand-in and the sample
+    feeds. Yields (env, feeds, standin)."""
+    from toolkit.bedrock_standin import BedrockStandIn
+    from toolkit.sample_feeds import SampleFeedServer
+
+    request = urllib.request.Request(f"http://127.0.0.1:{emulator_port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).read()
+    feeds = SampleFeedServer().start()
+    standin = BedrockStandIn(latency_ms=standin_latency_ms).start()
+    env = dataclasses.replace(
+        load_env("local"),
+        local_services={"emulator_port": emulator_port, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},
+    )
+    try:
+        yield env, feeds, standin
+    finally:
+        standin.stop()
+        feeds.stop()

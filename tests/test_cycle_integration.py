@@ -11,22 +11,17 @@ directory). Terraform's AWS provider comes from the registry or from TF_PLUGIN_D
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
-import urllib.request
 from pathlib import Path
 
 import pytest
-from lambda_testkit import emulator, live_version  # noqa: F401
+from lambda_testkit import emulator, live_version, local_services  # noqa: F401
 
 from toolkit import REPO_ROOT, local_lambda, terraform
-from toolkit.bedrock_standin import BedrockStandIn
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.config_sync import sync_config
 from toolkit.deploy import DeployError, deploy, list_versions, rollback
-from toolkit.envfile import load_env
 from toolkit.packaging import build_package
-from toolkit.sample_feeds import SampleFeedServer
 from toolkit.services import boto3_client
 
 BROKEN_RELEASE = '''
@@ -47,20 +42,12 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def local_stack(emulator, workspace, monkeypatch):  # noqa: F811
-    """The local environment on ephemeral ports: emptied emulator, Bedrock stand-in, sample feeds."""
-    request = urllib.request.Request(f"http://127.0.0.1:{emulator}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).read()
+    """The local environment on ephemeral ports; the local target works under the test's directory."""
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
-    feeds = SampleFeedServer().start()
-    standin = BedrockStandIn(latency_ms=300).start()  # model-like latency keeps the cache check meaningful
-    env = dataclasses.replace(
-        load_env("local"),
-        local_services={"emulator_port": emulator, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},
-    )
-    yield env, feeds
-    standin.stop()
-    feeds.stop()
+    # Model-like latency keeps the smoke test's cache check meaningful.
+    with local_services(emulator, standin_latency_ms=300) as (env, feeds, _standin):
+        yield env, feeds
 
 
 def test_deploy_smoke_broken_release_rollback_and_reapply_on_the_emulator(local_stack, workspace):

@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import zipfile
 from datetime import datetime, timezone
 
 import pytest
 
-from lambda_testkit import emulator  # noqa: F401  (fixture)
+from lambda_testkit import emulator, local_services  # noqa: F401  (fixture)
 from toolkit.envfile import load_env
 
 
 @pytest.fixture
-def local_services(emulator, monkeypatch):  # noqa: F811
-    """The local environment on ephemeral ports: the test emulator, a Bedrock stand-in and the sample feeds."""
-    import urllib.request
-
-    from toolkit.bedrock_standin import BedrockStandIn
-    from toolkit.sample_feeds import SampleFeedServer
-
-    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{emulator}/moto-api/reset", method="POST")).read()
-    feeds, standin = SampleFeedServer().start(), BedrockStandIn().start()
-    env = dataclasses.replace(
-        load_env("local"),
-        local_services={"emulator_port": emulator, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},
-    )
-    yield env, standin
-    standin.stop()
-    feeds.stop()
+def local_stack(emulator):  # noqa: F811
+    with local_services(emulator) as (env, _feeds, standin):
+        yield env, standin
 
 
-def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_services, tmp_path):
+def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_stack, tmp_path):
     from toolkit.run_local import run_payload
 
-    env, standin = local_services
+    env, standin = local_stack
     lines: list[str] = []
     result = run_payload(env, {"client_id": "lai_weekly_v3", "period_days": 7}, printer=lines.append, out_dir=tmp_path)
     assert result["status"] == "ok" and result["editorial"]["backend"] == "bedrock"
@@ -45,10 +31,10 @@ def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_services, 
     assert {c["region"] for c in standin.calls} == {"eu-west-3", "us-east-1"}
 
 
-def test_run_payload_reports_an_unknown_client_without_writing(local_services, tmp_path):
+def test_run_payload_reports_an_unknown_client_without_writing(local_stack, tmp_path):
     from toolkit.run_local import run_payload
 
-    env, _ = local_services
+    env, _ = local_stack
     lines: list[str] = []
     result = run_payload(env, {"client_id": "nobody"}, printer=lines.append, out_dir=tmp_path)
     assert result["error"]["type"] == "ClientNotFound"

@@ -7,7 +7,6 @@ absolute numbers, across machines.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import os
@@ -15,7 +14,6 @@ import re
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,9 +29,9 @@ import yaml
 from . import REPO_ROOT
 from .config_sync import CONFIG_DIR
 from .envfile import EnvFile, load_env
-from .run_local import LAMBDA_SRC, LocalContext, prepare_local
-from .sample_feeds import render_feed, source_ids
-from .services import aws_environment, boto3_client, service_url, standin_latency_ms
+from .run_local import InProcessHandler, prepare_local
+from .sample_feeds import render_feed
+from .services import service_url, standin_latency_ms
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 STANDIN_LATENCY_MS = 400
@@ -103,28 +101,19 @@ def multiplier_server():
 # --- the engine in process, against the emulator and the stand-in ---------------------------------------
 
 class Engine:
-    """The handler in this process with the local environment's variables (a warm Lambda container)."""
+    """The handler in this process: one warm Lambda container for the whole benchmark."""
 
     def __init__(self, env: EnvFile):
-        self.env = env
-        variables = {**env.lambda_environment, **aws_environment(env)}
-        os.environ.update(variables)
-        if str(LAMBDA_SRC) not in sys.path:
-            sys.path.insert(0, str(LAMBDA_SRC))
-        import handler
-
-        handler._runtime.clear()
-        self.handler = handler
+        self.container = InProcessHandler(env)
 
     def run(self, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
-        logs = io.StringIO()
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(logs):
-            result = self.handler.lambda_handler(payload, LocalContext(self.env.function_name, self.env.timeout))
-        seconds = time.perf_counter() - started
+        result, seconds, _logs = self.container.invoke(payload)
         if result.get("status") != "ok":
             raise BenchError(f"run failed: {result.get('error')}")
         return result, seconds
+
+    def close(self) -> None:
+        self.container.close()
 
 
 def standin_config(env: EnvFile, **settings) -> None:
@@ -173,7 +162,7 @@ def upload_bench_client(s3, env: EnvFile, client_id: str, feeds_base: str, copie
 
 # --- figures ---------------------------------------------------------------------------------------------
 
-def cold_start(zip_path: Path, interpreter: str, runs: int = 10) -> dict[str, float]:
+def cold_start(zip_path: Path, interpreter: str, lambda_environment: dict[str, str], runs: int = 10) -> dict[str, float]:
     """Handler import, and import plus the first container set-up, each in a fresh process (median ms)."""
     with tempfile.TemporaryDirectory(prefix="vectora-cold-") as scratch:
         with zipfile.ZipFile(zip_path) as archive:
@@ -186,8 +175,9 @@ def cold_start(zip_path: Path, interpreter: str, runs: int = 10) -> dict[str, fl
         )
         imports, full = [], []
         for _ in range(runs):
+            # The function's own environment, as at a real init (the handler checks it at import).
             out = subprocess.run([interpreter, "-c", probe], cwd=scratch, capture_output=True, text=True, check=True,
-                                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}).stdout.split()
+                                 env={**os.environ, **lambda_environment, "PYTHONDONTWRITEBYTECODE": "1"}).stdout.split("\n")[-2].split()
             imports.append(float(out[0]))
             full.append(float(out[1]))
     return {"handler_import_ms": statistics.median(imports), "import_and_setup_ms": statistics.median(full)}
@@ -220,7 +210,7 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
 
     step("cold start")
     interpreter = select_interpreter(env.runtime, printer=lambda _: None)
-    figures["cold_start"] = cold_start(package.path, interpreter)
+    figures["cold_start"] = cold_start(package.path, interpreter, env.lambda_environment)
 
     step("services and engine")
     s3 = prepare_local(env, printer=lambda _: None)
@@ -274,6 +264,7 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
             figures["prompt_tokens"] = editorial_calls[-1]["input_tokens"] if editorial_calls else None
     finally:
         standin_config(env, latency_ms=standin_latency_ms(env))
+        engine.close()
 
     if include_deploy:
         step("deploy and rollback")
@@ -287,10 +278,15 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
     return figures
 
 
+def _current_zip(env: EnvFile) -> Path:
+    from .packaging import build_package
+
+    return Path(build_package(env.name, printer=lambda _line: None).path)
+
+
 def deploy_figures(env: EnvFile, printer: Callable[[str], None]) -> dict[str, Any]:
     """Unchanged-code deploy and a rollback round trip on the emulator (needs `invoke tf.apply` first)."""
-    from .deploy import deploy, list_versions, rollback
-
+    from .deploy import deploy, rollback
     from .invoker import invoke_function
 
     quiet = lambda _line: None  # noqa: E731
@@ -308,16 +304,16 @@ def deploy_figures(env: EnvFile, printer: Callable[[str], None]) -> dict[str, An
         invoke_function(env, "live", payload, printer=quiet)
         walls.append((time.perf_counter() - started) * 1000)
     figures["cold_invocation_ms"] = statistics.median(walls)
-    versions = [v.version for v in list_versions(env, printer=quiet)]
-    live = next((v.version for v in list_versions(env, printer=quiet) if v.is_live), None)
-    others = [v for v in versions if v != live]
-    if live and others:
-        started = time.perf_counter()
-        rollback(env, to_version=others[-1], printer=quiet)
-        figures["rollback_s"] = time.perf_counter() - started
-        rollback(env, to_version=live, printer=quiet)
-    else:
-        printer("  rollback not measured: only one published version (deploy a change first)")
+    # Rollback needs a version to leave: publish the demo's drill build (same code plus a note file),
+    # time the rollback to the version that was live, which also restores it.
+    from .demo import drill_package
+
+    with tempfile.TemporaryDirectory(prefix="vectora-bench-drill-") as scratch:
+        drill = drill_package(_current_zip(env), Path(scratch))
+        deploy(env, printer=quiet, build=lambda _env, _printer: drill)
+    started = time.perf_counter()
+    rollback(env, to_version=result.live_version, printer=quiet)
+    figures["rollback_s"] = time.perf_counter() - started
     return figures
 
 

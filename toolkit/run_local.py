@@ -40,6 +40,50 @@ class LocalContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class InProcessHandler:
+    """The Lambda handler in this process, as a fresh container with the environment's variables.
+
+    Invocations after the first reuse the container (a warm Lambda); `close` restores the process environment.
+    """
+
+    def __init__(self, env: EnvFile, llm_backend: str | None = None):
+        self.env = env
+        variables = {**env.lambda_environment, **aws_environment(env)}
+        if llm_backend:
+            variables["LLM_BACKEND"] = llm_backend
+        self._saved = {k: os.environ.get(k) for k in variables}
+        os.environ.update(variables)
+        if str(LAMBDA_SRC) not in sys.path:
+            sys.path.insert(0, str(LAMBDA_SRC))
+        import handler
+        from vectora_core.llm import bedrock
+
+        handler._runtime.clear()
+        bedrock.reset_clients()
+        self.handler = handler
+
+    def invoke(self, payload: dict[str, Any]) -> tuple[dict[str, Any], float, str]:
+        """(response, seconds, log lines the handler printed)."""
+        logs = io.StringIO()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(logs):
+            result = self.handler.lambda_handler(payload, LocalContext(self.env.function_name, self.env.timeout))
+        return result, time.perf_counter() - started, logs.getvalue()
+
+    def close(self) -> None:
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def __enter__(self) -> "InProcessHandler":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def ensure_engine_buckets(s3, env: EnvFile) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for variable in ENGINE_BUCKETS:
@@ -69,32 +113,9 @@ def run_payload(
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     started = time.perf_counter()
     s3 = prepare_local(env, printer)
-    variables = {**env.lambda_environment, **aws_environment(env)}
-    if llm_backend:
-        variables["LLM_BACKEND"] = llm_backend
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    if str(LAMBDA_SRC) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_SRC))
-    try:
-        import handler
-
-        handler._runtime.clear()
-        from vectora_core.llm import bedrock
-
-        bedrock.reset_clients()
-        logs = io.StringIO()
-        run_started = time.perf_counter()
-        with contextlib.redirect_stdout(logs):
-            result = handler.lambda_handler(payload, LocalContext(env.function_name, env.timeout))
-        run_ms = int((time.perf_counter() - run_started) * 1000)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    log_text = logs.getvalue()
+    with InProcessHandler(env, llm_backend) as container:
+        result, seconds, log_text = container.invoke(payload)
+    run_ms = int(seconds * 1000)
     for line in log_text.splitlines():
         if any(h in line for h in HIGHLIGHTS):
             try:

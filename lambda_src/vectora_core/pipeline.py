@@ -6,7 +6,6 @@ layer, the HTTP fetcher, the clock), so tests pass in-memory or emulated ones.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from .logs import log_event
 from .models import ClientConfig, NormalizedItem, RawItem, Source
 from .render import render
 from .scoring import merge_duplicates, score_item, select
-from .serialize import editorial_to_dict, item_to_dict, scored_to_manifest
+from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
 from .validation import Invocation
 
@@ -94,7 +93,7 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
         items = []
         for record in state["items"]:
             try:
-                items.append(store.raw_from_dict(record))
+                items.append(raw_from_dict(record))
             except (KeyError, TypeError, ValueError):
                 continue
         return SourceOutcome(source, tuple(items), not_modified=True)
@@ -113,7 +112,7 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
         "etag": result.etag,
         "last_modified": result.last_modified,
         # The parsed items themselves, so a 304 next time needs no other read.
-        "items": [store.raw_to_dict(i) for i in parsed.items],
+        "items": [item_to_dict(i) for i in parsed.items],
         "fetched_at": edges.now().isoformat(),
     }
     return SourceOutcome(source, parsed.items, warning=warning, state=new_state)

@@ -14,9 +14,7 @@ from botocore.exceptions import ClientError
 
 from .client_config import ClientNotFound, client_key, parse_client_config, parse_scopes
 from .models import ClientConfig, NormalizedItem, RawItem, Scopes
-from .serialize import item_from_dict, item_to_dict, raw_from_dict
-
-raw_to_dict = item_to_dict
+from .serialize import item_from_dict, item_to_dict
 
 IO_THREADS = 16
 
@@ -123,7 +121,7 @@ def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem,
             s3,
             bucket,
             item_key(client_id, raw.item_id),
-            {"raw": raw_to_dict(raw), "normalized": item_to_dict(normalized), "normalization_version": version},
+            {"raw": item_to_dict(raw), "normalized": item_to_dict(normalized), "normalization_version": version},
         )
 
     records = list(records)

@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Iterable, Sequence
 
-from ..models import NormalizedItem, RawItem, ScoredItem, Section
+from ..models import RawItem, ScoredItem, Section
 
 EDITORIAL_PROMPT_VERSION = "editorial-v2"
 NORMALIZATION_PROMPT_VERSION = "normalization-v1"
