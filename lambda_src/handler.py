@@ -58,7 +58,9 @@ def _budget(context: Any, reserve_ms: int):
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     configure(request_id=getattr(context, "aws_request_id", "") or "")
     try:
-        invocation = parse_payload(event)
+        from datetime import datetime, timezone
+
+        invocation = parse_payload(event, today=datetime.now(timezone.utc).date())
     except PayloadError as exc:
         log_event("Payload invalide", level="WARNING", fields=exc.fields)
         return _error("ValidationError", str(exc), fields=exc.fields)

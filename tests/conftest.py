@@ -97,3 +97,9 @@ def context():
 
 def read_object(s3_client, bucket: str, key: str) -> bytes:
     return s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+@pytest.fixture(autouse=True)
+def _no_local_port_offset(monkeypatch):
+    """Tests pick their own ports; a port offset set for the local services must not shift them."""
+    monkeypatch.delenv("VECTORA_LOCAL_PORT_OFFSET", raising=False)

@@ -7,14 +7,15 @@ contract (`expected_bad_fields`), not by calling the validator under test.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from conftest import LAMBDA_ENV, FakeContext
 
-ALLOWED = ("client_id", "period_days", "force_regenerate", "target_date")
+ALLOWED = ("client_id", "period_days", "force_regenerate", "target_date", "mode")
+MODES = ("publish", "smoke", "drill", "bench")
 CLIENT_ID = re.compile(r"[a-z0-9_]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 FIELD_KEY_CHARS = 80  # the validator names an unknown key by its first 80 characters
@@ -48,6 +49,10 @@ def expected_bad_fields(event) -> set[str]:
     target = event.get("target_date")
     if target is not None and not (isinstance(target, str) and is_calendar_date(target)):
         bad.add("target_date")
+    elif target is not None and date.fromisoformat(target) > datetime.now(timezone.utc).date():
+        bad.add("target_date")  # an edition cannot be dated after today
+    if "mode" in event and event["mode"] not in MODES:
+        bad.add("mode")
     return bad
 
 
@@ -58,6 +63,7 @@ def expected_invocation(event: dict) -> tuple:
         event.get("period_days"),
         event.get("force_regenerate", False),
         date.fromisoformat(target) if target else None,
+        event.get("mode", "publish"),
     )
 
 
@@ -80,7 +86,8 @@ valid_payloads = st.fixed_dictionaries(
     optional={
         "period_days": st.none() | st.integers(1, 90),
         "force_regenerate": st.booleans(),
-        "target_date": st.none() | st.dates().map(date.isoformat),
+        "target_date": st.none() | st.dates(max_value=date.today() - timedelta(days=1)).map(date.isoformat),
+        "mode": st.sampled_from(MODES),
     },
 )
 huge_strings = st.integers(10_000, 300_000).map(lambda n: "é" * n)
@@ -90,7 +97,7 @@ scalars = (
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=40)
-    | st.sampled_from(DATE_LIKE + CLIENT_ID_LIKE + INT_LIKE)
+    | st.sampled_from(DATE_LIKE + CLIENT_ID_LIKE + INT_LIKE + ["9999-12-31", "smoke", "publish", "SMOKE"])
     | huge_strings
 )
 json_values = st.recursive(
@@ -157,6 +164,8 @@ def fenced():
 @example(event={"client_id": "lai_weekly_v3\n"})
 @example(event={"client_id": "lai_weekly_v3", "target_date": "2026-W03-4"})
 @example(event={"client_id": None, "force_regenerate": None})
+@example(event={"client_id": "lai_weekly_v3", "target_date": "9999-12-31"})
+@example(event={"client_id": "lai_weekly_v3", "mode": "SMOKE"})
 @example(event={})
 @example(event=None)
 @example(event='{"client_id": "lai_weekly_v3"}')
@@ -175,7 +184,7 @@ def test_handler_answers_every_payload_by_the_contract(fenced, event):
     else:
         assert response["status"] == "ok"
         [invocation] = gate.invocations
-        got = (invocation.client_id, invocation.period_days, invocation.force_regenerate, invocation.target_date)
+        got = (invocation.client_id, invocation.period_days, invocation.force_regenerate, invocation.target_date, invocation.mode)
         assert got == expected_invocation(event)
 
 
@@ -184,6 +193,6 @@ def test_handler_answers_every_payload_by_the_contract(fenced, event):
 def test_parse_payload_accepts_every_valid_combination(event):
     from vectora_core.validation import parse_payload
 
-    invocation = parse_payload(event)
-    got = (invocation.client_id, invocation.period_days, invocation.force_regenerate, invocation.target_date)
+    invocation = parse_payload(event, today=datetime.now(timezone.utc).date())
+    got = (invocation.client_id, invocation.period_days, invocation.force_regenerate, invocation.target_date, invocation.mode)
     assert got == expected_invocation(event)

@@ -68,3 +68,20 @@ def test_multiplied_feed_repeats_items_under_distinct_links():
     single = parse_feed(multiplied_feed("medincell_press", 1), "medincell_press", now).items
     tripled = parse_feed(multiplied_feed("medincell_press", 3), "medincell_press", now).items
     assert len(tripled) == 3 * len(single) and len({i.item_id for i in tripled}) == len(tripled)
+
+
+def test_port_offset_shifts_every_local_service(monkeypatch):
+    from toolkit.envfile import load_env
+
+    monkeypatch.setenv("VECTORA_LOCAL_PORT_OFFSET", "100")
+    env = load_env("local")
+    assert env.service_port("emulator") == env.local_services["emulator_port"] + 100
+    assert env.emulator_url().endswith(str(env.local_services["emulator_port"] + 100))
+
+
+def test_bad_port_offset_is_named(monkeypatch):
+    from toolkit.envfile import EnvFileError, load_env
+
+    monkeypatch.setenv("VECTORA_LOCAL_PORT_OFFSET", "-5")
+    with pytest.raises(EnvFileError, match="VECTORA_LOCAL_PORT_OFFSET"):
+        load_env("local").service_port("emulator")

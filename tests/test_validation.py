@@ -32,6 +32,8 @@ def test_target_date_is_parsed():
         ({"client_id": "a", "force_regenerate": "yes"}, "force_regenerate"),
         ({"client_id": "a", "target_date": "20/11/2026"}, "target_date"),
         ({"client_id": "a", "dry_run": True}, "dry_run"),
+        ({"client_id": "a", "mode": "test"}, "mode"),
+        ({"client_id": "a", "mode": 1}, "mode"),
     ],
 )
 def test_bad_field_is_named(payload, field):
@@ -50,3 +52,23 @@ def test_non_object_payload_is_refused():
     with pytest.raises(PayloadError) as err:
         parse_payload(["lai_weekly_v3"])
     assert "payload" in err.value.fields
+
+
+def test_mode_defaults_to_publish():
+    invocation = parse_payload({"client_id": "a"})
+    assert invocation.mode == "publish" and invocation.publishes
+
+
+def test_smoke_mode_is_a_check_run():
+    invocation = parse_payload({"client_id": "a", "mode": "smoke"})
+    assert invocation.mode == "smoke" and not invocation.publishes
+
+
+def test_target_date_after_today_is_refused():
+    with pytest.raises(PayloadError) as err:
+        parse_payload({"client_id": "a", "target_date": "9999-12-31"}, today=date(2026, 11, 26))
+    assert "after today" in err.value.fields["target_date"]
+
+
+def test_target_date_of_today_is_accepted():
+    assert parse_payload({"client_id": "a", "target_date": "2026-11-26"}, today=date(2026, 11, 26)).target_date == date(2026, 11, 26)

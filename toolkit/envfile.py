@@ -49,10 +49,18 @@ class EnvFile:
         return f"/aws/lambda/{self.function_name}"
 
     def service_port(self, service: str) -> int:
-        return int(self.local_services[f"{service}_port"])
+        """The local service's port, shifted by VECTORA_LOCAL_PORT_OFFSET when the usual ports are taken."""
+        return int(self.local_services[f"{service}_port"]) + local_port_offset()
 
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.service_port('emulator')}"
+
+
+def local_port_offset() -> int:
+    raw = os.environ.get("VECTORA_LOCAL_PORT_OFFSET", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > 10000:
+        raise EnvFileError(f"VECTORA_LOCAL_PORT_OFFSET must be a whole number from 0 to 10000, got {raw!r}")
+    return int(raw)
 
 
 def default_env_name() -> str:

@@ -9,8 +9,12 @@ from typing import Any
 
 CLIENT_ID = re.compile(r"[a-z0-9_]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone also takes week dates
-ALLOWED_KEYS = ("client_id", "period_days", "force_regenerate", "target_date")
+ALLOWED_KEYS = ("client_id", "period_days", "force_regenerate", "target_date", "mode")
 PERIOD_RANGE = (1, 90)
+# "publish" writes the client's edition; the other modes only check a version (smoke test, rollback drill,
+# benchmark): their output goes under its own prefix and never replaces or enters a published edition.
+PUBLISH = "publish"
+MODES = (PUBLISH, "smoke", "drill", "bench")
 
 
 class PayloadError(ValueError):
@@ -25,10 +29,19 @@ class Invocation:
     period_days: int | None  # None: the client's default
     force_regenerate: bool
     target_date: date | None  # None: today (UTC)
+    mode: str = PUBLISH
+
+    @property
+    def publishes(self) -> bool:
+        """True for a run that writes the client's edition; False for a check run."""
+        return self.mode == PUBLISH
 
 
-def parse_payload(event: Any) -> Invocation:
-    """Validate a raw event; raise PayloadError naming every bad field."""
+def parse_payload(event: Any, today: date | None = None) -> Invocation:
+    """Validate a raw event; raise PayloadError naming every bad field.
+
+    `today` (UTC) bounds `target_date`: an edition cannot be dated after it.
+    """
     if not isinstance(event, dict):
         raise PayloadError({"payload": f"must be a JSON object, got {type(event).__name__}"})
     errors: dict[str, str] = {}
@@ -64,7 +77,14 @@ def parse_payload(event: Any) -> Invocation:
             target_date = date.fromisoformat(raw_date)
         except ValueError:
             errors["target_date"] = "must be an ISO date YYYY-MM-DD"
+        if target_date and today and target_date > today:
+            errors["target_date"] = f"must not be after today ({today.isoformat()} UTC)"
+            target_date = None
+
+    mode = event.get("mode", PUBLISH)
+    if mode not in MODES:
+        errors["mode"] = f"must be one of {', '.join(MODES)}"
 
     if errors:
         raise PayloadError(errors)
-    return Invocation(client_id=client_id, period_days=period_days, force_regenerate=force, target_date=target_date)
+    return Invocation(client_id=client_id, period_days=period_days, force_regenerate=force, target_date=target_date, mode=mode)
