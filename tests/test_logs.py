@@ -119,3 +119,25 @@ def test_invocation_logs_include_its_lines_that_do_not_name_the_request(fake_env
     text = fetch_invocation_logs(logs, fake_env.log_group, request, start_ms=now, wait_seconds=0)
 
     assert text.splitlines() == lines
+
+
+def test_stream_reading_goes_on_past_an_empty_page_until_the_forward_token_repeats():
+    """AWS may answer an empty GetLogEvents page mid-stream; only a repeated forward token ends it."""
+    import boto3
+    from botocore.stub import Stubber
+
+    logs = boto3.client("logs", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
+    base = {"logGroupName": "/aws/lambda/f", "logStreamName": "s", "startTime": 1, "endTime": 11, "startFromHead": True}
+    pages = [
+        ({"events": [{"timestamp": 1, "message": "START\n", "ingestionTime": 2}], "nextForwardToken": "f/1", "nextBackwardToken": "b/0"}, {}),
+        ({"events": [], "nextForwardToken": "f/2", "nextBackwardToken": "b/1"}, {"nextToken": "f/1"}),
+        ({"events": [{"timestamp": 10, "message": "REPORT\n", "ingestionTime": 11}], "nextForwardToken": "f/3", "nextBackwardToken": "b/2"}, {"nextToken": "f/2"}),
+        ({"events": [], "nextForwardToken": "f/3", "nextBackwardToken": "b/3"}, {"nextToken": "f/3"}),
+    ]
+    with Stubber(logs) as stub:
+        for response, extra in pages:
+            stub.add_response("get_log_events", response, {**base, **extra})
+        lines = cloudwatch._stream_between(logs, "/aws/lambda/f", "s", 1, 10)
+        stub.assert_no_pending_responses()
+
+    assert lines == ["START", "REPORT"]

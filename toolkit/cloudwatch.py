@@ -167,11 +167,13 @@ def _stream_between(logs_client, log_group: str, stream: str, first_ms: int, las
         "endTime": last_ms + 1,
         "startFromHead": True,
     }
+    # GetLogEvents can answer an empty page before the stream's end; only a forward token equal to the one
+    # sent means there is nothing more (as AWS documents), so empty pages do not stop the reading.
     while True:
         page = logs_client.get_log_events(**request)
         lines.extend(event["message"].rstrip("\n") for event in page.get("events", []))
         token = page.get("nextForwardToken")
-        if not page.get("events") or not token or token == request.get("nextToken"):
+        if not token or token == request.get("nextToken"):
             return lines
         request["nextToken"] = token
 
