@@ -580,3 +580,34 @@ def test_refused_calls_log_no_tokens(standin, eu_client, normalization_prompt):
         _invoke(eu_client, EU_MODEL, _anthropic_body(*normalization_prompt))
 
     assert (standin.calls[0]["input_tokens"], standin.calls[0]["output_tokens"], standin.calls[0]["purpose"]) == (0, 0, "normalization")
+
+
+def test_access_denied_models_set_through_the_control_endpoint_answer_403(standin, eu_client, normalization_prompt):
+    status, _ = _http(f"{standin.url}/_standin/config", "POST", {"access_denied_models": [EU_MODEL]})
+
+    with pytest.raises(eu_client.exceptions.AccessDeniedException) as raised:
+        _invoke(eu_client, EU_MODEL, _anthropic_body(*normalization_prompt))
+
+    assert status == 200
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert raised.value.response["Error"]["Message"] == "You don't have access to the model with the specified model ID."
+
+
+def test_cut_answers_end_at_max_tokens_with_invalid_json_then_answer_whole(standin, eu_client, editorial_prompt):
+    standin.configure(cut_answers={"newsletter": 1})
+
+    cut = _invoke(eu_client, EU_MODEL, _anthropic_body(*editorial_prompt))
+    whole = _invoke(eu_client, EU_MODEL, _anthropic_body(*editorial_prompt))
+
+    assert cut["parsed"]["stop_reason"] == "max_tokens"
+    with pytest.raises(ValueError):
+        json.loads(_answer_text(cut))
+    assert whole["parsed"]["stop_reason"] == "end_turn" and json.loads(_answer_text(whole))
+
+
+def test_refuse_answers_stop_with_refusal_and_no_text(standin, eu_client, editorial_prompt):
+    standin.configure(refuse_answers={"newsletter": 1})
+
+    response = _invoke(eu_client, EU_MODEL, _anthropic_body(*editorial_prompt))
+
+    assert response["parsed"]["stop_reason"] == "refusal" and _answer_text(response) == ""

@@ -144,3 +144,106 @@ def test_manifest_records_the_editorial_backend(run, s3):
     result = run()
     manifest = json.loads(read_object(s3, LAMBDA_ENV["NEWSLETTERS_BUCKET"], result["s3"]["manifest"]))
     assert manifest["editorial"]["model_id"] == LAMBDA_ENV["BEDROCK_MODEL_ID_NEWSLETTER"]
+
+
+# --- failures that retrying will not heal: reported with their fix -----------------------------------------
+
+
+def test_editorial_model_access_denied_is_a_blocking_problem_naming_the_console_fix(run, standin):
+    model = LAMBDA_ENV["BEDROCK_MODEL_ID_NEWSLETTER"]
+    standin.configure(access_denied_models=[model])
+    result = run()
+    assert result["status"] == "ok" and result["editorial"]["degraded"]
+    [problem] = result["blocking_problems"]
+    assert problem["stage"] == "editorial" and problem["error_code"] == "AccessDeniedException"
+    assert "don't have access" in problem["message"]
+    assert problem["fix"] == (
+        f"enable model access for {model} in the Bedrock console of eu-west-3 "
+        "(Marketplace subscription + Anthropic use-case form)"
+    )
+
+
+def test_blocking_problem_is_logged_as_an_error(run, standin, capsys):
+    standin.configure(access_denied_models=["*"])
+    run()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "Problème Bedrock bloquant" in line]
+    assert {line["stage"] for line in lines} == {"editorial", "normalization"}
+    assert {line["level"] for line in lines} == {"ERROR"}
+
+
+def test_normalization_access_denied_stops_calling_the_model_for_the_rest_of_the_run(monkeypatch, run, standin):
+    monkeypatch.setenv("NORMALIZATION_CONCURRENCY", "1")
+    standin.configure(access_denied_models=[LAMBDA_ENV["BEDROCK_MODEL_ID_NORMALIZATION"]])
+    result = run()
+    calls = [c for c in standin.calls if c["model_id"] == LAMBDA_ENV["BEDROCK_MODEL_ID_NORMALIZATION"]]
+    assert len(calls) == 1
+    assert [p["stage"] for p in result["blocking_problems"]] == ["normalization"]
+    assert not result["editorial"]["degraded"]
+
+
+def test_unknown_model_id_is_a_blocking_problem(monkeypatch, run, standin):
+    monkeypatch.setenv("BEDROCK_MODEL_ID_NEWSLETTER", "eu.meta.llama3-2-3b-instruct-v1:0")
+    result = run()
+    [problem] = result["blocking_problems"]
+    assert problem["error_code"] == "ValidationException" and "BEDROCK_MODEL_ID_NEWSLETTER" in problem["fix"]
+
+
+def test_throttling_degrades_without_a_blocking_problem(run, standin):
+    standin.configure(throttle_rate=1.0)
+    result = run()
+    assert result["degraded"] and result["blocking_problems"] == []
+
+
+def test_a_healthy_run_has_no_blocking_problems(run):
+    assert run()["blocking_problems"] == []
+
+
+def test_refusal_is_a_blocking_problem_and_not_repaired(run, standin):
+    standin.configure(refuse_answers={"newsletter": 1})
+    result = run()
+    assert [p["error_code"] for p in result["blocking_problems"]] == ["refusal"]
+    assert len([c for c in standin.calls if c["purpose"] == "newsletter"]) == 1
+
+
+def test_denied_role_gets_the_iam_fix_not_the_console_one():
+    from botocore.exceptions import ClientError
+    from vectora_core.llm.bedrock import blocking_problem
+    from vectora_core.settings import BedrockTarget
+
+    denied = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "User: arn:aws:sts::000000000000:assumed-role/r/f is not "
+                   "authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:eu-west-1::foundation-model/x"}},
+        "InvokeModel",
+    )
+    problem = blocking_problem(denied, BedrockTarget("newsletter", "eu-west-3", "eu.anthropic.claude-x"))
+    assert "function's role" in problem.fix and "Bedrock console" not in problem.fix
+
+
+# --- stop_reason ----------------------------------------------------------------------------------------------
+
+
+def test_answer_cut_at_max_tokens_is_asked_again_once_with_a_larger_cap(run, standin):
+    standin.configure(cut_answers={"newsletter": 1})
+    result = run()
+    calls = [c for c in standin.calls if c["purpose"] == "newsletter"]
+    assert [c["fault"] for c in calls] == ["max_tokens", ""]
+    assert calls[1]["max_tokens"] == 2 * calls[0]["max_tokens"]  # the same question with a larger cap
+    assert not result["editorial"]["degraded"] and result["blocking_problems"] == []
+
+
+def test_answer_cut_twice_is_an_offline_editorial_flagged_with_the_cap(run, standin):
+    standin.configure(cut_answers={"newsletter": 2})
+    result = run()
+    assert result["editorial"]["backend"] == "offline" and result["editorial"]["degraded"]
+    assert "cut at max_tokens" in result["editorial"]["degraded_reason"]
+    assert len([c for c in standin.calls if c["purpose"] == "newsletter"]) == 2  # no repair turn into the same cap
+    assert result["blocking_problems"] == []
+
+
+def test_editorial_cap_leaves_room_for_the_longest_valid_answer():
+    from vectora_core.llm import prompts
+
+    sections = {f"section_{i}": "x" * 320 for i in range(6)}
+    longest = json.dumps({"title": "t" * 90, "intro": "i" * 600, "tldr": ["l" * 140] * 5, "sections": sections})
+    assert len(longest) / 3.0 < prompts.editorial_max_tokens(6)
+    assert prompts.editorial_max_tokens(6) > prompts.editorial_max_tokens(2)

@@ -76,6 +76,32 @@ def test_basic_fails_on_a_function_error_and_names_it():
     assert check.detail == "FunctionError Unhandled: KeyError: 'client_id'"
 
 
+def test_basic_fails_on_a_blocking_problem_naming_the_reason_and_the_fix():
+    problem = {
+        "stage": "editorial",
+        "error_code": "AccessDeniedException",
+        "message": "You don't have access to the model with the specified model ID.",
+        "fix": "enable model access for eu.anthropic.claude-x in the Bedrock console of eu-west-3",
+    }
+    body = {"status": "ok", "degraded": True, "blocking_problems": [problem]}
+
+    check, _ = check_basic(scripted(result(body)), {})
+
+    assert check.status == FAILED
+    assert check.detail == (
+        "blocking editorial problem AccessDeniedException (You don't have access to the model with the specified "
+        "model ID.); fix: enable model access for eu.anthropic.claude-x in the Bedrock console of eu-west-3"
+    )
+
+
+def test_basic_passes_a_transient_degradation():
+    body = {"status": "ok", "degraded": True, "blocking_problems": [], "editorial": {"degraded": True, "degraded_reason": "throttled"}}
+
+    check, _ = check_basic(scripted(result(body)), {})
+
+    assert check.status == OK and "degraded: throttled" in check.detail
+
+
 def test_cache_runs_force_regenerate_true_then_false_and_reports_the_ratio():
     invoke = scripted(
         result(logs='{"message":"Newsletter sauvegardée en cache"}', duration_ms=8000),

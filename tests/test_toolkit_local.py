@@ -85,3 +85,25 @@ def test_bad_port_offset_is_named(monkeypatch):
     monkeypatch.setenv("VECTORA_LOCAL_PORT_OFFSET", "-5")
     with pytest.raises(EnvFileError, match="VECTORA_LOCAL_PORT_OFFSET"):
         load_env("local").service_port("emulator")
+
+
+def test_smoke_basic_refuses_a_run_that_cannot_reach_the_model(local_stack, tmp_path):
+    """End to end: the stand-in answers AccessDenied as Bedrock does before model access is enabled; the engine
+    degrades, reports the blocking problem, and the pre-promotion smoke check fails naming the fix."""
+    from toolkit.invoker import InvokeResult
+    from toolkit.run_local import run_payload
+    from toolkit.smoke import FAILED, check_basic
+
+    env, standin = local_stack
+    standin.configure(access_denied_models=["*"])
+
+    def invoke(payload):
+        body = run_payload(env, payload, printer=lambda line: None, out_dir=tmp_path)
+        return InvokeResult(status_code=200, function_error=None, payload=body, log_text="", duration_ms=1.0,
+                            request_id="r", executed_version="2")
+
+    check, run = check_basic(invoke, {"client_id": "lai_weekly_v3", "period_days": 1})
+
+    assert run.payload["status"] == "ok" and run.payload["degraded"]
+    assert check.status == FAILED
+    assert "AccessDeniedException" in check.detail and "enable model access for" in check.detail

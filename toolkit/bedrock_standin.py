@@ -14,7 +14,9 @@ editorial and the batched normalization prompt), so the local newsletter reads s
 labelled: the response carries `x-standin: 1` and no text claims to come from Claude.
 
 Fault injection, reproducible through a seeded RNG: added latency, throttling (429), service unavailable (503),
-model timeout (408), a slow answer that outlasts a client read timeout, and malformed model output.
+model timeout (408), a slow answer that outlasts a client read timeout, and malformed model output. Answers a
+real account gives: model access not granted (403 AccessDeniedException), answers cut at `max_tokens`, refusals
+(`access_denied_models`, `cut_answers`, `refuse_answers` in the config).
 
 Control endpoint: `GET /_standin/health`, `GET|DELETE /_standin/calls`, `POST /_standin/config`.
 CLI: `python -m toolkit.bedrock_standin --port 5056 [--latency-ms N] [--throttle-rate R] ...`.
@@ -70,6 +72,10 @@ PROFILE_REGION_PREFIXES = {
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 SETTING_RATES = ("throttle_rate", "unavailable_rate", "model_timeout_rate", "timeout_rate", "malformed_rate")
+# Answers as Bedrock gives them on a real account: model access not granted (403 AccessDeniedException, for the
+# listed model ids or "*"), and the next N answers of a purpose cut at max_tokens or refused.
+SETTING_ANSWERS = ("access_denied_models", "cut_answers", "refuse_answers")
+ACCESS_DENIED_MESSAGE = "You don't have access to the model with the specified model ID."
 
 
 class StandInRequestError(Exception):
@@ -682,6 +688,9 @@ class BedrockStandIn:
             unavailable_rate=unavailable_rate,
             model_timeout_rate=model_timeout_rate,
             check_profile_region=check_profile_region,
+            access_denied_models=[],
+            cut_answers={},
+            refuse_answers={},
         )
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -742,7 +751,7 @@ class BedrockStandIn:
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change settings; a `seed` restarts the random sequence. Unknown keys or bad values raise ValueError."""
-        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", *SETTING_RATES}
+        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", *SETTING_RATES, *SETTING_ANSWERS}
         unknown = sorted(set(settings) - known)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
@@ -764,6 +773,16 @@ class BedrockStandIn:
                 if not isinstance(value, bool):
                     raise ValueError("check_profile_region must be true or false")
                 clean[key] = value
+            elif key == "access_denied_models":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ValueError('access_denied_models must be a list of model ids ("*" for every model)')
+                clean[key] = list(value)
+            elif key in ("cut_answers", "refuse_answers"):
+                if not isinstance(value, dict) or not all(
+                    isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value.values()
+                ):
+                    raise ValueError(f'{key} must map a purpose ("newsletter", "normalization") to a count >= 0')
+                clean[key] = {str(purpose): count for purpose, count in value.items()}
         with self._lock:
             self._settings.update(clean)
             if "seed" in clean:
@@ -783,6 +802,15 @@ class BedrockStandIn:
     def clear_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+
+    def _take(self, setting: str, purpose: str) -> bool:
+        """Use up one of the answers of `purpose` to alter (cut or refuse); False when none is left."""
+        with self._lock:
+            counts = self._settings[setting]
+            if counts.get(purpose, 0) > 0:
+                counts[purpose] -= 1
+                return True
+            return False
 
     def _record(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -842,6 +870,10 @@ class BedrockStandIn:
 
         purpose = prompt_purpose(system)
         entry["purpose"] = purpose
+        entry["max_tokens"] = max_tokens
+        denied = settings["access_denied_models"]
+        if "*" in denied or model_id in denied:
+            return fail(403, "AccessDeniedException", ACCESS_DENIED_MESSAGE, "access_denied")
         entry["input_tokens"] = estimate_tokens("".join(t["text"] for t in texts))
         r_throttle, r_unavailable, r_model_timeout, r_timeout, r_malformed, r_variant = draws
         if r_throttle < settings["throttle_rate"]:
@@ -868,7 +900,13 @@ class BedrockStandIn:
         if estimate_tokens(text) > max_tokens:  # a model stops mid-answer at max_tokens
             text = text[: int(max_tokens * CHARS_PER_TOKEN)]
             stop_reason = "max_tokens"
+        if self._take("refuse_answers", purpose):
+            fault, text, stop_reason = "refusal", "", "refusal"
+        elif self._take("cut_answers", purpose):  # a wordier model: the answer runs into the cap, cut mid-JSON
+            fault, text, stop_reason = "max_tokens", text[: max(1, len(text) // 2)], "max_tokens"
         input_tokens, output_tokens = entry["input_tokens"], estimate_tokens(text)
+        if stop_reason == "max_tokens":
+            output_tokens = max_tokens  # a cut answer used the whole cap
         latency = round((time.monotonic() - started) * 1000)
         entry.update(status=200, output_tokens=output_tokens, fault=fault, latency_ms=latency)
         self._record(entry)

@@ -1,6 +1,7 @@
 """The seed's three post-deploy tests, run against one qualifier (the `live` alias or a version number).
 
-- basic: the payload with `period_days` 1 answers StatusCode 200, no FunctionError, `status` "ok";
+- basic: the payload with `period_days` 1 answers StatusCode 200, no FunctionError, `status` "ok", and no
+  `blocking_problems` (a degradation that retrying will not heal, such as model access not enabled);
 - cache: `force_regenerate` true then false: the first run logs `Newsletter sauvegardée en cache`, the second
   `Newsletter récupérée depuis cache S3` and is faster;
 - regions: those runs' logs show the newsletter and normalization Bedrock clients in the regions the
@@ -171,6 +172,11 @@ def check_basic(invoke: Callable[[dict], InvokeResult], payload: dict) -> tuple[
     if problems:
         return CheckResult("basic", FAILED, seconds, "; ".join(problems), data), result
     body = result.payload
+    blocking = blocking_problem_lines(body)
+    if blocking:
+        # A degradation no retry will heal (model access, validation, unknown model, refusal): this version
+        # would never reach the model, so it must not be promoted.
+        return CheckResult("basic", FAILED, seconds, "; ".join(blocking), data), result
     editorial = body.get("editorial") or {}
     parts = [f"status ok, cache {body.get('cache', '?')}"]
     if editorial:
@@ -180,6 +186,19 @@ def check_basic(invoke: Callable[[dict], InvokeResult], payload: dict) -> tuple[
     if result.executed_version:
         parts.append(f"version {result.executed_version}")
     return CheckResult("basic", OK, seconds, ", ".join(parts), data), result
+
+
+def blocking_problem_lines(body: dict) -> list[str]:
+    """`stage: code (message); fix: …` for each of the response's `blocking_problems`."""
+    lines = []
+    for problem in body.get("blocking_problems") or []:
+        if not isinstance(problem, dict):
+            continue
+        lines.append(
+            f"blocking {problem.get('stage', '?')} problem {problem.get('error_code', '?')}"
+            f" ({str(problem.get('message', ''))[:160]}); fix: {problem.get('fix', 'no fix given')}"
+        )
+    return lines
 
 
 def invocation_problems(result: InvokeResult) -> list[str]:

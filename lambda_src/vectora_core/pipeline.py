@@ -269,6 +269,9 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         },
         "degraded": bool(degraded_reasons),
         "degraded_reasons": degraded_reasons,
+        # Degradations no retry will heal (model access, validation, unknown model, refusal), each with its fix:
+        # the smoke test refuses a version whose run has any.
+        "blocking_problems": [problem.to_dict() for problem in getattr(edges.llm, "blocking_problems", [])],
         "sources_failed": failed,
         "source_warnings": warnings,
     }

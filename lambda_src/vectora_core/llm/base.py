@@ -44,6 +44,19 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class BlockingProblem:
+    """A model failure that retrying will not heal (access, validation, unknown model, refusal), with its fix."""
+
+    stage: str  # "editorial" or "normalization"
+    error_code: str
+    message: str
+    fix: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"stage": self.stage, "error_code": self.error_code, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
 class EditorialRequest:
     client: ClientConfig
     window_start: date
@@ -54,6 +67,7 @@ class EditorialRequest:
 class LLMLayer(Protocol):
     name: str
     usage: Usage
+    blocking_problems: list[BlockingProblem]  # filled during a run; empty when every failure was transient
 
     def normalization_version(self) -> str:
         """Identifies how items were normalized; a change renormalizes stored items."""

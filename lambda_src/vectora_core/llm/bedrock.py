@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..extraction import canonicalize, extract
@@ -19,15 +20,16 @@ from ..logs import log_event
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from ..settings import BedrockTarget, Settings
 from . import prompts
-from .base import Budget, EditorialRequest, Usage
+from .base import BlockingProblem, Budget, EditorialRequest, Usage
 from .offline import normalize_offline, offline_editorial
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 # Errors botocore's standard mode does not retry but a short wait usually cures.
 RETRYABLE_MODEL_ERRORS = ("ModelTimeoutException", "ModelNotReadyException")
 THROTTLING_ERRORS = ("ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException")
-EDITORIAL_MAX_TOKENS = 900
-NORMALIZATION_TOKENS_PER_ITEM = 160
+# Errors no retry will heal: the account, the role or the request must change (see blocking_problem).
+BLOCKING_ERRORS = ("AccessDeniedException", "ValidationException", "ResourceNotFoundException")
+STAGES = {"newsletter": "editorial", "normalization": "normalization"}
 
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
@@ -35,6 +37,26 @@ _clients_lock = threading.Lock()
 
 class ModelAnswerError(RuntimeError):
     """The model's answer failed validation (after the repair attempt)."""
+
+
+class ModelRefusal(RuntimeError):
+    """The model declined to answer (stop_reason `refusal`): asking again gets the same answer."""
+
+
+class ModelBlocked(RuntimeError):
+    """An earlier call of this run hit a blocking problem for this purpose: no further call is made."""
+
+    def __init__(self, problem: BlockingProblem) -> None:
+        super().__init__(f"Bedrock call skipped: {problem.error_code} earlier in this run")
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    stop_reason: str
 
 
 def get_bedrock_client_hybrid(target: BedrockTarget, settings: Settings):
@@ -96,6 +118,8 @@ class BedrockLLM:
         self._usage_lock = threading.Lock()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.blocking_problems: list[BlockingProblem] = []
+        self._blocked: dict[str, BlockingProblem] = {}  # purpose → its first blocking problem in this run
 
     # --- identity, part of stored-item versions and the editorial cache key ---------------------
     def normalization_version(self) -> str:
@@ -105,7 +129,10 @@ class BedrockLLM:
         return prompts.EDITORIAL_PROMPT_VERSION, self.settings.newsletter.model_id
 
     # --- the one place that calls Bedrock --------------------------------------------------------
-    def invoke(self, target: BedrockTarget, system: str, messages: list[dict], max_tokens: int, budget: Budget) -> tuple[str, int, int]:
+    def invoke(self, target: BedrockTarget, system: str, messages: list[dict], max_tokens: int, budget: Budget) -> ModelAnswer:
+        blocked = self._blocked.get(target.purpose)
+        if blocked:
+            raise ModelBlocked(blocked)
         client = get_bedrock_client_hybrid(target, self.settings)
         body = {
             "anthropic_version": ANTHROPIC_VERSION,
@@ -139,30 +166,63 @@ class BedrockLLM:
         input_tokens, output_tokens = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
         with self._usage_lock:
             self.usage.add(target.purpose, input_tokens, output_tokens)
-        text = "".join(part.get("text", "") for part in payload.get("content", []) if part.get("type") == "text")
-        return text, input_tokens, output_tokens
+        text = "".join(part.get("text", "") for part in payload.get("content") or [] if part.get("type") == "text")
+        return ModelAnswer(text, input_tokens, output_tokens, str(payload.get("stop_reason") or ""))
 
     def ask_json(self, target: BedrockTarget, system: str, user: str, max_tokens: int, budget: Budget, validate) -> tuple[Any, int, int]:
-        """Ask for JSON, validate, repair once with the problems listed, else raise ModelAnswerError."""
+        """Ask for JSON, validate, repair once with the problems listed, else raise ModelAnswerError.
+
+        An answer cut at `max_tokens` is asked again once with twice the cap (a repair turn would hit the same
+        cap); cut again, it is a ModelAnswerError naming the cap. A refusal raises ModelRefusal.
+        """
         messages = [{"role": "user", "content": user}]
         total_in = total_out = 0
-        for attempt in (1, 2):
-            text, tokens_in, tokens_out = self.invoke(target, system, messages, max_tokens, budget)
-            total_in, total_out = total_in + tokens_in, total_out + tokens_out
+        raised_cap = False
+        repaired = False
+        while True:
+            answer = self.invoke(target, system, messages, max_tokens, budget)
+            total_in, total_out = total_in + answer.input_tokens, total_out + answer.output_tokens
+            if answer.stop_reason == "refusal":
+                raise ModelRefusal(f"the model refused to answer the {STAGES.get(target.purpose, target.purpose)} prompt (stop_reason refusal)")
+            if answer.stop_reason == "max_tokens":
+                if raised_cap:
+                    raise ModelAnswerError(f"model answer cut at max_tokens twice (cap {max_tokens} output tokens)")
+                log_event("Réponse Bedrock tronquée, nouvel essai", level="WARNING", purpose=target.purpose, max_tokens=max_tokens)
+                raised_cap, max_tokens = True, min(prompts.MAX_OUTPUT_TOKENS, max_tokens * 2)
+                continue
             try:
-                data = parse_json_answer(text)
+                data = parse_json_answer(answer.text)
                 problems = validate(data)
             except ValueError as exc:
                 problems = [str(exc)]
             if not problems:
                 return data, total_in, total_out
-            if attempt == 1:
-                log_event("Réponse Bedrock invalide, réparation", level="WARNING", purpose=target.purpose, problems=problems[:5])
-                messages = messages + [
-                    {"role": "assistant", "content": text[:4000] or "(empty)"},
-                    {"role": "user", "content": "Invalid answer: " + "; ".join(problems[:10]) + ". Reply with the corrected JSON object only."},
-                ]
-        raise ModelAnswerError("model answer invalid after one repair: " + "; ".join(problems[:3]))
+            if repaired:
+                raise ModelAnswerError("model answer invalid after one repair: " + "; ".join(problems[:3]))
+            repaired = True
+            log_event("Réponse Bedrock invalide, réparation", level="WARNING", purpose=target.purpose, problems=problems[:5])
+            messages = messages + [
+                {"role": "assistant", "content": answer.text[:4000] or "(empty)"},
+                {"role": "user", "content": "Invalid answer: " + "; ".join(problems[:10]) + ". Reply with the corrected JSON object only."},
+            ]
+
+    # --- failures: transient ones degrade this run, blocking ones are also reported with their fix -------------
+    def _failure_reason(self, exc: Exception, target: BedrockTarget) -> str:
+        """The degradation reason; a blocking failure is also recorded (once per purpose) and logged as an error."""
+        if isinstance(exc, ModelBlocked):
+            return f"Bedrock call skipped after {exc.problem.error_code}: {exc.problem.fix}"
+        problem = blocking_problem(exc, target)
+        if problem is None:
+            return _failure_reason(exc)
+        with self._usage_lock:
+            first = target.purpose not in self._blocked
+            self._blocked.setdefault(target.purpose, problem)
+            if first:
+                self.blocking_problems.append(problem)
+        if first:
+            log_event("Problème Bedrock bloquant", level="ERROR", stage=problem.stage, error_code=problem.error_code,
+                      model_id=target.model_id, region=target.region, message_detail=problem.message, fix=problem.fix)
+        return f"{problem.error_code}: {problem.message}"
 
     # --- normalization: batches in a bounded pool ------------------------------------------------
     def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
@@ -192,14 +252,14 @@ class BedrockLLM:
                 self.settings.normalization,
                 system,
                 user,
-                NORMALIZATION_TOKENS_PER_ITEM * len(batch) + 100,
+                prompts.normalization_max_tokens(len(batch)),
                 budget,
                 lambda d: prompts.validate_normalization(d, ids, event_types),
             )
         except ModelAnswerError as exc:
             return [normalize_offline(i, scopes, str(exc)) for i in batch]
         except Exception as exc:
-            reason = _failure_reason(exc)
+            reason = self._failure_reason(exc, self.settings.normalization)
             log_event("Normalisation Bedrock en échec, repli hors ligne", level="WARNING", reason=reason, items=len(batch))
             return [normalize_offline(i, scopes, reason) for i in batch]
         answers = {entry["id"]: entry for entry in data["items"]}
@@ -249,10 +309,11 @@ class BedrockLLM:
             return offline_editorial(request, "the time budget ran low before the editorial call")
         try:
             data, tokens_in, tokens_out = self.ask_json(
-                target, system, user, EDITORIAL_MAX_TOKENS, budget, lambda d: prompts.validate_editorial(d, section_ids)
+                target, system, user, prompts.editorial_max_tokens(len(section_ids)), budget,
+                lambda d: prompts.validate_editorial(d, section_ids),
             )
         except Exception as exc:
-            reason = _failure_reason(exc)
+            reason = self._failure_reason(exc, target)
             log_event("Éditorial Bedrock en échec, repli hors ligne", level="WARNING", reason=reason)
             return offline_editorial(request, reason)
         log_event("Éditorial Bedrock généré", model_id=target.model_id, region=target.region, input_tokens=tokens_in, output_tokens=tokens_out)
@@ -280,3 +341,36 @@ def _failure_reason(exc: Exception) -> str:
         return f"Bedrock timed out ({code})"
     message = str(exc).splitlines()[0][:160] if str(exc) else code
     return f"Bedrock call failed ({code}): {message}"
+
+
+def _error_message(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and response.get("Error", {}).get("Message"):
+        return str(response["Error"]["Message"]).splitlines()[0][:300]
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+
+
+def blocking_problem(exc: Exception, target: BedrockTarget) -> BlockingProblem | None:
+    """The problem and its one-line fix when `exc` will not heal by retrying; None for transient failures."""
+    stage = STAGES.get(target.purpose, target.purpose)
+    variable = f"BEDROCK_MODEL_ID_{target.purpose.upper()}"
+    model, region = target.model_id, target.region
+    if isinstance(exc, ModelRefusal):
+        return BlockingProblem(stage, "refusal", str(exc),
+                               f"the model declined the {stage} prompt: look at the items of this run for content it refuses")
+    code = _error_code(exc)
+    if code not in BLOCKING_ERRORS:
+        return None
+    message = _error_message(exc)
+    if code == "AccessDeniedException" and "not authorized to perform" in message:
+        fix = (f"allow bedrock:InvokeModel on {model} and its foundation model in the function's role "
+               "(terraform/modules/engine_function), then terraform apply")
+    elif code == "AccessDeniedException":
+        fix = (f"enable model access for {model} in the Bedrock console of {region} "
+               "(Marketplace subscription + Anthropic use-case form)")
+    elif code == "ResourceNotFoundException":
+        fix = f"{model} is unknown or retired in {region}: set {variable} in env/<env>.json to an inference profile listed there"
+    else:
+        fix = (f"check {variable} ({model}): an inference profile id whose geography includes {region} "
+               "(eu. from eu- Regions, us. from us- Regions)")
+    return BlockingProblem(stage, code, message, fix)

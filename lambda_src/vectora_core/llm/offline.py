@@ -102,6 +102,7 @@ class OfflineLLM:
 
     def __init__(self) -> None:
         self.usage = Usage()
+        self.blocking_problems: list = []
 
     def normalization_version(self) -> str:
         return OFFLINE_VERSION

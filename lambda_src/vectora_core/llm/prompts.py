@@ -84,6 +84,29 @@ def build_normalization_prompt(items: Iterable[RawItem], event_types: Sequence[s
     return system, "\n".join(lines)
 
 
+# The longest answers the schemas above allow, in characters: the caps on output tokens follow from them, so a
+# valid answer is never cut at max_tokens (a cut answer is invalid JSON, and repairing it hits the same cap).
+EDITORIAL_FIXED_CHARS = 90 + 600 + 5 * 140 + 120  # title, a 3-sentence intro, five TL;DR lines, JSON keys
+EDITORIAL_SECTION_CHARS = 320 + 40  # "1-2 sentences" per section, and its key
+NORMALIZATION_ITEM_CHARS = 40 + 30 + 160 + 4 * 3 * 30 + 120  # id, event type, summary, 4 lists of ~3 names, keys
+ANSWER_CHARS_PER_TOKEN = 3.0  # below the 3.5 of English prose: names, ids and JSON punctuation tokenize worse
+MAX_OUTPUT_TOKENS = 8192  # every Claude model on Bedrock accepts at least this many output tokens
+
+
+def _answer_tokens(chars: int) -> int:
+    return min(MAX_OUTPUT_TOKENS, int(chars / ANSWER_CHARS_PER_TOKEN * 1.25) + 64)  # a quarter more as margin
+
+
+def editorial_max_tokens(section_count: int) -> int:
+    """Output cap for an editorial with `section_count` sections: room for the longest valid answer."""
+    return _answer_tokens(EDITORIAL_FIXED_CHARS + EDITORIAL_SECTION_CHARS * max(1, section_count))
+
+
+def normalization_max_tokens(item_count: int) -> int:
+    """Output cap for a normalization batch of `item_count` items."""
+    return _answer_tokens(20 + NORMALIZATION_ITEM_CHARS * max(1, item_count))
+
+
 def estimate_tokens(text: str) -> int:
     """Claude averages close to 3.5 characters per token on English prose; used for budgets and logs."""
     return max(1, round(len(text) / 3.5))
