@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from botocore.exceptions import ClientError
 
 from .client_config import ClientNotFound, client_key, parse_client_config, parse_scopes
+from .logs import log_event
 from .models import ClientConfig, NormalizedItem, RawItem, Scopes
 from .serialize import item_from_dict, item_to_dict
 
@@ -185,32 +186,60 @@ def _is_conflict(exc: ClientError) -> bool:
     ).get("HTTPStatusCode") in (409, 412)
 
 
+def _race_lost(exc: ClientError) -> bool:
+    """A conditional delete refused: the object changed (412) or is already gone (404) since we read it."""
+    return _is_conflict(exc) or _missing(exc)
+
+
+def _read_lease(s3, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
+    """The lease's content and ETag; None when there is none. An unreadable lease reads as expired."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+    try:
+        holder = json.loads(response["Body"].read())
+    except ValueError:
+        holder = {}
+    return (holder if isinstance(holder, dict) else {}), response.get("ETag", "")
+
+
 @contextmanager
 def write_lease(s3, bucket: str, client_id: str, day: str, *, wait_s: float = 120, ttl_s: float = 300, sleep=time.sleep, clock=time.time):
     """Serialize the write phase of concurrent runs with an S3 conditional create (IfNoneMatch).
 
     Files and manifest are then always written by one run after the other, so the manifest never
-    describes another run's files. A lease older than `ttl_s` (a crashed run) is taken over.
+    describes another run's files. A lease older than `ttl_s` (a crashed run) is taken over. Every delete is
+    conditional on the ETag of the lease it means to delete (IfMatch), so of two runs that find the same
+    expired lease only one takes it over, and a run that outlived its lease never deletes its successor's:
+    a 412 (or a 404) means the race was lost.
     """
     key = f"locks/{client_id}/{day}.json"
     token = uuid.uuid4().hex
     deadline = clock() + wait_s
     while True:
         try:
-            s3.put_object(
+            created = s3.put_object(
                 Bucket=bucket, Key=key, Body=json.dumps({"token": token, "expires": clock() + ttl_s}).encode(), IfNoneMatch="*"
             )
             break
         except ClientError as exc:
             if not _is_conflict(exc):
                 raise
-        holder = read_text(s3, bucket, key)
-        try:
-            expired = holder is not None and json.loads(holder).get("expires", 0) < clock()
-        except ValueError:
-            expired = True
-        if expired:
-            s3.delete_object(Bucket=bucket, Key=key)
+        lease = _read_lease(s3, bucket, key)
+        if lease is None:
+            continue  # released between our write and our read
+        holder, etag = lease
+        expires = holder.get("expires", 0)
+        if not isinstance(expires, (int, float)) or expires < clock():
+            try:
+                s3.delete_object(Bucket=bucket, Key=key, IfMatch=etag)
+            except ClientError as exc:
+                if not _race_lost(exc):
+                    raise
+                log_event("Bail d'écriture repris par un autre run", level="INFO", client_id=client_id, day=day)
             continue
         if clock() > deadline:
             raise LeaseTimeout(f"another run has been writing {client_id}'s newsletter for {day} for over {wait_s:.0f} s")
@@ -218,6 +247,10 @@ def write_lease(s3, bucket: str, client_id: str, day: str, *, wait_s: float = 12
     try:
         yield
     finally:
-        current = read_text(s3, bucket, key)
-        if current and token in current:
-            s3.delete_object(Bucket=bucket, Key=key)
+        try:
+            s3.delete_object(Bucket=bucket, Key=key, IfMatch=created["ETag"])
+        except ClientError as exc:
+            if not _race_lost(exc):
+                raise
+            # Our lease expired and another run took it over: its lease is not ours to delete.
+            log_event("Bail d'écriture expiré pendant l'écriture", level="WARNING", client_id=client_id, day=day, ttl_s=ttl_s)
