@@ -23,6 +23,28 @@ def _check_settings_at_start_up() -> None:
 
 _check_settings_at_start_up()
 
+_sdk_problem: str | None = None
+
+
+def _check_sdk_at_start_up() -> str | None:
+    """Log the SDK versions the function runs with; name a botocore too old for the engine (no AWS call)."""
+    global _sdk_problem
+    import os
+
+    from vectora_core import sdk
+
+    versions = {package: sdk.installed_version(package) for package in ("boto3", "botocore")}
+    source = sdk.installed_from("botocore", os.environ.get("LAMBDA_TASK_ROOT", ""))
+    log_event("SDK AWS du runtime", boto3=versions["boto3"], botocore=versions["botocore"], source=source,
+              minimum_botocore=sdk.MIN_BOTOCORE_TEXT)
+    _sdk_problem = sdk.botocore_problem(versions["botocore"])
+    if _sdk_problem:
+        log_event("SDK AWS trop ancien", level="ERROR", error=_sdk_problem)
+    return _sdk_problem
+
+
+_check_sdk_at_start_up()
+
 
 def _error(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"status": "error", "error": {"type": error_type, "message": message, **extra}}
@@ -31,6 +53,8 @@ def _error(error_type: str, message: str, **extra: Any) -> dict[str, Any]:
 def _container():
     """Settings, S3 client and Bedrock clients: built on the first invocation, reused while warm."""
     if not _runtime:
+        if _sdk_problem:
+            raise RuntimeError(_sdk_problem)  # a function error the smoke test names, not a failed write at the end
         import boto3
 
         from vectora_core.settings import load_settings
