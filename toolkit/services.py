@@ -149,6 +149,7 @@ def boto3_client(env: EnvFile, service: str, region: str | None = None):
 
     region = region or env.aws_region
     if not env.emulator:
+        env.require_resolved()
         return boto3.client(service, region_name=region)
     aws_env = aws_environment(env)
     return boto3.client(

@@ -88,7 +88,7 @@ def workspace(env_name: str | None = None, *, repo_root: Path | None = None, end
 def terraform_binary() -> str:
     binary = shutil.which(os.environ.get("TERRAFORM", "terraform"))
     if not binary:
-        raise TerraformError("terraform is not on PATH: install Terraform 1.10 or later (or set TERRAFORM)")
+        raise TerraformError("terraform is not on PATH: install Terraform 1.11 or later (or set TERRAFORM)")
     return binary
 
 

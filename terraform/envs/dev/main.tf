@@ -1,20 +1,32 @@
+data "aws_caller_identity" "current" {}
+
 locals {
   # env/dev.json is the one source of truth shared with the toolkit; client schedules come from config/clients.
-  environment = jsondecode(file("${path.module}/../../../env/dev.json"))
+  # The provider reads only the Region from it: the rest may name buckets by {account_id}, known once it runs.
+  env_file = jsondecode(file("${path.module}/../../../env/dev.json"))
+  # Bucket names are global across accounts: {account_id} makes them this account's own (the toolkit fills it
+  # in the same way from the caller's credentials).
+  environment = merge(local.env_file, {
+    artifacts_bucket = replace(local.env_file.artifacts_bucket, "{account_id}", data.aws_caller_identity.current.account_id)
+    lambda_environment = {
+      for key, value in local.env_file.lambda_environment :
+      key => endswith(key, "_BUCKET") ? replace(value, "{account_id}", data.aws_caller_identity.current.account_id) : value
+    }
+  })
   clients_dir = "${path.module}/../../../config/clients"
   clients     = [for name in sort(fileset(local.clients_dir, "*.yaml")) : yamldecode(file("${local.clients_dir}/${name}"))]
 }
 
 provider "aws" {
-  region = local.environment.aws_region
+  region = local.env_file.aws_region
 
   # An emulator serves every bucket on its own host name, so bucket names go in the path there.
-  s3_use_path_style = local.environment.emulator
+  s3_use_path_style = local.env_file.emulator
 
   default_tags {
     tags = {
-      Project     = local.environment.lambda_environment.PROJECT_NAME
-      Environment = local.environment.name
+      Project     = local.env_file.lambda_environment.PROJECT_NAME
+      Environment = local.env_file.name
       ManagedBy   = "terraform"
     }
   }

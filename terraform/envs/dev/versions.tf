@@ -1,6 +1,6 @@
 terraform {
-  # S3 native state locking (use_lockfile) needs Terraform 1.10 or later.
-  required_version = ">= 1.10.0"
+  # S3 native state locking (use_lockfile) is generally available from Terraform 1.11 (experimental in 1.10).
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.10.0"
+  # The same Terraform as dev, whose S3 backend locks with use_lockfile (generally available from 1.11).
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {

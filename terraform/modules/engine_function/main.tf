@@ -17,15 +17,17 @@ locals {
     newsletters = "arn:${local.partition}:s3:::${var.newsletters_bucket_name}"
   }
 
-  # A cross-Region profile is invoked in its source Region and may run the foundation model in any destination
-  # Region, so both ARNs must be allowed; the condition keeps the model reachable only through the profile.
+  # A cross-Region profile is invoked in its source Region and runs the foundation model in whichever
+  # destination Region Bedrock routes it to. AWS changes a geography's destination Regions over time, and a
+  # Region missing from a hand-kept list is AccessDenied for the calls routed there only (intermittent), so
+  # the foundation model is allowed in any Region ("*") and only through the profile (the
+  # bedrock:InferenceProfileArn condition below): the profile itself fixes the geography. Reading the
+  # profile's model ARNs from AWS (aws_bedrock_inference_profile) would need Bedrock read access at plan time
+  # and still drift when AWS adds a Region between two applies.
   inference_profiles = {
     for profile in var.bedrock_inference_profiles : split(".", profile.id)[0] => {
-      arn = "arn:${local.partition}:bedrock:${profile.source_region}:${local.account_id}:inference-profile/${profile.id}"
-      model_arns = [
-        for region in sort(profile.destination_regions) :
-        "arn:${local.partition}:bedrock:${region}::foundation-model/${join(".", slice(split(".", profile.id), 1, length(split(".", profile.id))))}"
-      ]
+      arn       = "arn:${local.partition}:bedrock:${profile.source_region}:${local.account_id}:inference-profile/${profile.id}"
+      model_arn = "arn:${local.partition}:bedrock:*::foundation-model/${join(".", slice(split(".", profile.id), 1, length(split(".", profile.id))))}"
     }
   }
 }
@@ -62,7 +64,7 @@ data "aws_iam_policy_document" "permissions" {
     content {
       sid       = "InvokeFoundationModelThrough${upper(statement.key)}Profile"
       actions   = ["bedrock:InvokeModel"]
-      resources = statement.value.model_arns
+      resources = [statement.value.model_arn]
 
       condition {
         test     = "StringEquals"

@@ -154,13 +154,12 @@ variable "newsletters_prefix" {
 variable "bedrock_inference_profiles" {
   description = <<-EOT
     Cross-Region inference profiles the function may invoke: the profile id (such as
-    eu.anthropic.claude-sonnet-4-5-20250929-v1:0), the Region it is called from, and the Regions Bedrock may route
-    it to. The foundation model is allowed only in those Regions and only through that profile.
+    eu.anthropic.claude-sonnet-4-5-20250929-v1:0) and the Region it is called from. The foundation model behind
+    a profile is allowed in any destination Region, and only through that profile.
   EOT
   type = list(object({
-    id                  = string
-    source_region       = string
-    destination_regions = list(string)
+    id            = string
+    source_region = string
   }))
 
   validation {
@@ -169,8 +168,8 @@ variable "bedrock_inference_profiles" {
   }
 
   validation {
-    condition     = alltrue([for p in var.bedrock_inference_profiles : contains(p.destination_regions, p.source_region)])
-    error_message = "A profile's source Region is always one of its destination Regions."
+    condition     = alltrue([for p in var.bedrock_inference_profiles : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", p.source_region))])
+    error_message = "A profile's source Region is a Region name such as eu-west-3."
   }
 
   validation {

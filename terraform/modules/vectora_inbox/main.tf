@@ -2,15 +2,12 @@ locals {
   lambda_environment = var.environment.lambda_environment
 
   # Each BEDROCK_MODEL_ID* variable names an inference profile called from the matching BEDROCK_REGION*.
-  inference_profiles = [
-    for profile in distinct([
-      for key, model_id in local.lambda_environment : {
-        id            = model_id
-        source_region = local.lambda_environment[replace(key, "MODEL_ID", "REGION")]
-      } if can(regex("^BEDROCK_MODEL_ID", key))
-    ]) :
-    merge(profile, { destination_regions = var.bedrock_destination_regions[split(".", profile.id)[0]] })
-  ]
+  inference_profiles = distinct([
+    for key, model_id in local.lambda_environment : {
+      id            = model_id
+      source_region = local.lambda_environment[replace(key, "MODEL_ID", "REGION")]
+    } if can(regex("^BEDROCK_MODEL_ID", key))
+  ])
 
   schedules = {
     for client in var.clients : client.client_id => client.schedule

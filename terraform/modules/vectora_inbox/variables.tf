@@ -48,24 +48,6 @@ variable "package_path" {
   type        = string
 }
 
-variable "bedrock_destination_regions" {
-  description = <<-EOT
-    Regions each geography's cross-Region inference profile may route to, keyed by the profile id prefix.
-    Defaults are those AWS publishes for Claude Sonnet 4.5; check with `aws bedrock get-inference-profile` when
-    changing model.
-  EOT
-  type        = map(list(string))
-  default = {
-    eu = ["eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"]
-    us = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
-  }
-
-  validation {
-    condition     = alltrue([for regions in values(var.bedrock_destination_regions) : length(regions) > 0])
-    error_message = "Every geography lists at least one Region."
-  }
-}
-
 variable "cache_expiration_days" {
   description = "Days after which a cached editorial expires from the newsletters bucket."
   type        = number
