@@ -59,9 +59,16 @@ def _container():
 
         from vectora_core.settings import load_settings
 
+        from botocore.config import Config
+
+        from vectora_core.store import s3_pool_size
+
         settings = load_settings()  # raises SettingsError naming every missing variable
         _runtime["settings"] = settings
-        _runtime["s3"] = boto3.client("s3")
+        # One client shared by every thread of a run: its pool holds a connection for each (botocore's default, 10,
+        # would make the normalization's writers queue for, and urllib3 discard, connections).
+        pool = s3_pool_size(settings.normalization_concurrency, settings.normalization_batch_size)
+        _runtime["s3"] = boto3.client("s3", config=Config(max_pool_connections=pool))
         if settings.llm_backend == "bedrock":
             from vectora_core.llm.bedrock import get_bedrock_client_hybrid
 

@@ -168,3 +168,21 @@ def test_pricing_covers_every_model_id_of_the_env_files():
 def test_pricing_entries_are_positive_per_million_prices():
     for model_id, price in _load(CONFIG_DIR / "bedrock_pricing.yaml")["models"].items():
         assert price["input_per_million"] > 0 and price["output_per_million"] > price["input_per_million"], model_id
+
+
+def test_pricing_prices_geographic_profiles_above_the_global_one():
+    """Bedrock bills a geographic profile (eu., us.) about 10% above the global profile of the same model."""
+    models = _load(CONFIG_DIR / "bedrock_pricing.yaml")["models"]
+    for model_id, price in models.items():
+        geography, _, model = model_id.partition(".")
+        if geography == "global":
+            continue
+        global_price = models[f"global.{model}"]
+        assert price["input_per_million"] > global_price["input_per_million"], model_id
+        assert price["output_per_million"] > global_price["output_per_million"], model_id
+
+
+def test_pricing_says_which_price_it_holds_and_where_it_comes_from():
+    pricing = _load(CONFIG_DIR / "bedrock_pricing.yaml")
+    assert "geographic" in pricing["price_basis"] and "global" in pricing["price_basis"]
+    assert any("aws.amazon.com/bedrock/pricing" in source for source in pricing["sources"])

@@ -227,3 +227,22 @@ def test_changed_item_content_is_normalized_again(run, s3, feed_server):
     s3.put_object(Bucket=DATA, Key="feed-state/lai_weekly_v3.json", Body=json.dumps(state).encode())
     second = run()
     assert second["counts"]["normalized"] == 1
+
+
+def test_s3_client_pool_holds_a_connection_for_every_thread_sharing_it(handler_module, context, monkeypatch):
+    from vectora_core import store
+
+    monkeypatch.setenv("NORMALIZATION_CONCURRENCY", "8")
+    monkeypatch.setenv("NORMALIZATION_BATCH_SIZE", "6")
+    handler_module.lambda_handler({"client_id": "lai_weekly_v3"}, context)
+
+    pool = handler_module._runtime["s3"].meta.config.max_pool_connections
+    assert pool == 8 * 6 + 2  # eight model threads, each storing its batch with six writers, and the run's thread
+    assert pool > store.IO_THREADS
+
+
+def test_s3_pool_size_is_bounded_for_extreme_settings():
+    from vectora_core.store import MAX_S3_POOL, IO_THREADS, s3_pool_size
+
+    assert s3_pool_size(1, 1) == IO_THREADS + 2
+    assert s3_pool_size(64, 25) == MAX_S3_POOL

@@ -24,7 +24,7 @@ from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to
 from .settings import Settings
 from .validation import Invocation
 
-FETCH_THREADS = 8
+FETCH_THREADS = store.FETCH_THREADS
 
 
 @dataclass

@@ -18,6 +18,18 @@ from .models import ClientConfig, NormalizedItem, RawItem, Scopes
 from .serialize import item_from_dict, item_to_dict
 
 IO_THREADS = 16
+FETCH_THREADS = 8  # the pipeline's feed fetchers (HTTP only today; counted so a change there cannot starve S3)
+MAX_S3_POOL = 128
+
+
+def s3_pool_size(normalization_concurrency: int, normalization_batch_size: int) -> int:
+    """Connections the one S3 client needs so that no thread sharing it waits for (or discards) a connection.
+
+    The busiest moment is normalization: each of `normalization_concurrency` model threads stores its finished
+    batch through its own pool of up to min(IO_THREADS, batch size) writers, while item reads use IO_THREADS.
+    """
+    busiest = max(IO_THREADS, FETCH_THREADS, normalization_concurrency * min(IO_THREADS, normalization_batch_size))
+    return min(MAX_S3_POOL, busiest + 2)  # and the run's own thread (config, index, lease)
 
 
 def _missing(exc: ClientError) -> bool:
