@@ -34,6 +34,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.terraform", "TerraformError"),
         ("toolkit.demo", "DemoError"),
         ("toolkit.bench", "BenchError"),
+        ("toolkit.bootstrap", "BootstrapError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
@@ -225,6 +226,28 @@ def tf_check(c):
         raise Exit(code=1)
 
 
+# --- preflight for a real account: bootstrap the state bucket, then doctor --------------------------------------
+
+
+@task(help={"env": ENV_HELP, "invoke": "also make a one-token call to each Bedrock profile (a fraction of a cent)"})
+def doctor(c, env=None, invoke=False):
+    """Preflight before a deploy: credentials, Terraform, state backend, buckets, model access, runtime boto3, role."""
+    from toolkit.doctor import run_doctor
+
+    report = _guard(run_doctor, env, invoke=invoke)
+    if not report.ok:
+        raise Exit(code=1)
+
+
+@task(name="bootstrap", help={"env": ENV_HELP})
+def tf_bootstrap(c, env=None):
+    """Create the Terraform state bucket of the account (versioned, encrypted, private) and write backend.hcl."""
+    from toolkit.bootstrap import bootstrap_state
+
+    _guard(bootstrap_state, env)
+
+
 local = Collection("local", local_up, local_down, local_status)
-tf = Collection("tf", tf_plan, tf_apply, tf_check)
+tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap)
 namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
+namespace.add_task(doctor)
