@@ -94,6 +94,16 @@ def test_basic_fails_on_a_blocking_problem_naming_the_reason_and_the_fix():
     )
 
 
+def test_cache_fails_naming_the_blocking_problem_of_its_regenerating_run():
+    problem = {"stage": "editorial", "error_code": "AccessDeniedException", "message": "denied", "fix": "enable model access"}
+    invoke = scripted(result({"status": "ok", "blocking_problems": [problem]}, duration_ms=900.0))
+
+    check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
+
+    assert check.status == FAILED
+    assert check.detail == "run 1: blocking editorial problem AccessDeniedException (denied); fix: enable model access"
+
+
 def test_basic_passes_a_transient_degradation():
     body = {"status": "ok", "degraded": True, "blocking_problems": [], "editorial": {"degraded": True, "degraded_reason": "throttled"}}
 

@@ -361,7 +361,12 @@ def check_role(env: EnvFile, edges: Edges, account: str) -> Finding:
             if result["EvalDecision"] != "allowed":
                 denied.append(f"{action} on {resource} ({result['EvalDecision']})")
     except Exception as exc:
-        why = "the caller may not run iam:SimulatePrincipalPolicy" if _code(exc) == "AccessDenied" else _message(exc)
+        if _code(exc) == "AccessDenied":
+            why = "the caller may not run iam:SimulatePrincipalPolicy"
+        elif env.emulator:
+            why = "the emulator does not simulate IAM policies"
+        else:
+            why = _message(exc)
         return Finding("function role", UNCHECKED, f"{role}: {why}")
     if denied:
         return Finding("function role", PROBLEM, f"{role} may not: " + "; ".join(denied[:4]) + ("; …" if len(denied) > 4 else ""),

@@ -172,11 +172,6 @@ def check_basic(invoke: Callable[[dict], InvokeResult], payload: dict) -> tuple[
     if problems:
         return CheckResult("basic", FAILED, seconds, "; ".join(problems), data), result
     body = result.payload
-    blocking = blocking_problem_lines(body)
-    if blocking:
-        # A degradation no retry will heal (model access, validation, unknown model, refusal): this version
-        # would never reach the model, so it must not be promoted.
-        return CheckResult("basic", FAILED, seconds, "; ".join(blocking), data), result
     editorial = body.get("editorial") or {}
     parts = [f"status ok, cache {body.get('cache', '?')}"]
     if editorial:
@@ -202,7 +197,7 @@ def blocking_problem_lines(body: dict) -> list[str]:
 
 
 def invocation_problems(result: InvokeResult) -> list[str]:
-    """Why an invocation does not count as a success: status code, FunctionError, `status` not ok."""
+    """Why an invocation does not count as a success: status code, FunctionError, `status` not ok, a blocking problem."""
     if result.status_code != 200:
         return [f"StatusCode {result.status_code}"]
     if result.function_error:
@@ -213,7 +208,9 @@ def invocation_problems(result: InvokeResult) -> list[str]:
     if body.get("status") != "ok":
         reason = body.get("error") or body.get("message") or body.get("errors") or ""
         return [f"status {body.get('status')!r}, expected 'ok'" + (f" ({str(reason)[:200]})" if reason else "")]
-    return []
+    # A degradation no retry will heal (model access, validation, unknown model, refusal): a version whose runs
+    # cannot reach the model must not be promoted, whichever check's run meets it.
+    return blocking_problem_lines(body)
 
 
 def check_cache(invoke: Callable[[dict], InvokeResult], payload: dict) -> tuple[CheckResult, list[InvokeResult]]:
