@@ -66,3 +66,41 @@ def test_an_emulator_environment_may_not_name_buckets_by_account(tmp_path):
 
     with pytest.raises(EnvFileError, match="emulator environment names its buckets without"):
         load_env("local", env_dir=tmp_path)
+
+
+def test_dev_terraform_fills_the_account_id_into_every_bucket_name(tmp_path):
+    """The dev composition fills {account_id} from aws_caller_identity, as the toolkit does (plan on an emulator,
+    the S3 backend left out)."""
+    import re
+    import subprocess
+
+    from moto.server import ThreadedMotoServer
+
+    from tests.test_terraform import copy_infrastructure, require_terraform_provider
+    from toolkit import terraform
+
+    require_terraform_provider()
+    root = copy_infrastructure(tmp_path)
+    versions = root / "terraform" / "envs" / "dev" / "versions.tf"
+    versions.write_text(versions.read_text().replace('backend "s3" {}', ""))
+    package = tmp_path / "engine.zip"
+    package.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip: the plan only hashes it
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        process_env = terraform.terraform_env(load_env("dev", account_id="0"), base={
+            "PATH": __import__("os").environ["PATH"], "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server._server.server_port}",
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        })
+        directory = root / "terraform" / "envs" / "dev"
+        binary = terraform.terraform_binary()
+        subprocess.run([binary, "init", "-input=false", *terraform.plugin_dir_args()], cwd=directory, env=process_env,
+                       check=True, capture_output=True)
+        plan = subprocess.run([binary, "plan", "-input=false", "-no-color", f"-var=package_path={package}"],
+                              cwd=directory, env=process_env, capture_output=True, text=True)
+    finally:
+        server.stop()
+
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    names = set(re.findall(r'bucket\s+= "(vectora-inbox-[a-z]+-dev[^"]*)"', plan.stdout))
+    assert names == set(load_env("dev", account_id="123456789012").bucket_names.values())

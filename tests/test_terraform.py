@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def require_terraform_provider() -> None:
     """Fail, not skip, when Terraform or its AWS provider cannot be found: CI must run these checks."""
     if not shutil.which("terraform"):
-        pytest.fail("terraform is not on PATH; install Terraform 1.10 or later")
+        pytest.fail("terraform is not on PATH; install Terraform 1.11 or later")
     from toolkit.terraform import discover_plugin_dir
 
     plugin_dir = os.environ.get("TF_PLUGIN_DIR") or discover_plugin_dir()
