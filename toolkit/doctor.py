@@ -402,6 +402,8 @@ def run_doctor(
 
     credentials, account = check_credentials(env, edges)
     add(credentials)
+    if account and env.unresolved:  # the env file was read before the credentials answered
+        env = load_env(env.name, env_dir=env.path.parent, account_id=account)
     add(check_terraform(env, edges))
     add(check_state_backend(env, edges, account))
     if account:
