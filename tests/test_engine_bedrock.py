@@ -247,3 +247,12 @@ def test_editorial_cap_leaves_room_for_the_longest_valid_answer():
     longest = json.dumps({"title": "t" * 90, "intro": "i" * 600, "tldr": ["l" * 140] * 5, "sections": sections})
     assert len(longest) / 3.0 < prompts.editorial_max_tokens(6)
     assert prompts.editorial_max_tokens(6) > prompts.editorial_max_tokens(2)
+
+
+def test_a_refused_normalization_batch_does_not_stop_the_other_batches(monkeypatch, run, standin):
+    monkeypatch.setenv("NORMALIZATION_CONCURRENCY", "1")
+    standin.configure(refuse_answers={"normalization": 1})
+    result = run()
+    calls = [c for c in standin.calls if c["purpose"] == "normalization"]
+    assert [c["fault"] for c in calls][:2] == ["refusal", ""] and len(calls) > 2
+    assert [(p["stage"], p["error_code"]) for p in result["blocking_problems"]] == [("normalization", "refusal")]

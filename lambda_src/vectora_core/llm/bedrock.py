@@ -208,17 +208,20 @@ class BedrockLLM:
 
     # --- failures: transient ones degrade this run, blocking ones are also reported with their fix -------------
     def _failure_reason(self, exc: Exception, target: BedrockTarget) -> str:
-        """The degradation reason; a blocking failure is also recorded (once per purpose) and logged as an error."""
+        """The degradation reason; a blocking failure is also recorded (once per stage and code) and logged as an
+        error. Access, validation and unknown-model errors stop the stage's further calls in this run; a refusal
+        concerns one prompt's content, so the other batches still go to the model."""
         if isinstance(exc, ModelBlocked):
             return f"Bedrock call skipped after {exc.problem.error_code}: {exc.problem.fix}"
         problem = blocking_problem(exc, target)
         if problem is None:
             return _failure_reason(exc)
         with self._usage_lock:
-            first = target.purpose not in self._blocked
-            self._blocked.setdefault(target.purpose, problem)
+            first = all((p.stage, p.error_code) != (problem.stage, problem.error_code) for p in self.blocking_problems)
             if first:
                 self.blocking_problems.append(problem)
+            if problem.error_code != "refusal":
+                self._blocked.setdefault(target.purpose, problem)
         if first:
             log_event("Problème Bedrock bloquant", level="ERROR", stage=problem.stage, error_code=problem.error_code,
                       model_id=target.model_id, region=target.region, message_detail=problem.message, fix=problem.fix)
