@@ -327,12 +327,16 @@ def engine_permissions(env: EnvFile, account: str, partition: str = "aws") -> li
     checks = [
         ("s3:ListBucket", arn + buckets["config"], {}),
         ("s3:GetObject", f"{arn}{buckets['config']}/clients/x.yaml", {}),
+        # Listing turns a missing object into a 404 the engine reads as "not there" instead of a 403.
+        ("s3:ListBucket", arn + buckets["data"], {}),
+        ("s3:ListBucket", arn + buckets["newsletters"], {"s3:prefix": "cache/x"}),
         ("s3:GetObject", f"{arn}{buckets['data']}/items/x.json", {}),
         ("s3:PutObject", f"{arn}{buckets['data']}/items/x.json", {}),
         ("s3:DeleteObject", f"{arn}{buckets['data']}/locks/x.json", {}),
         ("s3:PutObject", f"{arn}{buckets['newsletters']}/newsletters/x/newsletter.html", {}),
         ("s3:GetObject", f"{arn}{buckets['newsletters']}/cache/x.json", {}),
         ("s3:PutObject", f"{arn}{buckets['newsletters']}/cache/x.json", {}),
+        ("logs:CreateLogStream", f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x", {}),
         ("logs:PutLogEvents", f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x", {}),
     ]
     for target in _targets(env):
