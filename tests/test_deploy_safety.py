@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -26,7 +27,7 @@ from lambda_testkit import (  # noqa: F401
 )
 
 from toolkit import deploy as deploy_module
-from toolkit.config_sync import sync_config
+from toolkit.config_sync import CONFIG_DIR, sync_config
 from toolkit.deploy import DeployError, RollbackError, deploy, publish_version, rollback, smoke_records, update_code
 from toolkit.deploy_lease import LeaseHeld, LeaseRecord, deploy_lease, lease_key
 from toolkit.invoker import InvokeResult
@@ -105,6 +106,29 @@ def test_a_deploy_killed_after_publishing_is_not_taken_for_unchanged_by_the_next
     completed = deploy_body(fake_env, tmp_path, "v2")
 
     assert completed.published and completed.live_version == "2" and completed.smoke.ok
+
+
+def test_a_config_only_release_killed_during_its_smoke_test_is_tested_by_the_next_deploy(fake_env, tmp_path, monkeypatch):
+    stack(fake_env)
+    body = boto3_client(fake_env, "s3").get_object(
+        Bucket=fake_env.artifacts_bucket, Key=next(iter(artifact_keys(fake_env)))
+    )["Body"].read()
+    config_dir = shutil.copytree(CONFIG_DIR, tmp_path / "config")
+    client = config_dir / "clients" / "lai_weekly_v3.yaml"
+    client.write_text(client.read_text().replace('name: "LAI Weekly"', 'name: "LAI Weekly (new)"'))
+    monkeypatch.setattr(deploy_module, "undo_config_upload", lambda *args: None)  # a killed process cleans up nothing
+
+    with pytest.raises(Killed):
+        deploy(fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, hook=kill_at("smoke:started"), **QUIET)
+    again = deploy(fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, **QUIET)
+
+    assert again.smoke is not None and again.smoke.ok and again.published is False  # the bucket already held it
+    assert smoke_records(boto3_client(fake_env, "s3"), fake_env)["1"]["config_digest"] == again.config_digest
+
+
+def artifact_keys(env) -> list[str]:
+    listed = boto3_client(env, "s3").list_objects_v2(Bucket=env.artifacts_bucket, Prefix=f"{env.function_name}/")
+    return [item["Key"] for item in listed.get("Contents", []) if item["Key"].endswith(".zip")]
 
 
 def test_the_lease_is_released_after_a_deploy_whatever_its_outcome(fake_env, tmp_path):
@@ -267,6 +291,7 @@ def test_publish_passes_the_revision_and_waits_for_a_pending_version_to_be_activ
     published = publish_version(client, "fn", SHA_A, "rev-settled", "git=abc sha256=x")
 
     assert published["Version"] == "7"
+    stubber.assert_no_pending_responses()  # it polled until Active
 
 
 def test_a_version_that_fails_to_become_active_stops_the_deploy(stubbed_lambda):

@@ -235,11 +235,14 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
     baseline = tested_digest or rc.config_digest([rc.ConfigFile(k, v) for k, v in previous_config.items() if v is not None])
     code_changed = live_config["CodeSha256"] != code_sha256
     settings_changed = settings_differences(latest_config, live_config)
-    config_changed = release.digest != baseline or any(c.status != rc.UNCHANGED for c in changes)
+    interrupted = _config_pending(s3_client, env)  # a deploy uploaded config files and died before its smoke test
+    config_changed = release.digest != baseline or any(c.status != rc.UNCHANGED for c in changes) or interrupted is not None
+    written = [c for c in changes if c.status != rc.UNCHANGED]
+    config_reason = rc.describe_changes(written) if written else "not smoke-tested with live" + (" (a deploy was interrupted)" if interrupted else "")
     reasons = tuple(
         (["code"] if code_changed else [])
         + [f"$LATEST {difference}" for difference in settings_changed]
-        + ([f"config {rc.describe_changes([c for c in changes if c.status != rc.UNCHANGED]) or 'untested with live'}"] if config_changed else [])
+        + ([f"config {config_reason}"] if config_changed else [])
     )
     if not reasons:
         seconds = time.perf_counter() - started
@@ -254,6 +257,8 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
     completed = False
     try:
         with steps.step("config") as note:
+            if written:
+                _mark_config_pending(s3_client, env, release)
             uploaded_config = rc.upload_changes(s3_client, config_bucket, release, changes)
             for change in changes:
                 printer(f"    {change.key}: {change.status}")
@@ -266,14 +271,11 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
         else:
             result = _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex)
         completed = True
+        _clear_config_pending(s3_client, env)
         return result
     finally:
         if uploaded_config and not completed:
-            try:
-                rc.restore_config(s3_client, config_bucket, previous_config, uploaded_config)
-                printer(f"  config   put back the previous {', '.join(uploaded_config)} (live keeps what it was tested with)")
-            except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
-                printer(f"  config   could not put back the previous config files: {exc}")
+            undo_config_upload(s3_client, env, previous_config, uploaded_config, printer)
 
 
 def _publish_and_promote(
@@ -724,6 +726,39 @@ def _lease(s3_client, env: EnvFile, action: str, printer: Printer, break_lease: 
         raise DeployError(f"{action} refused: {exc}") from None
     with held:
         yield
+
+
+def undo_config_upload(s3_client, env: EnvFile, previous: dict[str, bytes | None], uploaded: list[str], printer: Printer) -> None:
+    """Put back the config files a deploy that did not complete had uploaded (a process killed outright cannot:
+    the pending marker it leaves makes the next deploy smoke-test live with what the bucket holds)."""
+    try:
+        rc.restore_config(s3_client, env.lambda_environment["CONFIG_BUCKET"], previous, uploaded)
+        _clear_config_pending(s3_client, env)
+        printer(f"  config   put back the previous {', '.join(uploaded)} (live keeps what it was tested with)")
+    except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
+        printer(f"  config   could not put back the previous config files: {exc}")
+
+
+def config_pending_key(function_name: str) -> str:
+    return f"{function_name}/config-pending.json"
+
+
+def _mark_config_pending(s3_client, env: EnvFile, release: rc.ReleaseConfig) -> None:
+    """Written before config files are uploaded, removed once they passed a smoke test or were put back: a deploy
+    killed in between leaves it, and the next deploy smoke-tests live with the files the bucket holds."""
+    body = {"config_digest": release.digest, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    s3_client.put_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name), Body=json.dumps(body).encode())
+
+
+def _config_pending(s3_client, env: EnvFile) -> dict | None:
+    try:
+        return json.loads(s3_client.get_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name))["Body"].read())
+    except s3_client.exceptions.NoSuchKey:
+        return None
+
+
+def _clear_config_pending(s3_client, env: EnvFile) -> None:
+    s3_client.delete_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name))
 
 
 def _read_config_bucket(s3_client, env: EnvFile, bucket: str, release: rc.ReleaseConfig) -> dict[str, bytes | None]:
