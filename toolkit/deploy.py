@@ -33,12 +33,12 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import WaiterError
 
 from . import REPO_ROOT
 from . import release_config as rc
@@ -114,7 +114,7 @@ class VersionInfo:
     smoke: str  # "passed", "failed: <check>", or "" when the toolkit never smoke-tested it
     config_digest: str = ""  # of the config files its last passing smoke test ran with
     created_by_terraform: bool = False
-    differs_from_live: tuple[str, ...] = field(default=())  # "code", "environment LOG_LEVEL", "timeout 900 → 600"
+    differs_from_live: tuple[str, ...] = ()  # "code", "environment LOG_LEVEL", "timeout 900 → 600"
 
     @property
     def origin(self) -> str:
@@ -292,8 +292,8 @@ def _publish_and_promote(
         with steps.step("update") as note:
             revision_id = update_code(lambda_client, env.function_name, env.artifacts_bucket, key, code_sha256)
             note("$LATEST updated from the artifacts bucket")
-    else:
-        revision_id = latest_config.get("RevisionId")  # $LATEST already holds this code: publish what it is
+    else:  # $LATEST already holds this code (Terraform changed its settings, or a deploy died after the update)
+        revision_id = settled_revision(lambda_client, env.function_name, code_sha256)
 
     description = f"git={git_revision()} sha256={sha_hex}"
     with steps.step("publish") as note:
@@ -370,11 +370,16 @@ def update_code(lambda_client, function_name: str, bucket: str, key: str, code_s
     updated = lambda_client.update_function_code(FunctionName=function_name, S3Bucket=bucket, S3Key=key)
     if updated["CodeSha256"] != code_sha256:
         raise DeployError(f"$LATEST reports CodeSha256 {updated['CodeSha256']} after the update, expected {code_sha256}")
-    waiter.wait(FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+    return settled_revision(lambda_client, function_name, code_sha256) or updated.get("RevisionId")
+
+
+def settled_revision(lambda_client, function_name: str, code_sha256: str) -> str | None:
+    """Wait until no update of $LATEST is in progress, check it holds `code_sha256`, return its RevisionId."""
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
     settled = lambda_client.get_function_configuration(FunctionName=function_name)
     if settled["CodeSha256"] != code_sha256:
         raise DeployError(f"$LATEST was changed by someone else during the update (it holds {settled['CodeSha256']}); deploy again")
-    return settled.get("RevisionId") or updated.get("RevisionId")
+    return settled.get("RevisionId")
 
 
 def publish_version(lambda_client, function_name: str, code_sha256: str, revision_id: str | None, description: str) -> dict:
