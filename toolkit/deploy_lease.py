@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from botocore.exceptions import ClientError
 
-LEASE_MINUTES = 30  # longer than a deploy with its smoke test against AWS (three invocations at most)
+LEASE_MINUTES = 60  # longer than the longest deploy: a smoke test is three invocations of at most 15 minutes
 _LOST = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
 
@@ -108,7 +108,7 @@ def deploy_lease(
         except ClientError as exc:
             if _code(exc) not in (*_LOST, "NoSuchKey", "404"):
                 raise
-            printer(f"  lease    was taken over by another deploy meanwhile; left in place")
+            printer("  lease    was taken over by another deploy meanwhile; left in place")
 
 
 def _acquire(s3, bucket: str, key: str, body: bytes, now: datetime, printer, break_lease: bool) -> str:
