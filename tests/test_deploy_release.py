@@ -93,9 +93,12 @@ def test_deploy_uploads_config_files_and_prints_added_changed_unchanged_per_file
 
     deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))), config_dir=config_dir, printer=printed.append)
 
-    assert "    clients/lai_weekly_v3.yaml: changed" in printed
-    assert "    clients/second_client.yaml: added" in printed
-    assert "    canonical/lai_scopes.yaml: unchanged" in printed
+    assert [line for line in printed if line.startswith("    ") and line.endswith(("changed", "added"))] == [
+        "    bedrock_pricing.yaml: unchanged",
+        "    canonical/lai_scopes.yaml: unchanged",
+        "    clients/lai_weekly_v3.yaml: changed",
+        "    clients/second_client.yaml: added",
+    ]
     assert b'name: LAI Weekly (renamed)' in config_bucket_objects(fake_env)[CLIENT_KEY]
 
 

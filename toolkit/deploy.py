@@ -33,7 +33,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -272,7 +272,7 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
             result = _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex)
         completed = True
         _clear_config_pending(s3_client, env)
-        return result
+        return replace(result, config_changes=tuple(changes))
     finally:
         if uploaded_config and not completed:
             undo_config_upload(s3_client, env, previous_config, uploaded_config, printer)
@@ -327,7 +327,7 @@ def _publish_and_promote(
         f"{env.alias_name} {live_version} → {version}"
     )
     return DeployResult(env.function_name, True, version, live_version, sha_hex, description, seconds, report,
-                        release.digest, (), tuple(reasons))
+                        release.digest, reasons=tuple(reasons))
 
 
 def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex) -> DeployResult:
@@ -355,7 +355,7 @@ def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_pay
         f"{release.digest[:12]}, smoke-tested, in {seconds:.1f} s"
     )
     return DeployResult(env.function_name, False, version, version, sha_hex, live_config.get("Description", ""), seconds,
-                        report, release.digest, (), tuple(reasons))
+                        report, release.digest, reasons=tuple(reasons))
 
 
 def update_code(lambda_client, function_name: str, bucket: str, key: str, code_sha256: str) -> str | None:
