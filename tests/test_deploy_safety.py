@@ -84,6 +84,21 @@ def test_a_deploy_killed_at_a_step_leaves_live_on_a_tested_version_and_the_next_
     assert assert_live_passed_its_smoke_test(fake_env) == completed.live_version == "2"
 
 
+def test_a_deploy_killed_between_two_smoke_checks_leaves_live_and_the_next_deploy_completes(fake_env, tmp_path):
+    stack(fake_env)
+
+    def die_at_the_cache_check(line: str) -> None:
+        if "cache    … invoking" in line:  # the basic check passed, the verdict is not written yet
+            raise Killed("smoke")
+
+    with pytest.raises(Killed):
+        deploy_body(fake_env, tmp_path, "v2", printer=die_at_the_cache_check)
+    assert assert_live_passed_its_smoke_test(fake_env) == "1"
+    assert "2" not in smoke_records(boto3_client(fake_env, "s3"), fake_env)
+
+    assert deploy_body(fake_env, tmp_path, "v2").live_version == "2" == assert_live_passed_its_smoke_test(fake_env)
+
+
 def test_a_version_published_by_a_killed_deploy_is_never_a_rollback_target(fake_env, tmp_path):
     stack(fake_env)
     deploy_body(fake_env, tmp_path, "v2")

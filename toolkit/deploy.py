@@ -238,7 +238,9 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
     interrupted = _config_pending(s3_client, env)  # a deploy uploaded config files and died before its smoke test
     config_changed = release.digest != baseline or any(c.status != rc.UNCHANGED for c in changes) or interrupted is not None
     written = [c for c in changes if c.status != rc.UNCHANGED]
-    config_reason = rc.describe_changes(written) if written else "not smoke-tested with live" + (" (a deploy was interrupted)" if interrupted else "")
+    config_reason = rc.describe_changes(written) if written else "not smoke-tested with live"
+    if interrupted and not written:
+        config_reason += " (a deploy was interrupted)"
     reasons = tuple(
         (["code"] if code_changed else [])
         + [f"$LATEST {difference}" for difference in settings_changed]
@@ -339,7 +341,8 @@ def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_pay
         failing = report.failing_check
         if report.ok:  # a failure is not recorded: the version itself still passed with the previous config
             record_smoke(s3_client, env, version, live_config["CodeSha256"], report, release=release)
-        note(f"{version_label(live_config)} with config {release.digest[:12]}: " + ("passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"))
+        verdict = "passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"
+        note(f"{version_label(live_config)} with config {release.digest[:12]}: {verdict}")
     if not report.ok:
         name = failing.name if failing else "smoke"
         detail = failing.detail if failing else "no check ran"
@@ -562,7 +565,8 @@ def format_versions(versions: list[VersionInfo], alias_name: str = "live", lates
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)).rstrip() for row in rows]
     if latest_differs:
-        lines.append(f"$LATEST differs from {alias_name}: {', '.join(latest_differs)} (the next `invoke deploy` publishes and smoke-tests it)")
+        differences = ", ".join(latest_differs)
+        lines.append(f"$LATEST differs from {alias_name}: {differences} (the next `invoke deploy` publishes and smoke-tests it)")
     return "\n".join(lines)
 
 
@@ -631,7 +635,10 @@ def rollback(
         printer(f"  check    ok in {time.perf_counter() - checked:.2f} s: {detail}")
     seconds = time.perf_counter() - started
     verb = f"moved {env.alias_name} forward" if forward else f"rolled back {env.alias_name}"
-    printer(f"{verb}: {current} → {target} in {seconds:.1f} s (alias moved in {alias_seconds:.2f} s); {env.alias_name} runs {target_label}")
+    printer(
+        f"{verb}: {current} → {target} in {seconds:.1f} s (alias moved in {alias_seconds:.2f} s); "
+        f"{env.alias_name} runs {target_label}"
+    )
     return RollbackResult(env.function_name, current, target, seconds, alias_seconds, forward)
 
 
@@ -696,7 +703,9 @@ def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_versio
         if newer
         else f"deploy a new version with `invoke package deploy{env_flag}`, then `invoke rollback{env_flag}` can return to {current}"
     )
-    raise RollbackError(f"no version to roll back to below {current}{note}: {env.alias_name} runs {current_label}, the oldest good one; {hint}")
+    raise RollbackError(
+        f"no version to roll back to below {current}{note}: {env.alias_name} runs {current_label}, the oldest good one; {hint}"
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -726,7 +735,9 @@ def _move_alias(lambda_client, env: EnvFile, version: str, revision_id: str | No
 def _lease(s3_client, env: EnvFile, action: str, printer: Printer, break_lease: bool) -> Iterator[None]:
     held = ExitStack()
     try:
-        held.enter_context(deploy_lease(s3_client, env.artifacts_bucket, env.function_name, action, printer=printer, break_lease=break_lease))
+        held.enter_context(
+            deploy_lease(s3_client, env.artifacts_bucket, env.function_name, action, printer=printer, break_lease=break_lease)
+        )
     except LeaseHeld as exc:
         raise DeployError(f"{action} refused: {exc}") from None
     with held:

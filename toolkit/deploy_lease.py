@@ -127,7 +127,12 @@ def _acquire(s3, bucket: str, key: str, body: bytes, now: datetime, printer, bre
         record = LeaseRecord(**json.loads(held["Body"].read()))
     except (ValueError, TypeError):
         record = None
-    reason = "broken on request" if break_lease else "unreadable" if record is None else stale_reason(record, now, socket.gethostname(), pid_alive)
+    if break_lease:
+        reason = "broken on request"
+    elif record is None:
+        reason = "unreadable"
+    else:
+        reason = stale_reason(record, now, socket.gethostname(), pid_alive)
     if reason is None:
         raise LeaseHeld(
             f"another {record.describe()} holds the deploy lease s3://{bucket}/{key}; "
