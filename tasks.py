@@ -28,6 +28,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
     for module, name in (
         ("toolkit.packaging", "PackageError"),
         ("toolkit.deploy", "DeployError"),
+        ("toolkit.release_config", "ReleaseConfigError"),
         ("toolkit.smoke", "SmokeError"),
         ("toolkit.cloudwatch", "LogsError"),
         ("toolkit.local_lambda", "LocalLambdaError"),
@@ -68,12 +69,24 @@ def package(c, env=None, force=False, bundle_boto3=None):
     _guard(build_package, env, force=force, bundle_boto3=bundle_boto3)
 
 
-@task(help={"env": ENV_HELP, "payload": "payload for the pre-promotion smoke test"})
-def deploy(c, env=None, payload="payloads/test-payload-p1.json"):
-    """Publish a new version, smoke-test it, then move the `live` alias to it (nothing published if code is unchanged)."""
+BREAK_LEASE_HELP = "take over the deploy lease of a deploy or rollback that was killed (check that it is not running)"
+
+
+@task(help={"env": ENV_HELP, "payload": "payload for the pre-promotion smoke test", "break_lease": BREAK_LEASE_HELP})
+def deploy(c, env=None, payload="payloads/test-payload-p1.json", break_lease=False):
+    """Release code, function configuration and config files; `live` moves only to a version whose smoke test passed.
+
+    Config files (config/: client configs, canonical scopes, prices) are checked with the engine's parser first: a
+    bad one is refused, naming file and field, before anything is uploaded. Changed files are uploaded (each
+    listed as added, changed or unchanged). New code, or a configuration Terraform changed on $LATEST
+    (environment, timeout, memory, runtime, handler, architectures), is published as a version, smoke-tested,
+    then made live. When only config files changed, nothing is published: they live outside versions, so the
+    live version is smoke-tested with them. A failed smoke test puts the previous config files back. One deploy
+    or rollback at a time: a second one is refused, naming who holds the lease.
+    """
     from toolkit.deploy import deploy as deploy_function
 
-    _guard(deploy_function, env, smoke_payload=payload)
+    _guard(deploy_function, env, smoke_payload=payload, break_lease=break_lease)
 
 
 @task(
@@ -98,22 +111,35 @@ def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live"
 
 
 
-@task(help={"env": ENV_HELP, "to": "version to roll back to (default: the previously deployed one)"})
-def rollback(c, env=None, to=None):
-    """Move `live` back to the previous version (or --to N) in one call, then check it with a basic invocation."""
+@task(
+    help={
+        "env": ENV_HELP,
+        "to": "version to move live to, older or newer (default: the newest good version below live)",
+        "break_lease": BREAK_LEASE_HELP,
+    }
+)
+def rollback(c, env=None, to=None, break_lease=False):
+    """Move `live` back to the previous good version (or --to N) in one call, then check it with a basic invocation.
+
+    A good version passed its smoke test at deploy (or is the one Terraform created). With nothing older, it prints
+    the versions and the command that would work. A failed check moves `live` back.
+    """
     from toolkit.deploy import rollback as rollback_function
 
-    _guard(rollback_function, env, to_version=to)
+    _guard(rollback_function, env, to_version=to, break_lease=break_lease)
 
 
 @task(help={"env": ENV_HELP})
 def versions(c, env=None):
-    """List published versions with their deploy metadata and where `live` points."""
-    from toolkit.deploy import format_versions, list_versions
+    """List published versions: git commit (or terraform), sha256, config digest, smoke verdict, what differs from live.
+
+    A last line says when $LATEST holds configuration the next deploy would publish.
+    """
+    from toolkit.deploy import format_versions, latest_differences, list_versions
     from toolkit.envfile import load_env
 
     found = _guard(list_versions, env)
-    print(format_versions(found, load_env(env).alias_name))
+    print(format_versions(found, load_env(env).alias_name, _guard(latest_differences, env, printer=lambda _line: None)))
 
 
 @task(
@@ -133,7 +159,10 @@ def logs(c, env=None, since="10m", follow=False, filter=None):
 
 @task(help={"env": ENV_HELP})
 def config_sync(c, env=None):
-    """Upload config/ (client configs, canonical scopes, prices) to the environment's config bucket."""
+    """Check config/ with the engine's parser, then upload the changed files to the config bucket.
+
+    Client configs, canonical scopes and prices. `invoke deploy` does this too, and smoke-tests live with them.
+    """
     from toolkit.config_sync import sync_config
     from toolkit.envfile import load_env
     from toolkit.run_local import prepare_local

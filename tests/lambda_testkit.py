@@ -150,7 +150,7 @@ def fake_env(emulator, tmp_path, monkeypatch) -> EnvFile:
         lambda_environment={**base.lambda_environment, "TEST_CACHE_DIR": str(cache_dir)},
     )
     s3 = boto3_client(env, "s3")
-    for bucket in (env.artifacts_bucket, env.lambda_environment["NEWSLETTERS_BUCKET"]):
+    for bucket in (env.artifacts_bucket, env.lambda_environment["NEWSLETTERS_BUCKET"], env.lambda_environment["CONFIG_BUCKET"]):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": env.aws_region})
     boto3_client(env, "logs").create_log_group(logGroupName=env.log_group)
     return env

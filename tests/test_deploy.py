@@ -21,7 +21,8 @@ from lambda_testkit import (  # noqa: F401
 )
 
 from toolkit.deploy import DeployError, RollbackError, deploy, format_versions, git_revision, list_versions, rollback
-from toolkit.services import boto3_client
+from toolkit.config_sync import CONFIG_DIR, sync_config
+from toolkit.services import boto3_client, service_url
 
 QUIET = {"printer": lambda line: None}
 
@@ -31,6 +32,11 @@ def published_versions(env) -> list[str]:
     return sorted((v["Version"] for v in versions if v["Version"] != "$LATEST"), key=int)
 
 
+def upload_config(env, config_dir=CONFIG_DIR) -> None:
+    """What Terraform's first apply and `invoke run` leave in the config bucket."""
+    sync_config(boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), config_dir)
+
+
 def deploy_zip(env, tmp_path, body: bytes, **kwargs):
     return deploy(env, build=builder(fake_package(tmp_path, body)), **{**QUIET, **kwargs})
 
@@ -38,6 +44,7 @@ def deploy_zip(env, tmp_path, body: bytes, **kwargs):
 def test_deploying_the_code_live_already_runs_publishes_nothing(fake_env, tmp_path):
     body = handler_zip(GOOD_HANDLER)
     create_function(fake_env, body)
+    upload_config(fake_env)
     printed = []
 
     result = deploy_zip(fake_env, tmp_path, body, printer=printed.append)
@@ -110,7 +117,7 @@ def test_versions_list_git_sha_smoke_verdict_and_where_live_points(fake_env, tmp
     assert versions[1].git == git_revision()
     assert versions[1].sha256 == fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2")).sha256
     table = format_versions(versions)
-    assert table.splitlines()[2].startswith("live  2")
+    assert table.splitlines()[2].startswith("live   2")
 
 
 def test_rollback_moves_live_to_the_previous_version_and_prints_from_to(fake_env, tmp_path):

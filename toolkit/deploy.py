@@ -1,11 +1,26 @@
 """Deploy, roll back and list the function's versions. The toolkit owns the function's code after Terraform's
 first apply: Terraform creates the function, its first version and the `live` alias, then ignores both.
 
-Deploy: build (or reuse) the zip; if the `live` version already runs it, publish nothing. Otherwise upload it to
-the artifacts bucket under `<function>/<sha256>.zip`, point `$LATEST` at it, publish an immutable version whose
-description records the git commit and the sha256, smoke-test that version (by number, not through the
-alias) and only then move `live` to it. Each deploy's smoke verdict is kept beside the artifacts
-(`<function>/smoke/<version>.json`), so a rollback never lands on a version that failed its smoke test.
+A release is the code, the function's configuration (environment, timeout, memory, runtime, handler,
+architectures) and the config files (client configs, canonical scopes, prices). Deploy:
+
+1. checks every config file with the engine's parser: a bad one is refused, naming file and field, before
+   anything is uploaded or published;
+2. takes the deploy lease (one deploy or rollback at a time, see `toolkit.deploy_lease`);
+3. builds (or reuses) the zip and compares the release with what `live` runs: its code (CodeSha256), its
+   configuration against `$LATEST`'s (Terraform changes it there) and the config digest it was smoke-tested
+   with. Nothing changed: nothing is published;
+4. uploads the config files that changed (they live outside versions, so `live` reads them from now on);
+5. when code or configuration changed: uploads the zip to the artifacts bucket under `<function>/<sha256>.zip`,
+   points `$LATEST` at it, publishes an immutable version (guarded by CodeSha256 and RevisionId) whose
+   description records the git commit and the sha256, waits until it is Active, smoke-tests that version (by
+   number, not through the alias) and only then moves `live`;
+   when only the config files changed: smoke-tests the `live` version with them;
+6. if the smoke test fails, puts the previous config files back and leaves `live` where it was.
+
+Each smoke verdict is kept beside the artifacts (`<function>/smoke/<version>.json`, with the config digest it
+was tested with): a rollback lands only on a version that passed its smoke test (or on the version Terraform
+created), never on one published by a deploy that died before its smoke test passed.
 """
 
 from __future__ import annotations
@@ -17,24 +32,36 @@ import re
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from botocore.exceptions import WaiterError
+
 from . import REPO_ROOT
+from . import release_config as rc
+from .deploy_lease import LeaseHeld, deploy_lease
 from .envfile import EnvFile, load_env
 from .invoker import invoke_function
 from .local_lambda import artifact_key
-from .services import boto3_client, ensure_services
+from .services import boto3_client, ensure_services, service_url
 from .smoke import DEFAULT_PAYLOAD, SmokeReport, basic_payload, check_basic, load_payload, run_smoke
 
 # What goes into the package: a change there makes the recorded commit `-dirty`.
 PACKAGE_INPUTS = ("lambda_src", "requirements.txt")
 _DESCRIPTION = re.compile(r"git=(?P<git>\S+)\s+sha256=(?P<sha>[0-9a-f]{64})")
+# The configuration a version snapshots besides its code, as GetFunctionConfiguration names it.
+FUNCTION_SETTINGS = ("Runtime", "Handler", "Timeout", "MemorySize", "Architectures", "Environment")
+TERRAFORM_LABEL = "terraform"  # the version Terraform created: its description has no git= marker
+ACTIVE_WAIT = {"Delay": 2, "MaxAttempts": 150}  # published_version_active: up to 5 minutes
+# A version mismatch right after an alias move can be a read served before the move reached every host.
+MISMATCH_RETRIES = 3
+MISMATCH_BACKOFF_S = 0.5
 
 Printer = Callable[[str], None]
+Hook = Callable[[str], None]
 
 
 class DeployError(RuntimeError):
@@ -60,6 +87,9 @@ class DeployResult:
     description: str
     seconds: float
     smoke: SmokeReport | None = None
+    config_digest: str = ""
+    config_changes: tuple[rc.ConfigChange, ...] = ()
+    reasons: tuple[str, ...] = ()  # why a version was published or live re-tested: code, settings, config
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,7 @@ class RollbackResult:
     to_version: str
     seconds: float  # the whole rollback, check included
     alias_seconds: float  # the alias move alone
+    forward: bool = False  # the target is newer than the version live left
 
 
 @dataclass(frozen=True)
@@ -81,6 +112,62 @@ class VersionInfo:
     description: str
     is_live: bool
     smoke: str  # "passed", "failed: <check>", or "" when the toolkit never smoke-tested it
+    config_digest: str = ""  # of the config files its last passing smoke test ran with
+    created_by_terraform: bool = False
+    differs_from_live: tuple[str, ...] = ()  # "code", "environment LOG_LEVEL", "timeout 900 → 600"
+
+    @property
+    def origin(self) -> str:
+        return TERRAFORM_LABEL if self.created_by_terraform else self.git
+
+
+# --- pure helpers ---------------------------------------------------------------------------------------------
+
+
+def function_settings(config: dict) -> dict[str, Any]:
+    """The part of a GetFunctionConfiguration answer a published version freezes besides the code."""
+    settings = {name: config.get(name) for name in FUNCTION_SETTINGS}
+    settings["Environment"] = dict((config.get("Environment") or {}).get("Variables") or {})
+    settings["Architectures"] = list(config.get("Architectures") or ["x86_64"])
+    return settings
+
+
+def settings_differences(candidate: dict, live: dict) -> list[str]:
+    """What differs in `candidate`'s configuration from `live`'s, in words (variable names, never values)."""
+    new, old = function_settings(candidate), function_settings(live)
+    differences = []
+    for name in FUNCTION_SETTINGS:
+        if name == "Environment":
+            changed = sorted(k for k in set(new[name]) | set(old[name]) if new[name].get(k) != old[name].get(k))
+            if changed:
+                differences.append("environment " + ", ".join(changed))
+        elif new[name] != old[name]:
+            before = ",".join(old[name]) if isinstance(old[name], list) else old[name]
+            after = ",".join(new[name]) if isinstance(new[name], list) else new[name]
+            differences.append(f"{name.lower()} {before} → {after}")
+    return differences
+
+
+def version_label(config: dict) -> str:
+    """`version 3 (git 1a2b3c4, sha256 9f8e7d6c5b4a)`: a version and what it runs."""
+    return f"version {config['Version']} ({what_it_runs(config)})"
+
+
+def what_it_runs(config: dict) -> str:
+    match = _DESCRIPTION.search(config.get("Description", ""))
+    origin = f"git {match.group('git')}" if match else "created by Terraform"
+    return f"{origin}, sha256 {_hex(config['CodeSha256'])[:12]}"
+
+
+def is_terraform_version(config: dict) -> bool:
+    return not _DESCRIPTION.search(config.get("Description", ""))
+
+
+def smoke_passed(record: dict | None, config: dict) -> bool | None:
+    """True/False: the version's recorded smoke verdict; None: never smoke-tested by a deploy."""
+    if not record or record.get("code_sha256") != config["CodeSha256"]:
+        return None
+    return bool(record.get("passed"))
 
 
 # --- deploy ---------------------------------------------------------------------------------------------------
@@ -92,21 +179,39 @@ def deploy(
     printer: Printer = print,
     smoke_payload: Path | str = DEFAULT_PAYLOAD,
     build: Callable[[EnvFile, Printer], Any] | None = None,
+    config_dir: Path = rc.CONFIG_DIR,
+    break_lease: bool = False,
+    hook: Hook | None = None,
 ) -> DeployResult:
-    """Publish the current code as a new version and move `live` to it once its smoke test passes.
+    """Release the current code, function configuration and config files; move `live` once the smoke test passes.
 
     `build(env, printer)` returns the package (path, sha256 hex, size_bytes, skipped); by default
-    `toolkit.packaging.build_package`. Raises DeployError, leaving `live` where it was.
+    `toolkit.packaging.build_package`. `hook(step)` is called after each step (tests use it to stop a deploy
+    there). Raises DeployError, leaving `live` on a version that passed its smoke test.
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     load_payload(smoke_payload)  # a bad payload path fails now, not after the upload
     printer(f"deploy {env.function_name} ({env.name})")
+    steps = _Steps(printer, hook)
+    with steps.step("validate") as note:
+        texts = rc.read_config_dir(config_dir)  # checked before any service starts or anything is uploaded
+        try:
+            rc.validate_config(texts)
+        except rc.ReleaseConfigError as exc:
+            raise DeployError(f"{exc}; fix it and deploy again (nothing was uploaded or published)") from None
+        note(f"{len(texts)} config file(s) valid")
     ensure_services(env, printer=printer)
+    release = rc.render_config(texts, service_url(env, "sample_feeds") if env.emulator else None)
     lambda_client = boto3_client(env, "lambda")
     s3_client = boto3_client(env, "s3")
-    steps = _Steps(printer)
+    _get_alias(lambda_client, env)  # a missing function says "apply Terraform first" before the lease
+    with _lease(s3_client, env, "deploy", printer, break_lease):
+        steps.hook("lease")
+        return _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started)
 
+
+def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started) -> DeployResult:
     with steps.step("package") as note:
         package = (build or _build_package)(env, printer)
         sha_hex = package.sha256
@@ -114,50 +219,101 @@ def deploy(
         reused = "unchanged, reused" if package.skipped else "built"
         note(f"{Path(package.path).name}, {_size(package.size_bytes)}, sha256 {sha_hex[:12]}… ({reused})")
 
+    config_bucket = env.lambda_environment["CONFIG_BUCKET"]
     with steps.step("live") as note:
         alias = _get_alias(lambda_client, env)
         live_version = alias["FunctionVersion"]
         live_config = lambda_client.get_function_configuration(FunctionName=env.function_name, Qualifier=live_version)
-        note(f"{env.alias_name} → version {live_version}, sha256 {_hex(live_config['CodeSha256'])[:12]}…")
+        latest_config = lambda_client.get_function_configuration(FunctionName=env.function_name)
+        live_record = smoke_records(s3_client, env).get(live_version)
+        previous_config = _read_config_bucket(s3_client, env, config_bucket, release)
+        note(f"{env.alias_name} → {version_label(live_config)}")
 
-    if live_config["CodeSha256"] == code_sha256:
+    changes = rc.diff_config(release, previous_config)
+    tested_digest = (live_record or {}).get("config_digest") if smoke_passed(live_record, live_config) else None
+    # A live version no deploy ever smoke-tested (Terraform's) is taken to run with what the bucket holds.
+    baseline = tested_digest or rc.config_digest([rc.ConfigFile(k, v) for k, v in previous_config.items() if v is not None])
+    code_changed = live_config["CodeSha256"] != code_sha256
+    settings_changed = settings_differences(latest_config, live_config)
+    interrupted = _config_pending(s3_client, env)  # a deploy uploaded config files and died before its smoke test
+    config_changed = release.digest != baseline or any(c.status != rc.UNCHANGED for c in changes) or interrupted is not None
+    written = [c for c in changes if c.status != rc.UNCHANGED]
+    config_reason = rc.describe_changes(written) if written else "not smoke-tested with live"
+    if interrupted and not written:
+        config_reason += " (a deploy was interrupted)"
+    reasons = tuple(
+        (["code"] if code_changed else [])
+        + [f"$LATEST {difference}" for difference in settings_changed]
+        + ([f"config {config_reason}"] if config_changed else [])
+    )
+    if not reasons:
         seconds = time.perf_counter() - started
-        printer(f"unchanged: version {live_version} already runs sha256 {sha_hex[:12]}…, nothing published ({seconds:.1f} s)")
-        return DeployResult(env.function_name, False, live_version, live_version, sha_hex, live_config.get("Description", ""), seconds)
+        printer(
+            f"unchanged: version {live_version} already runs sha256 {sha_hex[:12]}…, its configuration and config "
+            f"{release.digest[:12]}; nothing published ({seconds:.1f} s)"
+        )
+        return DeployResult(env.function_name, False, live_version, live_version, sha_hex, live_config.get("Description", ""),
+                            seconds, config_digest=release.digest, config_changes=tuple(changes))
 
+    uploaded_config: list[str] = []
+    completed = False
+    try:
+        with steps.step("config") as note:
+            if written:
+                _mark_config_pending(s3_client, env, release)
+            uploaded_config = rc.upload_changes(s3_client, config_bucket, release, changes)
+            for change in changes:
+                printer(f"    {change.key}: {change.status}")
+            note(f"s3://{config_bucket}/: {len(uploaded_config)} of {len(changes)} file(s) written, digest {release.digest[:12]}")
+        if code_changed or settings_changed:
+            result = _publish_and_promote(
+                env, lambda_client, s3_client, steps, printer, package, code_sha256, latest_config, alias, live_config,
+                release, smoke_payload, reasons, started,
+            )
+        else:
+            result = _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex)
+        completed = True
+        _clear_config_pending(s3_client, env)
+        return replace(result, config_changes=tuple(changes))
+    finally:
+        if uploaded_config and not completed:
+            undo_config_upload(s3_client, env, previous_config, uploaded_config, printer)
+
+
+def _publish_and_promote(
+    env, lambda_client, s3_client, steps, printer, package, code_sha256, latest_config, alias, live_config,
+    release, smoke_payload, reasons, started,
+) -> DeployResult:
+    sha_hex = package.sha256
+    live_version = alias["FunctionVersion"]
     key = artifact_key(env.function_name, sha_hex)
-    with steps.step("upload") as note:
-        uploaded = upload_artifact(s3_client, env.artifacts_bucket, key, Path(package.path), code_sha256)
-        note(f"s3://{env.artifacts_bucket}/{key}" + ("" if uploaded else " (already there)"))
-
-    with steps.step("update") as note:
-        waiter = lambda_client.get_waiter("function_updated_v2")
-        waiter.wait(FunctionName=env.function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
-        updated = lambda_client.update_function_code(FunctionName=env.function_name, S3Bucket=env.artifacts_bucket, S3Key=key)
-        if updated["CodeSha256"] != code_sha256:
-            raise DeployError(f"$LATEST reports CodeSha256 {updated['CodeSha256']} after the update, expected {code_sha256}")
-        waiter.wait(FunctionName=env.function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
-        note("$LATEST updated from the artifacts bucket")
+    if latest_config["CodeSha256"] != code_sha256:
+        with steps.step("upload") as note:
+            uploaded = upload_artifact(s3_client, env.artifacts_bucket, key, Path(package.path), code_sha256)
+            note(f"s3://{env.artifacts_bucket}/{key}" + ("" if uploaded else " (already there)"))
+        with steps.step("update") as note:
+            revision_id = update_code(lambda_client, env.function_name, env.artifacts_bucket, key, code_sha256)
+            note("$LATEST updated from the artifacts bucket")
+    else:  # $LATEST already holds this code (Terraform changed its settings, or a deploy died after the update)
+        revision_id = settled_revision(lambda_client, env.function_name, code_sha256)
 
     description = f"git={git_revision()} sha256={sha_hex}"
     with steps.step("publish") as note:
-        # CodeSha256 makes Lambda refuse to publish if someone else changed $LATEST meanwhile.
-        published = lambda_client.publish_version(FunctionName=env.function_name, CodeSha256=code_sha256, Description=description)
+        published = publish_version(lambda_client, env.function_name, code_sha256, revision_id, description)
         version = published["Version"]
-        if published["CodeSha256"] != code_sha256:
-            raise DeployError(f"version {version} holds CodeSha256 {published['CodeSha256']}, expected {code_sha256}", version=version)
-        note(f"version {version}: {description.split(' sha256=')[0]}")
+        note(f"{version_label(published)} Active; because of {'; '.join(reasons)}")
 
+    steps.hook("smoke:started")
     with steps.step("smoke") as note:
         report = run_smoke(env, smoke_payload, qualifier=version, printer=lambda line: printer("    " + line if line else ""))
-        record_smoke(s3_client, env, version, code_sha256, report)
+        record_smoke(s3_client, env, version, code_sha256, report, release=release)
         failing = report.failing_check
         note(f"version {version}: " + ("passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"))
     if not report.ok:
         name = failing.name if failing else "smoke"
         detail = failing.detail if failing else "no check ran"
         raise DeployError(
-            f"smoke test of version {version} failed at check '{name}': {detail}; "
+            f"smoke test of {version_label(published)} failed at check '{name}': {detail}; "
             f"{env.alias_name} stays on version {live_version}",
             failing_check=name,
             version=version,
@@ -168,9 +324,86 @@ def deploy(
         note(f"{env.alias_name}: {live_version} → {version}")
 
     seconds = time.perf_counter() - started
-    printer(f"deployed version {version} (sha256 {sha_hex[:12]}…) in {seconds:.1f} s: {env.alias_name} {live_version} → {version}")
-    return DeployResult(env.function_name, True, version, live_version, sha_hex, description, seconds, report)
+    printer(
+        f"deployed version {version} (sha256 {sha_hex[:12]}…, config {release.digest[:12]}) in {seconds:.1f} s: "
+        f"{env.alias_name} {live_version} → {version}"
+    )
+    return DeployResult(env.function_name, True, version, live_version, sha_hex, description, seconds, report,
+                        release.digest, reasons=tuple(reasons))
 
+
+def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex) -> DeployResult:
+    """Only the config files changed: `live` already reads them, so its version is smoke-tested with them."""
+    version = live_config["Version"]
+    steps.hook("smoke:started")
+    with steps.step("smoke") as note:
+        report = run_smoke(env, smoke_payload, qualifier=version, printer=lambda line: printer("    " + line if line else ""))
+        failing = report.failing_check
+        if report.ok:  # a failure is not recorded: the version itself still passed with the previous config
+            record_smoke(s3_client, env, version, live_config["CodeSha256"], report, release=release)
+        verdict = "passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"
+        note(f"{version_label(live_config)} with config {release.digest[:12]}: {verdict}")
+    if not report.ok:
+        name = failing.name if failing else "smoke"
+        detail = failing.detail if failing else "no check ran"
+        raise DeployError(
+            f"smoke test of {version_label(live_config)} with the new config files failed at check '{name}': {detail}; "
+            f"the previous config files are back and {env.alias_name} stays on version {version}",
+            failing_check=name,
+            version=version,
+        )
+    seconds = time.perf_counter() - started
+    printer(
+        f"config released: {env.alias_name} (version {version}, code unchanged, nothing published) runs config "
+        f"{release.digest[:12]}, smoke-tested, in {seconds:.1f} s"
+    )
+    return DeployResult(env.function_name, False, version, version, sha_hex, live_config.get("Description", ""), seconds,
+                        report, release.digest, reasons=tuple(reasons))
+
+
+def update_code(lambda_client, function_name: str, bucket: str, key: str, code_sha256: str) -> str | None:
+    """Point $LATEST at the zip and wait until the update is done; returns the RevisionId to publish from.
+
+    The RevisionId update_function_code returns changes again when the update settles (AWS moves it on the
+    status change), so the revision to guard the publish with is the settled one, read once and checked to
+    hold our code: a later change by anyone else makes PublishVersion refuse.
+    """
+    waiter = lambda_client.get_waiter("function_updated_v2")
+    waiter.wait(FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+    updated = lambda_client.update_function_code(FunctionName=function_name, S3Bucket=bucket, S3Key=key)
+    if updated["CodeSha256"] != code_sha256:
+        raise DeployError(f"$LATEST reports CodeSha256 {updated['CodeSha256']} after the update, expected {code_sha256}")
+    return settled_revision(lambda_client, function_name, code_sha256) or updated.get("RevisionId")
+
+
+def settled_revision(lambda_client, function_name: str, code_sha256: str) -> str | None:
+    """Wait until no update of $LATEST is in progress, check it holds `code_sha256`, return its RevisionId."""
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+    settled = lambda_client.get_function_configuration(FunctionName=function_name)
+    if settled["CodeSha256"] != code_sha256:
+        raise DeployError(f"$LATEST was changed by someone else during the update (it holds {settled['CodeSha256']}); deploy again")
+    return settled.get("RevisionId")
+
+
+def publish_version(lambda_client, function_name: str, code_sha256: str, revision_id: str | None, description: str) -> dict:
+    """Publish $LATEST as a version only if it still holds `code_sha256` at `revision_id`, then wait until the
+    version is Active (a Pending version cannot be invoked yet)."""
+    request = {"FunctionName": function_name, "CodeSha256": code_sha256, "Description": description}
+    if revision_id:
+        request["RevisionId"] = revision_id
+    try:
+        published = lambda_client.publish_version(**request)
+    except lambda_client.exceptions.PreconditionFailedException:
+        raise DeployError("$LATEST changed since this deploy updated it (another deploy?); nothing published, deploy again") from None
+    version = published["Version"]
+    if published["CodeSha256"] != code_sha256:
+        raise DeployError(f"version {version} holds CodeSha256 {published['CodeSha256']}, expected {code_sha256}", version=version)
+    try:
+        lambda_client.get_waiter("published_version_active").wait(FunctionName=function_name, Qualifier=version, WaiterConfig=ACTIVE_WAIT)
+    except WaiterError as exc:
+        state = (exc.last_response or {}).get("StateReason") or str(exc)
+        raise DeployError(f"version {version} did not become Active: {state}; live was not moved", version=version) from None
+    return published
 
 def upload_artifact(s3_client, bucket: str, key: str, path: Path, code_sha256: str) -> bool:
     """Put the zip under its content key with `code-sha256` metadata; False if it was already there."""
@@ -222,7 +455,9 @@ def smoke_record_key(function_name: str, version: str) -> str:
     return f"{function_name}/smoke/{version}.json"
 
 
-def record_smoke(s3_client, env: EnvFile, version: str, code_sha256: str, report: SmokeReport) -> None:
+def record_smoke(
+    s3_client, env: EnvFile, version: str, code_sha256: str, report: SmokeReport, *, release: rc.ReleaseConfig | None = None
+) -> None:
     failing = report.failing_check
     record = {
         "version": version,
@@ -232,6 +467,9 @@ def record_smoke(s3_client, env: EnvFile, version: str, code_sha256: str, report
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "checks": [{"name": c.name, "status": c.status, "seconds": round(c.seconds, 3), "detail": c.detail} for c in report.checks],
     }
+    if release is not None:
+        record["config_digest"] = release.digest
+        record["config_files"] = release.file_digests()
     s3_client.put_object(
         Bucket=env.artifacts_bucket,
         Key=smoke_record_key(env.function_name, version),
@@ -262,43 +500,74 @@ def smoke_records(s3_client, env: EnvFile) -> dict[str, dict]:
 
 
 def list_versions(env_name: str | EnvFile | None, *, printer: Printer = print) -> list[VersionInfo]:
-    """Published versions, oldest first, with their deploy metadata and where `live` points."""
+    """Published versions, oldest first, with their deploy metadata, what differs from `live` and where it points."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     ensure_services(env, printer=printer)
     lambda_client = boto3_client(env, "lambda")
     live = _get_alias(lambda_client, env)["FunctionVersion"]
     records = smoke_records(boto3_client(env, "s3"), env)
-    versions = []
-    for config in _published_versions(lambda_client, env):
-        description = config.get("Description", "")
-        match = _DESCRIPTION.search(description)
-        record = records.get(config["Version"])
-        smoke = ""
-        if record and record.get("code_sha256") == config["CodeSha256"]:
-            smoke = "passed" if record.get("passed") else f"failed: {record.get('failing_check') or '?'}"
-        versions.append(
-            VersionInfo(
-                version=config["Version"],
-                git=match.group("git") if match else "",
-                sha256=_hex(config["CodeSha256"]),
-                code_sha256=config["CodeSha256"],
-                last_modified=config.get("LastModified", ""),
-                description=description,
-                is_live=config["Version"] == live,
-                smoke=smoke,
-            )
-        )
-    return versions
+    configs = _published_versions(lambda_client, env)
+    live_config = next((c for c in configs if c["Version"] == live), None)
+    return [_version_info(config, records.get(config["Version"]), live_config) for config in configs]
 
 
-def format_versions(versions: list[VersionInfo], alias_name: str = "live") -> str:
-    rows = [("", "version", "git", "sha256", "smoke", "last modified")]
+def _version_info(config: dict, record: dict | None, live_config: dict | None) -> VersionInfo:
+    description = config.get("Description", "")
+    match = _DESCRIPTION.search(description)
+    passed = smoke_passed(record, config)
+    smoke = "" if passed is None else "passed" if passed else f"failed: {record.get('failing_check') or '?'}"
+    differs: list[str] = []
+    if live_config is not None and config["Version"] != live_config["Version"]:
+        differs = (["code"] if config["CodeSha256"] != live_config["CodeSha256"] else []) + settings_differences(config, live_config)
+    return VersionInfo(
+        version=config["Version"],
+        git=match.group("git") if match else "",
+        sha256=_hex(config["CodeSha256"]),
+        code_sha256=config["CodeSha256"],
+        last_modified=config.get("LastModified", ""),
+        description=description,
+        is_live=live_config is not None and config["Version"] == live_config["Version"],
+        smoke=smoke,
+        config_digest=(record or {}).get("config_digest", "") if passed else "",
+        created_by_terraform=match is None,
+        differs_from_live=tuple(differs),
+    )
+
+
+def latest_differences(env_name: str | EnvFile | None, *, printer: Printer = print) -> list[str]:
+    """How `$LATEST`'s configuration differs from the `live` version's (what the next deploy would publish)."""
+    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    ensure_services(env, printer=printer)
+    lambda_client = boto3_client(env, "lambda")
+    live = _get_alias(lambda_client, env)["FunctionVersion"]
+    latest = lambda_client.get_function_configuration(FunctionName=env.function_name)
+    live_config = lambda_client.get_function_configuration(FunctionName=env.function_name, Qualifier=live)
+    code = ["code"] if latest["CodeSha256"] != live_config["CodeSha256"] else []
+    return code + settings_differences(latest, live_config)
+
+
+def format_versions(versions: list[VersionInfo], alias_name: str = "live", latest_differs: list[str] | None = None) -> str:
+    """The versions table: one header row, then a row per version; a note when `$LATEST` differs from live."""
+    rows = [("alias", "version", "git", "sha256", "config", "smoke", "differs from live", "last modified")]
     for info in versions:
         rows.append(
-            (alias_name if info.is_live else "", info.version, info.git or "-", info.sha256[:12], info.smoke or "-", info.last_modified[:19])
+            (
+                alias_name if info.is_live else "",
+                info.version,
+                info.origin or "-",
+                info.sha256[:12],
+                info.config_digest[:12] or "-",
+                info.smoke or "-",
+                ", ".join(info.differs_from_live) or "-",
+                info.last_modified[:19],
+            )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)).rstrip() for row in rows)
+    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)).rstrip() for row in rows]
+    if latest_differs:
+        differences = ", ".join(latest_differs)
+        lines.append(f"$LATEST differs from {alias_name}: {differences} (the next `invoke deploy` publishes and smoke-tests it)")
+    return "\n".join(lines)
 
 
 def _published_versions(lambda_client, env: EnvFile) -> list[dict]:
@@ -317,12 +586,17 @@ def rollback(
     printer: Printer = print,
     *,
     check_payload: Path | str = DEFAULT_PAYLOAD,
+    break_lease: bool = False,
+    invoke: Callable[[EnvFile, str, dict], Any] | None = None,
+    mismatch_retries: int = MISMATCH_RETRIES,
+    mismatch_backoff_s: float = MISMATCH_BACKOFF_S,
 ) -> RollbackResult:
-    """Move `live` to the previous good version (or `to_version`) in one call, then check it with a basic
-    invocation; if the check fails, move `live` back and raise RollbackError.
+    """Move `live` to the previous good version (or `to_version`, older or newer) in one call, then check it with
+    a basic invocation; if the check fails, move `live` back and raise RollbackError.
 
-    The previous good version is the highest published version below the current one that did not fail
-    its smoke test at deploy.
+    The previous good version is the highest published version below the current one that passed its smoke
+    test at deploy, or the version Terraform created. A version published by a deploy that never passed its
+    smoke test is never a target. `invoke(env, qualifier, event)` defaults to `toolkit.invoker.invoke_function`.
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
@@ -330,54 +604,108 @@ def rollback(
     printer(f"rollback {env.function_name}:{env.alias_name} ({env.name})")
     ensure_services(env, printer=printer)
     lambda_client = boto3_client(env, "lambda")
-    alias = _get_alias(lambda_client, env)
-    current = alias["FunctionVersion"]
-    versions = _published_versions(lambda_client, env)
-    target = _rollback_target(env, versions, current, to_version, boto3_client(env, "s3"))
+    s3_client = boto3_client(env, "s3")
+    _get_alias(lambda_client, env)
+    with _lease(s3_client, env, "rollback", printer, break_lease):
+        alias = _get_alias(lambda_client, env)
+        current = alias["FunctionVersion"]
+        versions = _published_versions(lambda_client, env)
+        records = smoke_records(s3_client, env)
+        target = _rollback_target(env, versions, current, to_version, records, printer)
+        by_number = {v["Version"]: v for v in versions}
+        target_label = version_label(by_number[target])
+        current_runs = f" ({what_it_runs(by_number[current])})" if current in by_number else ""
+        forward = current.isdigit() and int(target) > int(current)
 
-    moved = time.perf_counter()
-    _move_alias(lambda_client, env, target, alias.get("RevisionId"))
-    alias_seconds = time.perf_counter() - moved
-    printer(f"  alias    {env.alias_name}: {current} → {target} ({alias_seconds:.2f} s)")
+        moved = time.perf_counter()
+        revision = _move_alias(lambda_client, env, target, alias.get("RevisionId"))
+        alias_seconds = time.perf_counter() - moved
+        printer(f"  alias    {env.alias_name}: {current} → {target} ({alias_seconds:.2f} s): now {target_label}")
 
-    checked = time.perf_counter()
-    check, result = check_basic(lambda event: invoke_function(env, env.alias_name, event, printer=printer), payload)
-    problem = None if check.ok else check.detail
-    if problem is None and result.executed_version and result.executed_version != target:
-        problem = f"{env.alias_name} ran version {result.executed_version}, expected {target}"
-    if problem:
-        _move_alias(lambda_client, env, current, None)
-        printer(f"  check    FAILED in {time.perf_counter() - checked:.2f} s: {problem}")
-        printer(f"  alias    {env.alias_name}: {target} → {current} (moved back)")
-        raise RollbackError(f"version {target} failed its check ({problem}); {env.alias_name} moved back to {current}")
-    printer(f"  check    ok in {time.perf_counter() - checked:.2f} s: {check.detail}")
+        checked = time.perf_counter()
+        problem, detail = _check_alias(env, target, payload, invoke, printer, mismatch_retries, mismatch_backoff_s)
+        if problem:
+            _move_alias(lambda_client, env, current, revision)
+            printer(f"  check    FAILED in {time.perf_counter() - checked:.2f} s: {problem}")
+            printer(f"  alias    {env.alias_name}: {target} → {current} (moved back)")
+            raise RollbackError(
+                f"version {target} failed its check ({problem}); {env.alias_name} moved back to {current}{current_runs}; "
+                f"version {target} runs {what_it_runs(by_number[target])}"
+            )
+        printer(f"  check    ok in {time.perf_counter() - checked:.2f} s: {detail}")
     seconds = time.perf_counter() - started
-    printer(f"rolled back {env.alias_name}: {current} → {target} in {seconds:.1f} s (alias moved in {alias_seconds:.2f} s)")
-    return RollbackResult(env.function_name, current, target, seconds, alias_seconds)
+    verb = f"moved {env.alias_name} forward" if forward else f"rolled back {env.alias_name}"
+    printer(
+        f"{verb}: {current} → {target} in {seconds:.1f} s (alias moved in {alias_seconds:.2f} s); "
+        f"{env.alias_name} runs {target_label}"
+    )
+    return RollbackResult(env.function_name, current, target, seconds, alias_seconds, forward)
 
 
-def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_version, s3_client) -> str:
+def _check_alias(env, target, payload, invoke, printer, retries: int, backoff_s: float) -> tuple[str | None, str]:
+    """(problem or None, detail) of a basic invocation through the alias. A run by another version right after
+    the move is retried a few times with a short backoff before it counts as a failure."""
+    call = invoke or (lambda environment, qualifier, event: invoke_function(environment, qualifier, event, printer=printer))
+    for attempt in range(retries + 1):
+        check, result = check_basic(lambda event: call(env, env.alias_name, event), payload)
+        if not check.ok:
+            return check.detail, check.detail
+        ran = result.executed_version if result else ""
+        if not ran or ran == target:
+            return None, check.detail
+        if attempt < retries:
+            printer(f"  check    {env.alias_name} ran version {ran}, expected {target}: the move may not have reached every host; retrying")
+            time.sleep(backoff_s * 2**attempt)
+    return f"{env.alias_name} ran version {ran}, expected {target} ({retries + 1} attempts)", ""
+
+
+def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_version, records: dict, printer: Printer) -> str:
     numbers = {v["Version"]: v for v in versions}
     if not current.isdigit() and to_version is None:
-        raise RollbackError(f"{env.alias_name} points to {current}, not a published version: name one with --to")
+        raise RollbackError(f"{env.alias_name} points to {current}, not a published version: name one with `invoke rollback --to N`")
+
+    def refusal(config: dict) -> str | None:
+        passed = smoke_passed(records.get(config["Version"]), config)
+        if passed is False:
+            return f"failed its smoke test at '{records[config['Version']].get('failing_check') or '?'}'"
+        if passed is None and not is_terraform_version(config):
+            return "was published by a deploy that never finished its smoke test"
+        return None
+
     if to_version is not None:
         target = str(to_version).strip()
         if target not in numbers:
             known = ", ".join(numbers) or "none"
-            raise RollbackError(f"{env.function_name} has no version {target} (published: {known})")
+            raise RollbackError(f"{env.function_name} has no version {target} (published: {known}); see `invoke versions`")
         if target == current:
-            raise RollbackError(f"{env.alias_name} already points to version {target}")
+            raise RollbackError(f"{env.alias_name} already points to {version_label(numbers[target])}")
+        why = refusal(numbers[target])
+        if why:
+            raise RollbackError(f"{version_label(numbers[target])} {why}: it is never a rollback target; see `invoke versions`")
         return target
-    records = smoke_records(s3_client, env)
     skipped = []
     for version in sorted((v for v in numbers if int(v) < int(current)), key=int, reverse=True):
-        record = records.get(version)
-        if record and record.get("code_sha256") == numbers[version]["CodeSha256"] and not record.get("passed"):
-            skipped.append(version)
+        why = refusal(numbers[version])
+        if why:
+            skipped.append(f"{version} {why}")
             continue
         return version
-    note = f" (skipped versions that failed their smoke test: {', '.join(skipped)})" if skipped else ""
-    raise RollbackError(f"no version to roll back to below {current}{note}")
+    note = f" (skipped: {'; '.join(skipped)})" if skipped else ""
+    current_label = version_label(numbers[current]) if current in numbers else f"version {current}"
+    live_config = numbers.get(current)
+    table = format_versions([_version_info(c, records.get(c["Version"]), live_config) for c in versions], env.alias_name)
+    for line in table.splitlines():
+        printer("  " + line)
+    newer = [v for v in sorted(numbers, key=int, reverse=True) if int(v) > int(current) and not refusal(numbers[v])]
+    env_flag = "" if env.name == "local" else f" --env {env.name}"
+    hint = (
+        f"to move {env.alias_name} to a newer version that passed its smoke test, run `invoke rollback --to {newer[0]}{env_flag}`"
+        if newer
+        else f"deploy a new version with `invoke package deploy{env_flag}`, then `invoke rollback{env_flag}` can return to {current}"
+    )
+    raise RollbackError(
+        f"no version to roll back to below {current}{note}: {env.alias_name} runs {current_label}, the oldest good one; {hint}"
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -392,14 +720,68 @@ def _get_alias(lambda_client, env: EnvFile) -> dict:
         ) from None
 
 
-def _move_alias(lambda_client, env: EnvFile, version: str, revision_id: str | None) -> None:
+def _move_alias(lambda_client, env: EnvFile, version: str, revision_id: str | None) -> str | None:
+    """Point the alias at `version`; with `revision_id`, only if nobody moved it since. Returns the new RevisionId."""
     request = {"FunctionName": env.function_name, "Name": env.alias_name, "FunctionVersion": version}
     if revision_id:
         request["RevisionId"] = revision_id  # refuse if someone else moved the alias meanwhile
     try:
-        lambda_client.update_alias(**request)
+        return lambda_client.update_alias(**request).get("RevisionId")
     except lambda_client.exceptions.PreconditionFailedException:
         raise DeployError(f"{env.alias_name} was moved by someone else meanwhile; nothing changed, try again") from None
+
+
+@contextmanager
+def _lease(s3_client, env: EnvFile, action: str, printer: Printer, break_lease: bool) -> Iterator[None]:
+    held = ExitStack()
+    try:
+        held.enter_context(
+            deploy_lease(s3_client, env.artifacts_bucket, env.function_name, action, printer=printer, break_lease=break_lease)
+        )
+    except LeaseHeld as exc:
+        raise DeployError(f"{action} refused: {exc}") from None
+    with held:
+        yield
+
+
+def undo_config_upload(s3_client, env: EnvFile, previous: dict[str, bytes | None], uploaded: list[str], printer: Printer) -> None:
+    """Put back the config files a deploy that did not complete had uploaded (a process killed outright cannot:
+    the pending marker it leaves makes the next deploy smoke-test live with what the bucket holds)."""
+    try:
+        rc.restore_config(s3_client, env.lambda_environment["CONFIG_BUCKET"], previous, uploaded)
+        _clear_config_pending(s3_client, env)
+        printer(f"  config   put back the previous {', '.join(uploaded)} (live keeps what it was tested with)")
+    except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
+        printer(f"  config   could not put back the previous config files: {exc}")
+
+
+def config_pending_key(function_name: str) -> str:
+    return f"{function_name}/config-pending.json"
+
+
+def _mark_config_pending(s3_client, env: EnvFile, release: rc.ReleaseConfig) -> None:
+    """Written before config files are uploaded, removed once they passed a smoke test or were put back: a deploy
+    killed in between leaves it, and the next deploy smoke-tests live with the files the bucket holds."""
+    body = {"config_digest": release.digest, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    s3_client.put_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name), Body=json.dumps(body).encode())
+
+
+def _config_pending(s3_client, env: EnvFile) -> dict | None:
+    try:
+        return json.loads(s3_client.get_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name))["Body"].read())
+    except s3_client.exceptions.NoSuchKey:
+        return None
+
+
+def _clear_config_pending(s3_client, env: EnvFile) -> None:
+    s3_client.delete_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name))
+
+
+def _read_config_bucket(s3_client, env: EnvFile, bucket: str, release: rc.ReleaseConfig) -> dict[str, bytes | None]:
+    try:
+        return rc.read_current(s3_client, bucket, [f.key for f in release.files])
+    except s3_client.exceptions.NoSuchBucket:
+        raise DeployError(f"config bucket {bucket} does not exist: run `invoke tf.apply --env {env.name}` first") from None
 
 
 def _size(size_bytes: int) -> str:
@@ -411,10 +793,15 @@ def _hex(code_sha256: str) -> str:
 
 
 class _Steps:
-    """Prints one line per step with its duration."""
+    """Prints one line per step with its duration; calls `hook(step)` after each step that completed."""
 
-    def __init__(self, printer: Printer):
+    def __init__(self, printer: Printer, hook: Hook | None = None):
         self.printer = printer
+        self._hook = hook
+
+    def hook(self, name: str) -> None:
+        if self._hook:
+            self._hook(name)
 
     @contextmanager
     def step(self, name: str) -> Iterator[Callable[[str], None]]:
@@ -426,3 +813,4 @@ class _Steps:
             self.printer(f"  {name:<8} failed after {time.perf_counter() - started:.2f} s")
             raise
         self.printer(f"  {name:<8} {text[0]} ({time.perf_counter() - started:.2f} s)")
+        self.hook(name)
