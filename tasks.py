@@ -34,6 +34,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.terraform", "TerraformError"),
         ("toolkit.demo", "DemoError"),
         ("toolkit.bench", "BenchError"),
+        ("toolkit.evaluate", "EvalError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
@@ -161,6 +162,21 @@ def demo(c):
     _guard(main_job)
 
 
+# --- editorial quality: the labelled evaluation weeks ---------------------------------------------------
+
+
+@task(name="eval", help={"date": "reference day of the evaluation weeks, YYYY-MM-DD (default: today UTC)"})
+def eval_(c, date=None):
+    """Measure relevance on the labelled weeks (precision, recalls, duplicates) into bench/eval.json."""
+    from datetime import date as _date
+
+    from toolkit.evaluate import main
+
+    results = _guard(main, _date.fromisoformat(date) if date else None)
+    if not results["meets_targets"]:
+        raise Exit(code=1)
+
+
 # --- local services ----------------------------------------------------------------------------------
 
 
@@ -228,3 +244,4 @@ def tf_check(c):
 local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check)
 namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
+namespace.add_task(eval_)
