@@ -148,12 +148,14 @@ EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("regulat", "approv"),
         ("fda", "ema", "chmp", "approval", "approved", "approves", "complete response", "nda", "snda", "bla",
-         "marketing authorization", "marketing authorisation", "label", "pdufa", "mhra", "nmpa", "regulatory"),
+         "marketing authorization", "marketing authorisation", "label", "pdufa", "mhra", "nmpa", "regulatory",
+         "rejects", "nod", "signed off", "regulators"),
     ),
     (
         ("clinic", "trial"),
         ("phase 1", "phase 1b", "phase 2", "phase 2b", "phase 3", "trial", "topline", "top-line", "readout",
-         "study", "enrolled", "enrollment", "primary endpoint", "first patient dosed", "clinical"),
+         "study", "enrolled", "enrollment", "primary endpoint", "first patient dosed", "clinical", "real-world",
+         "adherence", "persistence", "retention", "poster", "registry", "data"),
     ),
     (
         ("partner", "licens", "collab", "allian"),
@@ -163,7 +165,8 @@ EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("financ", "fund", "acqui", "merger", "invest"),
         ("acquire", "acquires", "acquisition", "merger", "financing", "raises", "raised", "funding", "ipo",
-         "offering", "investment", "private placement", "series a", "series b"),
+         "offering", "investment", "private placement", "series a", "series b", "buyout", "buying", "grant",
+         "convertible notes", "upfront"),
     ),
     (
         ("patent", "litig", "legal"),
@@ -188,6 +191,74 @@ _EVENT_PATTERNS = tuple(
     for stems, keywords in EVENT_RULES
 )
 _FALLBACK_STEMS = ("other", "general", "misc", "news", "corporate")
+# Phrases a careful reader files on sight, whatever else the item talks about (a complete response
+# letter about a plant's inspection is still a regulatory decision): each counts three times.
+DECISIVE = {
+    "regulat": ("complete response", "rejects", "approves", "approved", "positive opinion", "accepted for review"),
+    "clinic": ("real-world", "adherence", "persistence", "retention", "topline", "phase 3", "completes enrollment"),
+    "financ": ("acquire", "acquisition", "buyout", "convertible notes", "grant"),
+    "patent": ("paragraph iv", "patent infringement", "patents"),
+}
+_DECISIVE_PATTERNS = {
+    stem: tuple(re.compile(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])") for k in keywords) for stem, keywords in DECISIVE.items()
+}
+
+# What the stand-in's "reader" knows of the long-acting-injectable field, to judge significance and
+# whether an item is about the field at all (the prompt asks for both).
+LAI_WORDS = re.compile(
+    r"(?<![\w-])(?:long-acting|extended-release|prolonged-release|depot|implant|implants|injectable|injectables|"
+    r"injection|shot|subcutaneous|once-monthly|every two months|every-two-months|three-month|six-month|"
+    r"twice-yearly|microspheres?|in-situ|prep)(?![\w-])",
+    re.IGNORECASE,
+)
+OTHER_SENSES = re.compile(
+    r"(?:distribution depots?|regional distribution depots|breast implants?|breast implant-associated|textured implants|"
+    r"dental implants?|implant procedure|cochlear implants?|long-acting (?:inhaler|muscarinic antagonist|beta agonist|"
+    r"bronchodilators?|insulin(?: analog)?)|(?:yttrium-90 |y-90 )?glass microspheres|extended-release (?:tablets?|capsules?|oral))",
+    re.IGNORECASE,
+)
+COMPETITOR_CUE = re.compile(
+    r"\b(?:compet\w*|rivals?|versus|threat\w*|challengers?|alternatives? (?:to|for)|instead of|rather than|"
+    r"refuses?|declines? (?:long|an|the|their)|do not want)\b",
+    re.IGNORECASE,
+)
+PURE_PLAYERS = ("MedinCell", "Camurus", "Indivior", "Alkermes", "Luye Pharma", "Tolmar", "Foresee Pharmaceuticals",
+                "Ascendis Pharma", "Ascendis", "Pacira BioSciences", "Heron Therapeutics", "Luye", "Foresee")
+
+
+def _own_subject(title: str, text: str) -> str:
+    """The item's own subject: each sentence cut at a competitor cue, other senses of the field's words blanked."""
+    parts = []
+    for sentence in [title, *_SENTENCE_END.split(text)]:
+        cue = COMPETITOR_CUE.search(sentence)
+        parts.append(sentence[: cue.start()] if cue else sentence)
+    return OTHER_SENSES.sub(" ", "\n".join(parts))
+
+
+def is_about_lai(title: str, text: str) -> bool:
+    subject = _own_subject(title, text)
+    if _names_in(subject, TRADEMARKS) or _names_in(subject, tuple(t for t in TECHNOLOGIES if t.lower() != "implant")):
+        return True
+    named = _names_in(subject, PURE_PLAYERS) or _names_in(subject, MOLECULES)
+    return bool(named) and bool(LAI_WORDS.search(subject))
+
+
+def significance_of(title: str, text: str, event_type: str) -> str:
+    both = f"{title} {text}".lower()
+    if event_type.startswith(("other", "general", "misc", "news", "corporate")):
+        return "none"
+    if "regulat" in event_type and re.search(r"\b(?:approv(?:es|ed|al)|positive opinion|complete response|rejects|nod|signed off)\b", both):
+        return "major"
+    if "clinic" in event_type and re.search(r"\b(?:phase 3|pivotal)\b", both) and re.search(r"\b(?:results?|topline|met|primary endpoint)\b", both):
+        return "major"
+    if re.search(r"\b(?:acquir\w*|acquisition|buyout)\b", title.lower()):
+        return "major"
+    amounts = [float(n) * (1000 if u.startswith("b") else 1) for n, u in re.findall(r"\$\s?(\d+(?:\.\d+)?)\s?(billion|million|m\b|b\b)", both)]
+    if amounts and max(amounts) >= 100 and re.search(r"\b(?:licen[cs]e|deal|agreement|collaboration|pact)\b", both):
+        return "major"
+    if re.search(r"\b(?:present\w*|poster|congress|conference|meeting|real-world)\b", title.lower()):
+        return "minor"
+    return "notable"
 
 
 def _type_for(stems: tuple[str, ...], allowed: list[str]) -> str | None:
@@ -259,6 +330,9 @@ def classify_event(title: str, text: str, allowed: list[str]) -> str:
         if target is None:
             continue
         score = sum(2 * len(p.findall(title_l)) + len(p.findall(text_l)) for p in patterns)
+        for stem, decisive in _DECISIVE_PATTERNS.items():
+            if stem in stems:
+                score += sum(3 * (2 * len(p.findall(title_l)) + len(p.findall(text_l))) for p in decisive)
         if score > best_score:
             best_type, best_score = target, score
     return best_type or _type_for(_FALLBACK_STEMS, allowed) or allowed[-1]
@@ -283,10 +357,13 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
         text = parts[2].strip() if len(parts) == 3 else ""
         both = f"{title}. {text}"
         marked = _MARKED_TRADEMARK.findall(both)
+        event_type = classify_event(title, text, allowed)
         items.append(
             {
                 "id": item_id,
-                "event_type": classify_event(title, text, allowed),
+                "event_type": event_type,
+                "significance": significance_of(title, text, event_type),
+                "lai": is_about_lai(title, text),
                 "summary": _first_sentence(text, 160) or _shorten(title, 160) or item_id,
                 "companies": _names_in(both, COMPANIES),
                 "molecules": extract_molecules(both),

@@ -66,6 +66,7 @@ def scored_to_manifest(scored: ScoredItem) -> dict[str, Any]:
         "title": item.title,
         "published": item.published.isoformat(),
         "event_type": item.event_type,
+        "significance": item.significance,
         "score": scored.score,
         "score_breakdown": scored.breakdown,
         "domains": list(scored.domains),
@@ -77,6 +78,8 @@ def scored_to_manifest(scored: ScoredItem) -> dict[str, Any]:
         },
         "links": [{"source_id": s, "url": u} for s, u in scored.links],
         "merged_item_ids": list(scored.merged_ids),
+        "borrowed_place": scored.borrowed_place,
+        "republished": scored.republished,
         "normalized_by": item.backend,
         "degraded": item.degraded,
     }

@@ -226,6 +226,10 @@ class BedrockLLM:
             trademarks=union(answer.get("trademarks", []), scopes.trademarks, found.trademarks),
             technologies=union(answer.get("technologies", []), scopes.technologies, found.technologies),
             backend="bedrock",
+            # The model's reading of the event and of the item's subject; the rules' estimate when it gave none.
+            significance=answer.get("significance") or found.significance,
+            on_topic=answer["lai"] if isinstance(answer.get("lai"), bool) else found.on_topic,
+            relevance_note="" if answer.get("lai", found.on_topic) else (found.relevance_note or "the model judged it off the field"),
         )
 
     # --- editorial ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from ..extraction import extract, extractive_summary
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from .base import Budget, EditorialRequest, Usage
 
-OFFLINE_VERSION = "offline-v1"
+OFFLINE_VERSION = "offline-v2"
 TLDR_ITEMS = 4
 
 
@@ -31,6 +31,9 @@ def normalize_offline(item: RawItem, scopes: Scopes, degraded_reason: str = "") 
         backend="offline",
         degraded=bool(degraded_reason),
         degraded_reason=degraded_reason,
+        significance=found.significance,
+        on_topic=found.on_topic,
+        relevance_note=found.relevance_note,
     )
 
 
