@@ -128,7 +128,7 @@ def test_degraded_items_are_renormalized_on_the_next_run(run, standin):
     run()
     standin.configure(throttle_rate=0.0)
     result = run()
-    assert result["counts"]["normalized"] == result["counts"]["in_window"]
+    assert result["counts"]["normalized"] == result["counts"]["in_window"] - result["counts"]["screened_out"]
     assert not result["degraded"]
 
 
@@ -144,3 +144,14 @@ def test_manifest_records_the_editorial_backend(run, s3):
     result = run()
     manifest = json.loads(read_object(s3, LAMBDA_ENV["NEWSLETTERS_BUCKET"], result["s3"]["manifest"]))
     assert manifest["editorial"]["model_id"] == LAMBDA_ENV["BEDROCK_MODEL_ID_NEWSLETTER"]
+
+
+def test_screened_out_items_are_listed_with_their_reason_and_never_normalized(run, s3):
+    result = run()
+    manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
+    screened = manifest["screened_out"]
+    assert len(screened) == result["counts"]["screened_out"] > 0
+    assert all(entry["reason"] for entry in screened)
+    stored = s3.list_objects_v2(Bucket=LAMBDA_ENV["DATA_BUCKET"], Prefix="items/lai_weekly_v3/").get("Contents", [])
+    stored_ids = {o["Key"].rsplit("/", 1)[1].removesuffix(".json") for o in stored}
+    assert stored_ids and not stored_ids & {entry["item_id"] for entry in screened}

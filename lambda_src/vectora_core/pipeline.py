@@ -20,6 +20,7 @@ from .logs import log_event
 from .models import ClientConfig, NormalizedItem, RawItem, Source
 from .render import render
 from .scoring import merge_duplicates, score_item, select
+from .screen import screened_out_summary, split_by_screen
 from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
 from .validation import Invocation
@@ -156,11 +157,16 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
 
+    # 1b. Screen: only items naming something of the client's field go on to the model; the others are
+    # counted and listed in the manifest with their reason, never normalized.
+    with timer.stage("screen"):
+        screened_in, screened_out = split_by_screen(in_window, client.scopes)
+
     # 2. Normalize what is new or changed; reuse stored normalizations.
     with timer.stage("normalize"):
         version = edges.llm.normalization_version() + "/" + client.scopes.version
         index = store.load_index(edges.s3, settings.data_bucket, client.client_id)
-        not_indexed = [i.item_id for i in in_window if i.item_id not in index]
+        not_indexed = [i.item_id for i in screened_in if i.item_id not in index]
         # A client with neither index nor feed state has nothing stored: skip one lookup per item.
         if not_indexed and (index or states):
             records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
@@ -168,7 +174,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             records = index
         normalized: dict[str, NormalizedItem] = {}
         to_normalize: list[RawItem] = []
-        for raw in in_window:
+        for raw in screened_in:
             reused = store.reusable_normalized(records.get(raw.item_id), raw, version)
             if reused:
                 normalized[raw.item_id] = reused
@@ -242,6 +248,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             "sources": len(client.sources),
             "fetched": len(fetched),
             "in_window": len(in_window),
+            "screened_out": len(screened_out),
             "new": len(to_normalize),
             "normalized": len(fresh),
             "matched": len(candidates),
@@ -278,6 +285,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         "editorial_text": editorial_to_dict(editorial),
         "files": {kind: {"key": keys[kind], "sha256": store.sha256_hex(body)} for kind, body in bodies.items()},
         "items": [scored_to_manifest(s) for s in selected],
+        "screened_out": screened_out_summary(screened_out),
     }
     # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
     content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
