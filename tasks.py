@@ -146,12 +146,13 @@ def config_sync(c, env=None):
         sync_config(boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print)
 
 
-@task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)"})
-def bench(c, env=None, skip_deploy=False):
+@task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)",
+            "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)"})
+def bench(c, env=None, skip_deploy=False, scenario=None):
     """Measure the seed's figures (zip, cold start, warm/cached runs, prompt size, rollback) into bench/results.json."""
     from toolkit.bench import main
 
-    _guard(main, env, include_deploy=not skip_deploy)
+    _guard(main, env, include_deploy=not skip_deploy, scenario=scenario)
 
 
 @task

@@ -61,3 +61,9 @@ def test_no_tldr_line_is_off_topic(results, week, backend):
 @pytest.mark.parametrize("week,backend", CASES)
 def test_screen_lets_every_relevant_item_through(results, week, backend):
     assert results["weeks"][week][backend]["screen_recall"] == 1.0
+
+
+def test_realistic_week_has_over_400_items_about_5_percent_relevant(tmp_path):
+    counts = eval_corpus.realistic_week(tmp_path)
+    assert counts["items"] >= 400
+    assert 0.04 <= counts["relevant"] / counts["items"] <= 0.06

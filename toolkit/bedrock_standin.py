@@ -71,6 +71,24 @@ _SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aw
 
 SETTING_RATES = ("throttle_rate", "unavailable_rate", "model_timeout_rate", "timeout_rate", "malformed_rate")
 
+# How long Claude Sonnet 4.5 takes to answer on Amazon Bedrock: time to first token plus the output
+# tokens at its output rate. Source: Artificial Analysis, "Claude 4.5 Sonnet: API provider benchmarks"
+# (Amazon Bedrock, standard tier; medians of late 2025: ~1.8 s to the first token, ~63 output tokens/s).
+# Re-measure on the account that matters; both are settable.
+SONNET_45_TTFT_MS = 1800
+SONNET_45_OUTPUT_TOKENS_PER_S = 63.0
+# The model's latency is multiplied by this scale: 0 (the default) leaves only `latency_ms`, so tests and
+# demos stay fast; 1 is the real model's speed (the benchmark's realistic scenario).
+
+
+def model_latency_ms(output_tokens: int, settings: dict[str, Any]) -> float:
+    """Time to first token plus the output at the model's rate, times `latency_scale` (0: no model latency)."""
+    scale = settings.get("latency_scale", 0.0)
+    if not scale:
+        return 0.0
+    rate = settings.get("output_tokens_per_s", SONNET_45_OUTPUT_TOKENS_PER_S)
+    return scale * (settings.get("ttft_ms", SONNET_45_TTFT_MS) + output_tokens / rate * 1000)
+
 
 class StandInRequestError(Exception):
     """A request Bedrock would refuse: carries the status, the error type and the message."""
@@ -738,6 +756,9 @@ class BedrockStandIn:
         unavailable_rate: float = 0.0,
         model_timeout_rate: float = 0.0,
         check_profile_region: bool = True,
+        latency_scale: float = 0.0,
+        ttft_ms: float = SONNET_45_TTFT_MS,
+        output_tokens_per_s: float = SONNET_45_OUTPUT_TOKENS_PER_S,
     ) -> None:
         self.host = host
         self.port = port
@@ -759,6 +780,9 @@ class BedrockStandIn:
             unavailable_rate=unavailable_rate,
             model_timeout_rate=model_timeout_rate,
             check_profile_region=check_profile_region,
+            latency_scale=latency_scale,
+            ttft_ms=ttft_ms,
+            output_tokens_per_s=output_tokens_per_s,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -819,7 +843,8 @@ class BedrockStandIn:
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change settings; a `seed` restarts the random sequence. Unknown keys or bad values raise ValueError."""
-        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", *SETTING_RATES}
+        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", "latency_scale", "ttft_ms",
+                 "output_tokens_per_s", *SETTING_RATES}
         unknown = sorted(set(settings) - known)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
@@ -829,10 +854,14 @@ class BedrockStandIn:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                     raise ValueError(f"{key} must be a number between 0 and 1")
                 clean[key] = float(value)
-            elif key in ("latency_ms", "timeout_sleep_s"):
+            elif key in ("latency_ms", "timeout_sleep_s", "latency_scale", "ttft_ms"):
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"{key} must be a number >= 0")
                 clean[key] = value
+            elif key == "output_tokens_per_s":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise ValueError(f"{key} must be a number > 0")
+                clean[key] = float(value)
             elif key == "seed":
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ValueError("seed must be an integer")
@@ -925,7 +954,16 @@ class BedrockStandIn:
             return fail(429, "ThrottlingException", THROTTLING_MESSAGE, "throttle")
         if r_unavailable < settings["unavailable_rate"]:
             return fail(503, "ServiceUnavailableException", "Bedrock is unable to process your request.", "unavailable")
-        if self._stopping.wait(settings["latency_ms"] / 1000):
+        # The answer first: a model's latency grows with the tokens it writes.
+        malformed = r_malformed < settings["malformed_rate"]
+        text = malformed_text(purpose, system, user, int(r_variant * 3)) if malformed else answer_text(purpose, system, user)
+        stop_reason = "end_turn"
+        if estimate_tokens(text) > max_tokens:  # a model stops mid-answer at max_tokens
+            text = text[: int(max_tokens * CHARS_PER_TOKEN)]
+            stop_reason = "max_tokens"
+        input_tokens, output_tokens = entry["input_tokens"], estimate_tokens(text)
+        wait_ms = settings["latency_ms"] + model_latency_ms(output_tokens, settings)
+        if self._stopping.wait(wait_ms / 1000):
             return fail(503, "ServiceUnavailableException", "The stand-in is shutting down.", "stopping")
         if r_model_timeout < settings["model_timeout_rate"]:
             message = "Model has timed out in processing the request. Try your request again."
@@ -935,17 +973,8 @@ class BedrockStandIn:
             fault = "timeout"
             if self._stopping.wait(settings["timeout_sleep_s"]):
                 return fail(503, "ServiceUnavailableException", "The stand-in is shutting down.", "stopping")
-
-        if r_malformed < settings["malformed_rate"]:
+        if malformed:
             fault = fault or "malformed"
-            text = malformed_text(purpose, system, user, int(r_variant * 3))
-        else:
-            text = answer_text(purpose, system, user)
-        stop_reason = "end_turn"
-        if estimate_tokens(text) > max_tokens:  # a model stops mid-answer at max_tokens
-            text = text[: int(max_tokens * CHARS_PER_TOKEN)]
-            stop_reason = "max_tokens"
-        input_tokens, output_tokens = entry["input_tokens"], estimate_tokens(text)
         latency = round((time.monotonic() - started) * 1000)
         entry.update(status=200, output_tokens=output_tokens, fault=fault, latency_ms=latency)
         self._record(entry)
@@ -1001,6 +1030,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5056)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every answered call")
+    parser.add_argument("--latency-scale", type=float, default=0.0,
+                        help="model latency (time to first token + output tokens / rate) times this; 1 = Claude Sonnet 4.5 on Bedrock")
+    parser.add_argument("--ttft-ms", type=float, default=SONNET_45_TTFT_MS, help="time to first token at scale 1")
+    parser.add_argument("--output-tokens-per-s", type=float, default=SONNET_45_OUTPUT_TOKENS_PER_S, help="output rate at scale 1")
     parser.add_argument("--throttle-rate", type=_rate, default=0.0, help="share of calls answered 429 Throttling")
     parser.add_argument("--malformed-rate", type=_rate, default=0.0, help="share of answers with invalid model output")
     parser.add_argument("--timeout-rate", type=_rate, default=0.0, help="share of calls slept --timeout-sleep-s first")
@@ -1027,6 +1060,9 @@ def main(argv: list[str] | None = None) -> int:
         unavailable_rate=args.unavailable_rate,
         model_timeout_rate=args.model_timeout_rate,
         check_profile_region=not args.no_profile_region_check,
+        latency_scale=args.latency_scale,
+        ttft_ms=args.ttft_ms,
+        output_tokens_per_s=args.output_tokens_per_s,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -9,10 +9,12 @@ next stage's job.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
-from .extraction import _compiled, has_vocabulary
+from .extraction import _alias_pattern
 from .models import RawItem, Scopes
 
 NO_FIELD_WORD = "no watched name and no word of the field"
@@ -25,17 +27,26 @@ class ScreenedOut:
     reason: str
 
 
+@lru_cache(maxsize=8)
+def _patterns(scopes: Scopes) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """Two alternations, compiled once: what lets an item through, and the large companies (for the reason)."""
+    passing = [a for group in (scopes.trademarks, scopes.technologies, scopes.molecules) for e in group for a in e.aliases]
+    passing += [a for e in scopes.companies if e.category != "big_pharma" for a in e.aliases]
+    passing += list(scopes.vocabulary)
+    big = [a for e in scopes.companies if e.category == "big_pharma" for a in e.aliases]
+    return _alias_pattern(passing), (_alias_pattern(big) if big else None)
+
+
 def screen_reason(item: RawItem, scopes: Scopes) -> str:
-    """Empty when the item passes the screen; otherwise why it was screened out."""
-    companies_m, molecules_m, trademarks_m, technologies_m, _rules, _owners = _compiled(scopes)
+    """Empty when the item passes the screen; otherwise why it was screened out.
+
+    A pure player's news passes even without the field's words: it is worth the model's look.
+    """
+    passing, big_pharma = _patterns(scopes)
     text = f"{item.title}\n{item.text}"
-    if trademarks_m.find(text) or technologies_m.find(text) or molecules_m.find(text) or has_vocabulary(text, scopes):
+    if passing.search(text):
         return ""
-    named = set(companies_m.find(text))
-    categories = {e.name: e.category for e in scopes.companies}
-    if any(categories.get(name) != "big_pharma" for name in named):
-        return ""  # a pure player's news is worth a look even without the field's words
-    return BIG_PHARMA_ONLY if named else NO_FIELD_WORD
+    return BIG_PHARMA_ONLY if big_pharma and big_pharma.search(text) else NO_FIELD_WORD
 
 
 def split_by_screen(items: Iterable[RawItem], scopes: Scopes) -> tuple[list[RawItem], list[ScreenedOut]]:

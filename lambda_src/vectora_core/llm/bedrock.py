@@ -8,6 +8,7 @@ InvokeModel has existed in every boto3 a Lambda runtime ships, so the runtime's 
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import time
@@ -166,7 +167,10 @@ class BedrockLLM:
 
     # --- normalization: batches in a bounded pool ------------------------------------------------
     def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
-        size = self.settings.normalization_batch_size
+        # A model's answer takes time in proportion to the tokens it writes: when the items fit the pool in
+        # one wave, spread them over every worker rather than filling a few batches to the maximum size.
+        concurrency = max(1, self.settings.normalization_concurrency)
+        size = max(1, min(self.settings.normalization_batch_size, math.ceil(len(items) / concurrency)))
         batches = [list(items[i : i + size]) for i in range(0, len(items), size)]
         if not batches:
             return []
