@@ -312,8 +312,16 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _shorten(text: str, limit: int) -> str:
+    """Like a careful writer: at a clause end if one is far enough in, else at a word end; never mid-word."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]  # one character is left for the ellipsis
+    if not text[limit - 1 : limit].isspace():
+        room = room.rsplit(" ", 1)[0] if " " in room else room
+    clause = max(room.rfind(", "), room.rfind("; "), room.rfind(": "))
+    cut = room[:clause] if clause >= limit // 2 else room
+    return cut.rstrip(" ,;:-") + "…"
 
 
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:Inc|Ltd|Co|Corp|No|Dr|vs)\.)$")
@@ -470,8 +478,7 @@ def editorial_answer(user: str) -> dict[str, Any]:
         f"section{'s' if len(sections) != 1 else ''}{window}"
         + (f", involving {len(companies)} compan{'y' if len(companies) == 1 else 'ies'}." if companies else ".")
         + f" Top stories: {_join_names(leads)}."
-        # The text reads sensibly but no model wrote it: say so where every reader sees it.
-        + " " + STANDIN_NOTICE
+        # No model wrote it: the engine's banner and byline say so, from the response's x-standin header.
     )
     tldr = [_shorten(item["summary"] or _main_entity(item), 140) for item in items[:5]]
     section_intros = {}

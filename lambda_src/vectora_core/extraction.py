@@ -8,11 +8,9 @@ from functools import lru_cache
 from typing import Iterable
 
 from .models import Entity, RawItem, Scopes
+from .text import first_sentence, shorten, split_sentences
 
 SUMMARY_CHARS = 160
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-# A period after these does not end a sentence ("the U.S. Food and Drug Administration").
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Inc|Ltd|Co|Corp|No|Dr|Mr|Ms|St|vs|approx|e\.g|i\.e)\.)$")
 
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
@@ -114,16 +112,6 @@ def mask_other_senses(text: str, scopes: Scopes) -> str:
 def has_vocabulary(text: str, scopes: Scopes) -> bool:
     vocabulary, _other = _field_patterns(scopes)
     return bool(vocabulary and vocabulary.search(text))
-
-
-def split_sentences(text: str) -> list[str]:
-    pieces: list[str] = []
-    for piece in _SENTENCE_END.split(" ".join(text.split())):
-        if pieces and _ABBREVIATION.search(pieces[-1]):
-            pieces[-1] = f"{pieces[-1]} {piece}"
-        else:
-            pieces.append(piece)
-    return [p for p in pieces if p]
 
 
 def subject_text(title: str, text: str) -> str:
@@ -234,14 +222,5 @@ def canonicalize(names: Iterable[str], entities: tuple[Entity, ...]) -> tuple[st
 
 
 def extractive_summary(title: str, text: str, limit: int = SUMMARY_CHARS) -> str:
-    """First sentence of the text (or the title), cut on a word boundary."""
-    source = text.strip() or title.strip()
-    sentence = ""
-    for piece in _SENTENCE_END.split(source):
-        sentence = f"{sentence} {piece}".strip()
-        if not _ABBREVIATION.search(sentence):
-            break
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
+    """First sentence of the text (or the title), shortened at a clause or word end if it is too long."""
+    return shorten(first_sentence(text.strip()) or title.strip(), limit)

@@ -158,3 +158,5 @@ class Editorial:
     degraded: bool = False
     degraded_reason: str = ""
     prompt_version: str = ""
+    # The Bedrock endpoint that answered was the local stand-in (it says so in an `x-standin` header).
+    standin: bool = False

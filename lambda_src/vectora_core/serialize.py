@@ -55,6 +55,7 @@ def editorial_from_dict(data: dict[str, Any]) -> Editorial:
         degraded=bool(data.get("degraded", False)),
         degraded_reason=str(data.get("degraded_reason", "")),
         prompt_version=str(data.get("prompt_version", "")),
+        standin=bool(data.get("standin", False)),
     )
 
 

@@ -19,6 +19,7 @@ from ..extraction import canonicalize, extract
 from ..logs import log_event
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from ..settings import BedrockTarget, Settings
+from ..text import shorten
 from . import prompts
 from .base import Budget, EditorialRequest, Usage
 from .offline import normalize_offline, offline_editorial
@@ -97,6 +98,7 @@ class BedrockLLM:
         self._usage_lock = threading.Lock()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.answered_by_standin = False
 
     # --- identity, part of stored-item versions and the editorial cache key ---------------------
     def normalization_version(self) -> str:
@@ -135,6 +137,9 @@ class BedrockLLM:
                 delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)  # jittered backoff
                 log_event("Bedrock : nouvel essai", level="WARNING", purpose=target.purpose, code=code, attempt=attempt, delay_s=round(delay, 2))
                 self._sleep(delay)
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        if headers.get("x-standin"):
+            self.answered_by_standin = True
         payload = json.loads(response["body"].read())
         usage = payload.get("usage", {})
         input_tokens, output_tokens = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
@@ -223,7 +228,7 @@ class BedrockLLM:
             title=raw.title,
             published=raw.published,
             content_hash=raw.content_hash,
-            summary=" ".join(answer["summary"].split())[:300],
+            summary=shorten(answer["summary"], 300),
             event_type=answer["event_type"],
             companies=union(answer.get("companies", []), scopes.companies, found.companies),
             molecules=union(answer.get("molecules", []), scopes.molecules, found.molecules),
@@ -265,9 +270,9 @@ class BedrockLLM:
             return offline_editorial(request, reason)
         log_event("Éditorial Bedrock généré", model_id=target.model_id, region=target.region, input_tokens=tokens_in, output_tokens=tokens_out)
         return Editorial(
-            title=data["title"].strip()[:140],
+            title=shorten(data["title"], 140),
             intro=data["intro"].strip(),
-            tldr=tuple(x.strip() for x in data["tldr"][:5]),
+            tldr=tuple(shorten(x, 240) for x in data["tldr"][:5]),
             sections=tuple(EditorialSection(sid, data["sections"][sid].strip()) for sid in section_ids),
             backend="bedrock",
             model_id=target.model_id,
@@ -275,6 +280,7 @@ class BedrockLLM:
             input_tokens=tokens_in,
             output_tokens=tokens_out,
             prompt_version=prompts.EDITORIAL_PROMPT_VERSION,
+            standin=self.answered_by_standin,
         )
 
 

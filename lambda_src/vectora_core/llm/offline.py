@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Sequence
 
 from ..extraction import extract, extractive_summary
+from ..text import shorten
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from .base import Budget, EditorialRequest, Usage
 
@@ -37,12 +38,6 @@ def normalize_offline(item: RawItem, scopes: Scopes, degraded_reason: str = "") 
     )
 
 
-def shorten(text: str, limit: int) -> str:
-    """Cut on a word boundary with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _names(items, limit=4) -> str:

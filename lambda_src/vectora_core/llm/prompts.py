@@ -11,10 +11,11 @@ from datetime import date
 from typing import Iterable, Sequence
 
 from ..models import RawItem, ScoredItem, Section
+from ..text import shorten
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
 
-EDITORIAL_PROMPT_VERSION = "editorial-v2"
+EDITORIAL_PROMPT_VERSION = "editorial-v3"
 NORMALIZATION_PROMPT_VERSION = "normalization-v2"
 
 ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
@@ -52,7 +53,7 @@ def _one_line(text: str, limit: int) -> str:
     text = _TICKER.sub("", " ".join(text.split())).replace("|", "/")
     for pattern, short in _SHORT_NAMES:
         text = pattern.sub(short, text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)  # at a sentence or clause end: the editorial may quote it as it is
 
 
 def editorial_item_line(index: int, scored: ScoredItem) -> str:
