@@ -35,6 +35,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.demo", "DemoError"),
         ("toolkit.bench", "BenchError"),
         ("toolkit.evaluate", "EvalError"),
+        ("toolkit.screenshot", "ScreenshotError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
@@ -50,14 +51,19 @@ def _guard(function, *args, **kwargs):
         raise _fail(exc) from None
 
 
-@task(help={"payload": "JSON payload file", "env": ENV_HELP, "offline": "use the offline LLM backend instead of the Bedrock stand-in"})
-def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False):
+@task(help={"payload": "JSON payload file", "env": ENV_HELP, "offline": "use the offline LLM backend instead of the Bedrock stand-in",
+            "screenshot": "render the edition in headless Chromium at 1200 and 375 px; PNGs beside it"})
+def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False, screenshot=False):
     """Run the handler in process on the emulator with the sample feeds; print a summary and the newsletter's path."""
-    from toolkit.run_local import load_payload_file, run_payload
+    from toolkit.run_local import OUT_DIR, load_payload_file, run_payload
 
     result = _guard(lambda: run_payload(env, load_payload_file(payload), llm_backend="offline" if offline else None))
     if result.get("status") != "ok":
         raise Exit(code=1)
+    if screenshot:
+        from toolkit.screenshot import screenshot_edition
+
+        _guard(screenshot_edition, OUT_DIR / result["client_id"] / result["period"]["date"] / "newsletter.html")
 
 
 @task(help={"env": ENV_HELP, "force": "rebuild even if the inputs are unchanged", "bundle_boto3": "bundle boto3 instead of using the runtime's"})
