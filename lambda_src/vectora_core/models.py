@@ -95,6 +95,7 @@ class RawItem:
     text: str
     published: datetime
     content_hash: str
+    dated: bool = True  # False when the feed gave no date: `published` is then when it was first seen
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from typing import Any, Callable
 
-from . import editorial_cache, store
+from . import editorial_cache, history, store
 from .ingest.fetch import FetchError, FetchResult
 from .ingest.parse import parse_feed
 from .llm.base import Budget, EditorialRequest, LLMLayer
@@ -99,6 +99,8 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
                 continue
         return SourceOutcome(source, tuple(items), not_modified=True)
     parsed = parse_feed(result.body, source.source_id, edges.now(), result.content_type)
+    # Undated items keep the date they were first seen, remembered in the feed state.
+    items, first_seen = history.apply_first_seen(parsed.items, state.get("first_seen") or {}, edges.now())
     warning = ""
     if parsed.bozo:
         warning = f"malformed feed, kept {len(parsed.items)} parsed item(s): {parsed.bozo_reason}"
@@ -113,10 +115,11 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
         "etag": result.etag,
         "last_modified": result.last_modified,
         # The parsed items themselves, so a 304 next time needs no other read.
-        "items": [item_to_dict(i) for i in parsed.items],
+        "items": [item_to_dict(i) for i in items],
         "fetched_at": edges.now().isoformat(),
+        "first_seen": first_seen,
     }
-    return SourceOutcome(source, parsed.items, warning=warning, state=new_state)
+    return SourceOutcome(source, tuple(items), warning=warning, state=new_state)
 
 
 def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, float]] | None) -> float | None:
@@ -199,6 +202,13 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     with timer.stage("score"):
         candidates = [c for c in (score_item(n, client, window_end, period) for n in normalized.values()) if c]
         merged, merged_count = merge_duplicates(candidates)
+
+    # 3b. History: a story an earlier edition published is withheld unless it changed materially.
+    with timer.stage("history"):
+        edition_history = history.load_history(edges.s3, settings.data_bucket, client.client_id)
+        merged, withheld = history.withhold_published(merged, history.published_before(edition_history, end_day))
+
+    with timer.stage("select"):
         selected = select(merged, client)
 
     # 4. Editorial, from the cache unless forced.
@@ -253,6 +263,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             "normalized": len(fresh),
             "matched": len(candidates),
             "merged_duplicates": merged_count,
+            "already_published": len(withheld),
             "selected": len(selected),
         },
         "s3": {"bucket": settings.newsletters_bucket, **keys},
@@ -286,6 +297,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         "files": {kind: {"key": keys[kind], "sha256": store.sha256_hex(body)} for kind, body in bodies.items()},
         "items": [scored_to_manifest(s) for s in selected],
         "screened_out": screened_out_summary(screened_out),
+        "already_published": withheld,
     }
     # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
     content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
@@ -293,6 +305,11 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         for kind, body in bodies.items():
             edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
         store.put_json(edges.s3, settings.newsletters_bucket, keys["manifest"], manifest)
+    # 6b. A publishing run records what its edition carried; check runs (smoke, drill, bench) never do.
+    if invocation.publishes:
+        with timer.stage("history_write"):
+            history.save_history(edges.s3, settings.data_bucket, client.client_id,
+                                 history.with_edition(edition_history, end_day, now, selected))
     timer.timings["total"] = int((time.perf_counter() - started) * 1000)
     response["timings_ms"] = timer.timings
     log_event("Run terminé", client_id=client.client_id, counts=response["counts"], cache=cache_state,

@@ -19,7 +19,7 @@ def item_to_dict(item: NormalizedItem | RawItem) -> dict[str, Any]:
 def raw_from_dict(data: dict[str, Any]) -> RawItem:
     fields = dict(data)
     fields["published"] = datetime.fromisoformat(fields["published"])
-    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__})
+    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__ if k in fields})
 
 
 def item_from_dict(data: dict[str, Any]) -> NormalizedItem:
