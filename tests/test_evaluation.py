@@ -67,3 +67,34 @@ def test_realistic_week_has_over_400_items_about_5_percent_relevant(tmp_path):
     counts = eval_corpus.realistic_week(tmp_path)
     assert counts["items"] >= 400
     assert 0.04 <= counts["relevant"] / counts["items"] <= 0.06
+
+
+def test_sample_corpus_selection_holds_no_noise_and_screens_out_no_relevant_item():
+    from datetime import timedelta
+
+    import yaml
+
+    from toolkit.evaluate import load_client, make_llm, reference_now
+    from toolkit.sample_feeds import CORPUS_DIR, render, source_ids
+    from vectora_core import scoring
+    from vectora_core.ingest.parse import parse_feed
+    from vectora_core.llm.base import Budget
+    from vectora_core.screen import split_by_screen
+
+    now = reference_now(TODAY)
+    labels = yaml.safe_load((CORPUS_DIR / "labels.yaml").read_text())
+    items, noise = [], {}
+    for source in source_ids():
+        feed = render(source, TODAY)
+        by_title = {entry["title"]: entry for entry in labels[source]}
+        for item in parse_feed(feed.body, source, now, feed.content_type).items:
+            if now - timedelta(days=7) <= item.published <= now:
+                items.append(item)
+                noise[item.item_id] = by_title[item.title]["noise"]
+    client = load_client()
+    passed, screened_out = split_by_screen(items, client.scopes)
+    assert all(noise[s.item.item_id] for s in screened_out)
+    normalized = make_llm("offline").normalize(passed, client.scopes, Budget.unlimited())
+    merged, _ = scoring.merge_duplicates([c for c in (scoring.score_item(n, client, now, 7) for n in normalized) if c])
+    selected = scoring.select(merged, client)
+    assert selected and not [s.item.title for s in selected if noise[s.item.item_id]]

@@ -255,7 +255,7 @@ def _own_subject(title: str, text: str) -> str:
 
 def is_about_lai(title: str, text: str) -> bool:
     subject = _own_subject(title, text)
-    if _names_in(subject, TRADEMARKS) or _names_in(subject, tuple(t for t in TECHNOLOGIES if t.lower() != "implant")):
+    if _names_in(subject, TRADEMARKS) or _names_in(subject, TECHNOLOGIES):
         return True
     named = _names_in(subject, PURE_PLAYERS) or _names_in(subject, MOLECULES)
     return bool(named) and bool(LAI_WORDS.search(subject))
