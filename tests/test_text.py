@@ -66,3 +66,7 @@ def test_offline_byline_says_no_model_wrote_it():
 
 def test_degraded_edition_is_bylined_as_extraction_even_on_the_bedrock_path():
     assert "no language model" in byline_for(_editorial(degraded=True, degraded_reason="throttled"))
+
+
+def test_word_cut_never_ends_on_a_dangling_little_word():
+    assert shorten("Camurus said the phase 3 SORENTO study of the octreotide depot met its goal", 45) == "Camurus said the phase 3 SORENTO study…"

@@ -321,7 +321,12 @@ def _shorten(text: str, limit: int) -> str:
         room = room.rsplit(" ", 1)[0] if " " in room else room
     clause = max(room.rfind(", "), room.rfind("; "), room.rfind(": "))
     cut = room[:clause] if clause >= limit // 2 else room
+    while " " in cut and cut.rsplit(" ", 1)[1].lower() in _DANGLING_WORDS:
+        cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:-") + "…"
+
+
+_DANGLING_WORDS = frozenset("a an the of for to in on at by with from and or but as that which its their is are was were has have into".split())
 
 
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:Inc|Ltd|Co|Corp|No|Dr|vs)\.)$")

@@ -10,6 +10,10 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Inc|Ltd|Co|Corp|No|Dr|Mr|Ms|St|vs|approx|e\.g|i\.e)\.)$")
 # Where a clause ends: after a comma, semicolon, colon or closing parenthesis, or before a dash.
 _CLAUSE_END = re.compile(r"[,;:)](?=\s)|\s(?=[—–]\s)|\s(?=-\s)")
+_DANGLING = re.compile(
+    r"^(?:a|an|the|of|for|to|in|on|at|by|with|from|and|or|but|as|that|which|who|its|their|his|her|is|are|was|were|has|have|be|into|than)$",
+    re.IGNORECASE,
+)
 # A clause shorter than this share of the limit says too little: cut at a word instead.
 MIN_CLAUSE_SHARE = 0.45
 
@@ -47,6 +51,9 @@ def shorten(text: str, limit: int) -> str:
         cut = room[: clause_ends[-1]]
     else:
         cut = room.rsplit(" ", 1)[0] if " " in room.strip() else room
+        # "…the study of…" reads as an accident: end on a word that carries meaning.
+        while " " in cut and _DANGLING.match(cut.rsplit(" ", 1)[1]):
+            cut = cut.rsplit(" ", 1)[0]
     cut = cut.rstrip(" ,;:—–-")
     if not cut:  # a single word longer than the limit: nothing sensible to keep
         return text[: limit - len(ELLIPSIS)] + ELLIPSIS
