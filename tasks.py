@@ -36,6 +36,10 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.demo", "DemoError"),
         ("toolkit.bench", "BenchError"),
         ("toolkit.bootstrap", "BootstrapError"),
+
+
+        ("toolkit.evaluate", "EvalError"),
+        ("toolkit.screenshot", "ScreenshotError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
@@ -51,14 +55,19 @@ def _guard(function, *args, **kwargs):
         raise _fail(exc) from None
 
 
-@task(help={"payload": "JSON payload file", "env": ENV_HELP, "offline": "use the offline LLM backend instead of the Bedrock stand-in"})
-def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False):
+@task(help={"payload": "JSON payload file", "env": ENV_HELP, "offline": "use the offline LLM backend instead of the Bedrock stand-in",
+            "screenshot": "render the edition in headless Chromium at 1200 and 375 px; PNGs beside it"})
+def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False, screenshot=False):
     """Run the handler in process on the emulator with the sample feeds; print a summary and the newsletter's path."""
-    from toolkit.run_local import load_payload_file, run_payload
+    from toolkit.run_local import OUT_DIR, load_payload_file, run_payload
 
     result = _guard(lambda: run_payload(env, load_payload_file(payload), llm_backend="offline" if offline else None))
     if result.get("status") != "ok":
         raise Exit(code=1)
+    if screenshot:
+        from toolkit.screenshot import screenshot_edition
+
+        _guard(screenshot_edition, OUT_DIR / result["client_id"] / result["period"]["date"] / "newsletter.html")
 
 
 @task(help={"env": ENV_HELP, "force": "rebuild even if the inputs are unchanged", "bundle_boto3": "bundle boto3 instead of using the runtime's"})
@@ -175,12 +184,13 @@ def config_sync(c, env=None):
         sync_config(boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print)
 
 
-@task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)"})
-def bench(c, env=None, skip_deploy=False):
+@task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)",
+            "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)"})
+def bench(c, env=None, skip_deploy=False, scenario=None):
     """Measure the seed's figures (zip, cold start, warm/cached runs, prompt size, rollback) into bench/results.json."""
     from toolkit.bench import main
 
-    _guard(main, env, include_deploy=not skip_deploy)
+    _guard(main, env, include_deploy=not skip_deploy, scenario=scenario)
 
 
 @task
@@ -189,6 +199,21 @@ def demo(c):
     from toolkit.demo import main_job
 
     _guard(main_job)
+
+
+# --- editorial quality: the labelled evaluation weeks ---------------------------------------------------
+
+
+@task(name="eval", help={"date": "reference day of the evaluation weeks, YYYY-MM-DD (default: today UTC)"})
+def eval_(c, date=None):
+    """Measure relevance on the labelled weeks (precision, recalls, duplicates) into bench/eval.json."""
+    from datetime import date as _date
+
+    from toolkit.evaluate import main
+
+    results = _guard(main, _date.fromisoformat(date) if date else None)
+    if not results["meets_targets"]:
+        raise Exit(code=1)
 
 
 # --- local services ----------------------------------------------------------------------------------
@@ -280,3 +305,6 @@ local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap)
 namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
 namespace.add_task(doctor)
+
+
+namespace.add_task(eval_)

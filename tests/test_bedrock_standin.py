@@ -611,3 +611,40 @@ def test_refuse_answers_stop_with_refusal_and_no_text(standin, eu_client, editor
     response = _invoke(eu_client, EU_MODEL, _anthropic_body(*editorial_prompt))
 
     assert response["parsed"]["stop_reason"] == "refusal" and _answer_text(response) == ""
+
+
+# --- the model's latency: time to first token plus output tokens at the output rate ----------------------
+
+def test_model_latency_is_time_to_first_token_plus_output_at_the_rate():
+    from toolkit.bedrock_standin import model_latency_ms
+
+    settings = {"latency_scale": 1.0, "ttft_ms": 1800, "output_tokens_per_s": 63.0}
+    assert model_latency_ms(630, settings) == pytest.approx(1800 + 10_000)
+
+
+def test_model_latency_is_off_by_default():
+    from toolkit.bedrock_standin import BedrockStandIn, model_latency_ms
+
+    assert model_latency_ms(5000, BedrockStandIn().settings) == 0
+
+
+def test_default_model_figures_are_claude_sonnet_4_5_on_bedrock():
+    from toolkit.bedrock_standin import BedrockStandIn
+
+    settings = BedrockStandIn().settings
+    assert (settings["ttft_ms"], settings["output_tokens_per_s"]) == (1800, 63.0)
+
+
+def test_scaled_model_latency_grows_with_the_answer(standin, eu_client, normalization_prompt):
+    standin.configure(latency_scale=0.1, ttft_ms=500, output_tokens_per_s=50)
+
+    _invoke(eu_client, EU_MODEL, _anthropic_body(*normalization_prompt))
+
+    call = standin.calls[0]
+    expected = 0.1 * (500 + call["output_tokens"] / 50 * 1000)
+    assert call["latency_ms"] >= expected - 5
+
+
+def test_output_rate_must_be_positive(standin):
+    with pytest.raises(ValueError):
+        standin.configure(output_tokens_per_s=0)

@@ -128,7 +128,7 @@ def test_degraded_items_are_renormalized_on_the_next_run(run, standin):
     run()
     standin.configure(throttle_rate=0.0)
     result = run()
-    assert result["counts"]["normalized"] == result["counts"]["in_window"]
+    assert result["counts"]["normalized"] == result["counts"]["in_window"] - result["counts"]["screened_out"]
     assert not result["degraded"]
 
 
@@ -256,3 +256,43 @@ def test_a_refused_normalization_batch_does_not_stop_the_other_batches(monkeypat
     calls = [c for c in standin.calls if c["purpose"] == "normalization"]
     assert [c["fault"] for c in calls][:2] == ["refusal", ""] and len(calls) > 2
     assert [(p["stage"], p["error_code"]) for p in result["blocking_problems"]] == [("normalization", "refusal")]
+
+
+def test_screened_out_items_are_listed_with_their_reason_and_never_normalized(run, s3):
+    result = run()
+    manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
+    screened = manifest["screened_out"]
+    assert len(screened) == result["counts"]["screened_out"] > 0
+    assert all(entry["reason"] for entry in screened)
+    stored = s3.list_objects_v2(Bucket=LAMBDA_ENV["DATA_BUCKET"], Prefix="items/lai_weekly_v3/").get("Contents", [])
+    stored_ids = {o["Key"].rsplit("/", 1)[1].removesuffix(".json") for o in stored}
+    assert stored_ids and not stored_ids & {entry["item_id"] for entry in screened}
+
+
+def test_standin_edition_carries_the_banner_at_the_top_and_one_byline_top_and_bottom(run, s3):
+    from vectora_core.render import byline_for
+    from vectora_core.serialize import editorial_from_dict
+
+    result = run()
+    html = read_object(s3, result["s3"]["bucket"], result["s3"]["html"]).decode()
+    manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
+    byline = byline_for(editorial_from_dict(manifest["editorial_text"]))
+    assert "stand-in" in byline
+    assert html.count(byline) == 2
+    assert html.index("Stand-in edition") < html.index("TL;DR")
+    assert "claude" not in html.split("<body", 1)[1].lower()
+
+
+def test_tldr_lines_and_summaries_never_stop_inside_a_word(run, s3):
+    import re
+
+    result = run()
+    manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
+    data = LAMBDA_ENV["DATA_BUCKET"]
+    stored = s3.list_objects_v2(Bucket=data, Prefix="items/lai_weekly_v3/")["Contents"]
+    records = [json.loads(read_object(s3, data, o["Key"])) for o in stored if not o["Key"].endswith("_index.json")]
+    words = {w for r in records for w in re.findall(r"[\w'-]+", f"{r['raw']['title']} {r['raw']['text']}")}
+    shortened = [x for x in manifest["editorial_text"]["tldr"] + [r["normalized"]["summary"] for r in records] if x.endswith("…")]
+    assert shortened  # the sample week has summaries long enough to be shortened
+    for text in shortened:
+        assert re.findall(r"[\w'-]+", text)[-1] in words, text

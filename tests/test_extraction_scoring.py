@@ -57,7 +57,8 @@ def test_summary_is_first_sentence_within_limit():
 
 
 def test_pure_player_outscores_big_pharma_mention(client):
-    pure = normalize_offline(raw("MedinCell starts trial", "MedinCell started a phase 3 trial."), client.scopes)
+    # An item about the field names an LAI (a product, a technology, or the field's words with the company).
+    pure = normalize_offline(raw("MedinCell starts trial", "MedinCell started a phase 3 trial of its long-acting injectable."), client.scopes)
     big = normalize_offline(raw("Pfizer starts trial", "Pfizer started a phase 3 trial of DEPO-PROVERA."), client.scopes)
     assert score_item(pure, client, END, 7).breakdown["pure_players"] > score_item(big, client, END, 7).breakdown["big_pharma"]
 
@@ -98,5 +99,6 @@ def test_selection_caps_items_per_section_and_applies_min_score(client):
     merged, _ = merge_duplicates(candidates)
     selected = select(merged, client)
     regulatory = [s for s in selected if s.section_id == "regulatory"]
-    assert len(regulatory) == 4
+    # Four on the section's own places; the rest only on places the empty sections lend.
+    assert len([s for s in regulatory if not s.borrowed_place]) == 4
     assert all(s.score >= client.min_score for s in selected)

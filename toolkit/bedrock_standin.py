@@ -77,6 +77,24 @@ SETTING_RATES = ("throttle_rate", "unavailable_rate", "model_timeout_rate", "tim
 SETTING_ANSWERS = ("access_denied_models", "cut_answers", "refuse_answers")
 ACCESS_DENIED_MESSAGE = "You don't have access to the model with the specified model ID."
 
+# How long Claude Sonnet 4.5 takes to answer on Amazon Bedrock: time to first token plus the output
+# tokens at its output rate. Source: Artificial Analysis, "Claude 4.5 Sonnet: API provider benchmarks"
+# (Amazon Bedrock, standard tier; medians of late 2025: ~1.8 s to the first token, ~63 output tokens/s).
+# Re-measure on the account that matters; both are settable.
+SONNET_45_TTFT_MS = 1800
+SONNET_45_OUTPUT_TOKENS_PER_S = 63.0
+# The model's latency is multiplied by this scale: 0 (the default) leaves only `latency_ms`, so tests and
+# demos stay fast; 1 is the real model's speed (the benchmark's realistic scenario).
+
+
+def model_latency_ms(output_tokens: int, settings: dict[str, Any]) -> float:
+    """Time to first token plus the output at the model's rate, times `latency_scale` (0: no model latency)."""
+    scale = settings.get("latency_scale", 0.0)
+    if not scale:
+        return 0.0
+    rate = settings.get("output_tokens_per_s", SONNET_45_OUTPUT_TOKENS_PER_S)
+    return scale * (settings.get("ttft_ms", SONNET_45_TTFT_MS) + output_tokens / rate * 1000)
+
 
 class StandInRequestError(Exception):
     """A request Bedrock would refuse: carries the status, the error type and the message."""
@@ -154,12 +172,14 @@ EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("regulat", "approv"),
         ("fda", "ema", "chmp", "approval", "approved", "approves", "complete response", "nda", "snda", "bla",
-         "marketing authorization", "marketing authorisation", "label", "pdufa", "mhra", "nmpa", "regulatory"),
+         "marketing authorization", "marketing authorisation", "label", "pdufa", "mhra", "nmpa", "regulatory",
+         "rejects", "nod", "signed off", "regulators"),
     ),
     (
         ("clinic", "trial"),
         ("phase 1", "phase 1b", "phase 2", "phase 2b", "phase 3", "trial", "topline", "top-line", "readout",
-         "study", "enrolled", "enrollment", "primary endpoint", "first patient dosed", "clinical"),
+         "study", "enrolled", "enrollment", "primary endpoint", "first patient dosed", "clinical", "real-world",
+         "adherence", "persistence", "retention", "poster", "registry", "data"),
     ),
     (
         ("partner", "licens", "collab", "allian"),
@@ -169,7 +189,8 @@ EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("financ", "fund", "acqui", "merger", "invest"),
         ("acquire", "acquires", "acquisition", "merger", "financing", "raises", "raised", "funding", "ipo",
-         "offering", "investment", "private placement", "series a", "series b"),
+         "offering", "investment", "private placement", "series a", "series b", "buyout", "buying", "grant",
+         "convertible notes", "upfront"),
     ),
     (
         ("patent", "litig", "legal"),
@@ -194,6 +215,74 @@ _EVENT_PATTERNS = tuple(
     for stems, keywords in EVENT_RULES
 )
 _FALLBACK_STEMS = ("other", "general", "misc", "news", "corporate")
+# Phrases a careful reader files on sight, whatever else the item talks about (a complete response
+# letter about a plant's inspection is still a regulatory decision): each counts three times.
+DECISIVE = {
+    "regulat": ("complete response", "rejects", "approves", "approved", "positive opinion", "accepted for review"),
+    "clinic": ("real-world", "adherence", "persistence", "retention", "topline", "phase 3", "completes enrollment"),
+    "financ": ("acquire", "acquisition", "buyout", "convertible notes", "grant"),
+    "patent": ("paragraph iv", "patent infringement", "patents"),
+}
+_DECISIVE_PATTERNS = {
+    stem: tuple(re.compile(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])") for k in keywords) for stem, keywords in DECISIVE.items()
+}
+
+# What the stand-in's "reader" knows of the long-acting-injectable field, to judge significance and
+# whether an item is about the field at all (the prompt asks for both).
+LAI_WORDS = re.compile(
+    r"(?<![\w-])(?:long-acting|extended-release|prolonged-release|depot|implant|implants|injectable|injectables|"
+    r"injection|shot|subcutaneous|once-monthly|every two months|every-two-months|three-month|six-month|"
+    r"twice-yearly|microspheres?|in-situ|prep)(?![\w-])",
+    re.IGNORECASE,
+)
+OTHER_SENSES = re.compile(
+    r"(?:distribution depots?|regional distribution depots|breast implants?|breast implant-associated|textured implants|"
+    r"dental implants?|implant procedure|cochlear implants?|long-acting (?:inhaler|muscarinic antagonist|beta agonist|"
+    r"bronchodilators?|insulin(?: analog)?)|(?:yttrium-90 |y-90 )?glass microspheres|extended-release (?:tablets?|capsules?|oral))",
+    re.IGNORECASE,
+)
+COMPETITOR_CUE = re.compile(
+    r"\b(?:compet\w*|rivals?|versus|threat\w*|challengers?|alternatives? (?:to|for)|instead of|rather than|"
+    r"refuses?|declines? (?:long|an|the|their)|do not want)\b",
+    re.IGNORECASE,
+)
+PURE_PLAYERS = ("MedinCell", "Camurus", "Indivior", "Alkermes", "Luye Pharma", "Tolmar", "Foresee Pharmaceuticals",
+                "Ascendis Pharma", "Ascendis", "Pacira BioSciences", "Heron Therapeutics", "Luye", "Foresee")
+
+
+def _own_subject(title: str, text: str) -> str:
+    """The item's own subject: each sentence cut at a competitor cue, other senses of the field's words blanked."""
+    parts = []
+    for sentence in [title, *_SENTENCE_END.split(text)]:
+        cue = COMPETITOR_CUE.search(sentence)
+        parts.append(sentence[: cue.start()] if cue else sentence)
+    return OTHER_SENSES.sub(" ", "\n".join(parts))
+
+
+def is_about_lai(title: str, text: str) -> bool:
+    subject = _own_subject(title, text)
+    if _names_in(subject, TRADEMARKS) or _names_in(subject, TECHNOLOGIES):
+        return True
+    named = _names_in(subject, PURE_PLAYERS) or _names_in(subject, MOLECULES)
+    return bool(named) and bool(LAI_WORDS.search(subject))
+
+
+def significance_of(title: str, text: str, event_type: str) -> str:
+    both = f"{title} {text}".lower()
+    if event_type.startswith(("other", "general", "misc", "news", "corporate")):
+        return "none"
+    if "regulat" in event_type and re.search(r"\b(?:approv(?:es|ed|al)|positive opinion|complete response|rejects|nod|signed off)\b", both):
+        return "major"
+    if "clinic" in event_type and re.search(r"\b(?:phase 3|pivotal)\b", both) and re.search(r"\b(?:results?|topline|met|primary endpoint)\b", both):
+        return "major"
+    if re.search(r"\b(?:acquir\w*|acquisition|buyout)\b", title.lower()):
+        return "major"
+    amounts = [float(n) * (1000 if u.startswith("b") else 1) for n, u in re.findall(r"\$\s?(\d+(?:\.\d+)?)\s?(billion|million|m\b|b\b)", both)]
+    if amounts and max(amounts) >= 100 and re.search(r"\b(?:licen[cs]e|deal|agreement|collaboration|pact)\b", both):
+        return "major"
+    if re.search(r"\b(?:present\w*|poster|congress|conference|meeting|real-world)\b", title.lower()):
+        return "minor"
+    return "notable"
 
 
 def _type_for(stems: tuple[str, ...], allowed: list[str]) -> str | None:
@@ -229,8 +318,21 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _shorten(text: str, limit: int) -> str:
+    """Like a careful writer: at a clause end if one is far enough in, else at a word end; never mid-word."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]  # one character is left for the ellipsis
+    if not text[limit - 1 : limit].isspace():
+        room = room.rsplit(" ", 1)[0] if " " in room else room
+    clause = max(room.rfind(", "), room.rfind("; "), room.rfind(": "))
+    cut = room[:clause] if clause >= limit // 2 else room
+    while " " in cut and cut.rsplit(" ", 1)[1].lower() in _DANGLING_WORDS:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+_DANGLING_WORDS = frozenset("a an the of for to in on at by with from and or but as that which its their is are was were has have into".split())
 
 
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:Inc|Ltd|Co|Corp|No|Dr|vs)\.)$")
@@ -265,6 +367,9 @@ def classify_event(title: str, text: str, allowed: list[str]) -> str:
         if target is None:
             continue
         score = sum(2 * len(p.findall(title_l)) + len(p.findall(text_l)) for p in patterns)
+        for stem, decisive in _DECISIVE_PATTERNS.items():
+            if stem in stems:
+                score += sum(3 * (2 * len(p.findall(title_l)) + len(p.findall(text_l))) for p in decisive)
         if score > best_score:
             best_type, best_score = target, score
     return best_type or _type_for(_FALLBACK_STEMS, allowed) or allowed[-1]
@@ -289,10 +394,13 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
         text = parts[2].strip() if len(parts) == 3 else ""
         both = f"{title}. {text}"
         marked = _MARKED_TRADEMARK.findall(both)
+        event_type = classify_event(title, text, allowed)
         items.append(
             {
                 "id": item_id,
-                "event_type": classify_event(title, text, allowed),
+                "event_type": event_type,
+                "significance": significance_of(title, text, event_type),
+                "lai": is_about_lai(title, text),
                 "summary": _first_sentence(text, 160) or _shorten(title, 160) or item_id,
                 "companies": _names_in(both, COMPANIES),
                 "molecules": extract_molecules(both),
@@ -381,8 +489,7 @@ def editorial_answer(user: str) -> dict[str, Any]:
         f"section{'s' if len(sections) != 1 else ''}{window}"
         + (f", involving {len(companies)} compan{'y' if len(companies) == 1 else 'ies'}." if companies else ".")
         + f" Top stories: {_join_names(leads)}."
-        # The text reads sensibly but no model wrote it: say so where every reader sees it.
-        + " " + STANDIN_NOTICE
+        # No model wrote it: the engine's banner and byline say so, from the response's x-standin header.
     )
     tldr = [_shorten(item["summary"] or _main_entity(item), 140) for item in items[:5]]
     section_intros = {}
@@ -667,6 +774,9 @@ class BedrockStandIn:
         unavailable_rate: float = 0.0,
         model_timeout_rate: float = 0.0,
         check_profile_region: bool = True,
+        latency_scale: float = 0.0,
+        ttft_ms: float = SONNET_45_TTFT_MS,
+        output_tokens_per_s: float = SONNET_45_OUTPUT_TOKENS_PER_S,
     ) -> None:
         self.host = host
         self.port = port
@@ -691,6 +801,9 @@ class BedrockStandIn:
             access_denied_models=[],
             cut_answers={},
             refuse_answers={},
+            latency_scale=latency_scale,
+            ttft_ms=ttft_ms,
+            output_tokens_per_s=output_tokens_per_s,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -751,7 +864,8 @@ class BedrockStandIn:
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change settings; a `seed` restarts the random sequence. Unknown keys or bad values raise ValueError."""
-        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", *SETTING_RATES, *SETTING_ANSWERS}
+        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", "latency_scale", "ttft_ms",
+                 "output_tokens_per_s", *SETTING_RATES, *SETTING_ANSWERS}
         unknown = sorted(set(settings) - known)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
@@ -761,10 +875,14 @@ class BedrockStandIn:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                     raise ValueError(f"{key} must be a number between 0 and 1")
                 clean[key] = float(value)
-            elif key in ("latency_ms", "timeout_sleep_s"):
+            elif key in ("latency_ms", "timeout_sleep_s", "latency_scale", "ttft_ms"):
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"{key} must be a number >= 0")
                 clean[key] = value
+            elif key == "output_tokens_per_s":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise ValueError(f"{key} must be a number > 0")
+                clean[key] = float(value)
             elif key == "seed":
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ValueError("seed must be an integer")
@@ -880,7 +998,23 @@ class BedrockStandIn:
             return fail(429, "ThrottlingException", THROTTLING_MESSAGE, "throttle")
         if r_unavailable < settings["unavailable_rate"]:
             return fail(503, "ServiceUnavailableException", "Bedrock is unable to process your request.", "unavailable")
-        if self._stopping.wait(settings["latency_ms"] / 1000):
+        # The answer first: a model's latency grows with the tokens it writes.
+        malformed = r_malformed < settings["malformed_rate"]
+        text = malformed_text(purpose, system, user, int(r_variant * 3)) if malformed else answer_text(purpose, system, user)
+        stop_reason = "end_turn"
+        if estimate_tokens(text) > max_tokens:  # a model stops mid-answer at max_tokens
+            text = text[: int(max_tokens * CHARS_PER_TOKEN)]
+            stop_reason = "max_tokens"
+        answer_fault = ""
+        if self._take("refuse_answers", purpose):
+            answer_fault, text, stop_reason = "refusal", "", "refusal"
+        elif self._take("cut_answers", purpose):  # a wordier model: the answer runs into the cap, cut mid-JSON
+            answer_fault, text, stop_reason = "max_tokens", text[: max(1, len(text) // 2)], "max_tokens"
+        input_tokens, output_tokens = entry["input_tokens"], estimate_tokens(text)
+        if stop_reason == "max_tokens":
+            output_tokens = max_tokens  # a cut answer used the whole cap
+        wait_ms = settings["latency_ms"] + model_latency_ms(output_tokens, settings)
+        if self._stopping.wait(wait_ms / 1000):
             return fail(503, "ServiceUnavailableException", "The stand-in is shutting down.", "stopping")
         if r_model_timeout < settings["model_timeout_rate"]:
             message = "Model has timed out in processing the request. Try your request again."
@@ -890,23 +1024,7 @@ class BedrockStandIn:
             fault = "timeout"
             if self._stopping.wait(settings["timeout_sleep_s"]):
                 return fail(503, "ServiceUnavailableException", "The stand-in is shutting down.", "stopping")
-
-        if r_malformed < settings["malformed_rate"]:
-            fault = fault or "malformed"
-            text = malformed_text(purpose, system, user, int(r_variant * 3))
-        else:
-            text = answer_text(purpose, system, user)
-        stop_reason = "end_turn"
-        if estimate_tokens(text) > max_tokens:  # a model stops mid-answer at max_tokens
-            text = text[: int(max_tokens * CHARS_PER_TOKEN)]
-            stop_reason = "max_tokens"
-        if self._take("refuse_answers", purpose):
-            fault, text, stop_reason = "refusal", "", "refusal"
-        elif self._take("cut_answers", purpose):  # a wordier model: the answer runs into the cap, cut mid-JSON
-            fault, text, stop_reason = "max_tokens", text[: max(1, len(text) // 2)], "max_tokens"
-        input_tokens, output_tokens = entry["input_tokens"], estimate_tokens(text)
-        if stop_reason == "max_tokens":
-            output_tokens = max_tokens  # a cut answer used the whole cap
+        fault = fault or answer_fault or ("malformed" if malformed else "")
         latency = round((time.monotonic() - started) * 1000)
         entry.update(status=200, output_tokens=output_tokens, fault=fault, latency_ms=latency)
         self._record(entry)
@@ -962,6 +1080,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5056)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every answered call")
+    parser.add_argument("--latency-scale", type=float, default=0.0,
+                        help="model latency (time to first token + output tokens / rate) times this; 1 = Claude Sonnet 4.5 on Bedrock")
+    parser.add_argument("--ttft-ms", type=float, default=SONNET_45_TTFT_MS, help="time to first token at scale 1")
+    parser.add_argument("--output-tokens-per-s", type=float, default=SONNET_45_OUTPUT_TOKENS_PER_S, help="output rate at scale 1")
     parser.add_argument("--throttle-rate", type=_rate, default=0.0, help="share of calls answered 429 Throttling")
     parser.add_argument("--malformed-rate", type=_rate, default=0.0, help="share of answers with invalid model output")
     parser.add_argument("--timeout-rate", type=_rate, default=0.0, help="share of calls slept --timeout-sleep-s first")
@@ -988,6 +1110,9 @@ def main(argv: list[str] | None = None) -> int:
         unavailable_rate=args.unavailable_rate,
         model_timeout_rate=args.model_timeout_rate,
         check_profile_region=not args.no_profile_region_check,
+        latency_scale=args.latency_scale,
+        ttft_ms=args.ttft_ms,
+        output_tokens_per_s=args.output_tokens_per_s,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

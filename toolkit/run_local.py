@@ -147,8 +147,9 @@ def print_summary(result: dict[str, Any], run_ms: int, printer: Callable[[str], 
     editorial = result["editorial"]
     printer(
         f"  {result['client_id']} {result['period']['start'][:10]} → {result['period']['end'][:10]}: "
-        f"fetched {counts['fetched']}, in window {counts['in_window']}, normalized {counts['normalized']}, "
-        f"matched {counts['matched']}, merged {counts['merged_duplicates']}, selected {counts['selected']}"
+        f"fetched {counts['fetched']}, in window {counts['in_window']}, screened out {counts.get('screened_out', 0)}, "
+        f"normalized {counts['normalized']}, matched {counts['matched']}, merged {counts['merged_duplicates']}, "
+        f"already published {counts.get('already_published', 0)}, selected {counts['selected']}"
     )
     where = f" {editorial['model_id']} in {editorial['region']}" if editorial["backend"] == "bedrock" else ""
     printer(

@@ -114,10 +114,13 @@ def parse_scopes(text: str, file_key: str) -> Scopes:
         event_type = check.get(entry, "type", path, str)
         weight = check.get(entry, "weight", path, (int, float), default=1.0)
         keywords = check.strings(entry, "keywords", path)
+        decisive = check.strings(entry, "decisive", path)
         if event_type:
-            rules.append(EventRule(event_type=event_type, keywords=keywords, weight=float(weight)))
+            rules.append(EventRule(event_type=event_type, keywords=keywords, weight=float(weight), decisive=decisive))
     if rules and "other" not in {r.event_type for r in rules}:
         check.fail("event_types", "must include the fallback type 'other'")
+    vocabulary = check.strings(data, "vocabulary", "")
+    other_senses = check.strings(data, "other_senses", "")
     check.raise_if_any()
     return Scopes(
         version=str(version),
@@ -126,6 +129,8 @@ def parse_scopes(text: str, file_key: str) -> Scopes:
         trademarks=trademarks,
         technologies=technologies,
         event_types=tuple(rules),
+        vocabulary=vocabulary,
+        other_senses=other_senses,
     )
 
 

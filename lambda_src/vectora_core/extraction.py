@@ -8,11 +8,37 @@ from functools import lru_cache
 from typing import Iterable
 
 from .models import Entity, RawItem, Scopes
+from .text import first_sentence, shorten, split_sentences
 
 SUMMARY_CHARS = 160
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-# A period after these does not end a sentence ("the U.S. Food and Drug Administration").
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Inc|Ltd|Co|Corp|No|Dr|Mr|Ms|St|vs|approx|e\.g|i\.e)\.)$")
+
+
+SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
+# A watched name after one of these words, in the same sentence, is a competitor the story is measured
+# against, not its subject ("could compete with long-acting injectables such as INVEGA SUSTENNA").
+_COMPETITOR_CUE = re.compile(
+    r"\b(?:compet\w*|rivals?|rivaling|versus|vs\.?|threat\w*|challengers?|alternatives? (?:to|for)|instead of|"
+    r"rather than|refuses?|refusing|declines? (?:long|an|the|their)|do not want)\b",
+    re.IGNORECASE,
+)
+_MAJOR_REGULATORY = re.compile(
+    r"\b(?:approv(?:es|ed|al)|grants? marketing authori[sz]ation|positive opinion|recommend(?:s|ed)? approval|"
+    r"complete response letter|CRL|rejects?|rejected|turned away|nod|signs? off|signed off|wins? (?:FDA|EU|EC))\b",
+    re.IGNORECASE,
+)
+_PIVOTAL = re.compile(r"\b(?:phase 3|phase III|pivotal|registrational)\b", re.IGNORECASE)
+_READOUT = re.compile(
+    r"\b(?:results?|topline|top-line|met|meets|hit|primary endpoint|readout|fail(?:s|ed)?|miss(?:es|ed)?|delay(?:s|ed|ing)? (?:time to )?relapse)\b",
+    re.IGNORECASE,
+)
+_ACQUISITION = re.compile(r"\b(?:acquir(?:e|es|ed|ing)|acquisition|buyout|buy(?:s|ing)?|merger)\b", re.IGNORECASE)
+_DEAL = re.compile(r"\b(?:licen[cs]e|licensing|deal|agreement|collaboration|partnership|pact|rights)\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"(?:\$|USD |EUR |€|US\$)\s?(\d+(?:[.,]\d+)?)\s?(billion|bn|B|million|M|m)\b")
+_MINOR = re.compile(
+    r"\b(?:present(?:s|ed|ation)?|poster|congress|conference|symposium|meeting|webcast|real-world|registry|invitation)\b",
+    re.IGNORECASE,
+)
+MAJOR_DEAL_USD = 100e6
 
 
 @dataclass(frozen=True)
@@ -22,6 +48,9 @@ class Extracted:
     trademarks: tuple[str, ...]
     technologies: tuple[str, ...]
     event_type: str
+    significance: str = "none"
+    on_topic: bool = True
+    relevance_note: str = ""
 
 
 def _alias_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
@@ -46,7 +75,13 @@ def _matcher(entities: tuple[Entity, ...]) -> _Matcher:
 @lru_cache(maxsize=8)
 def _compiled(scopes: Scopes):
     rules = tuple(
-        (rule.event_type, rule.weight, _alias_pattern(rule.keywords) if rule.keywords else None) for rule in scopes.event_types
+        (
+            rule.event_type,
+            rule.weight,
+            _alias_pattern(rule.keywords) if rule.keywords else None,
+            _alias_pattern(rule.decisive) if rule.decisive else None,
+        )
+        for rule in scopes.event_types
     )
     owners = {e.name: e.category for e in scopes.trademarks if e.category}
     return (
@@ -59,22 +94,100 @@ def _compiled(scopes: Scopes):
     )
 
 
+@lru_cache(maxsize=8)
+def _field_patterns(scopes: Scopes) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    vocabulary = _alias_pattern(scopes.vocabulary) if scopes.vocabulary else None
+    other_senses = _alias_pattern(scopes.other_senses) if scopes.other_senses else None
+    return vocabulary, other_senses
+
+
+def mask_other_senses(text: str, scopes: Scopes) -> str:
+    """Blank out the field's words used in another sense ("breast implants"), keeping offsets."""
+    _vocabulary, other_senses = _field_patterns(scopes)
+    if other_senses is None:
+        return text
+    return other_senses.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def has_vocabulary(text: str, scopes: Scopes) -> bool:
+    vocabulary, _other = _field_patterns(scopes)
+    return bool(vocabulary and vocabulary.search(text))
+
+
+def subject_text(title: str, text: str) -> str:
+    """Title and text without what follows a competitor cue in each sentence: the story's own subject."""
+    kept = []
+    for sentence in [title, *split_sentences(text)]:
+        cue = _COMPETITOR_CUE.search(sentence)
+        kept.append(sentence[: cue.start()] if cue else sentence)
+    return "\n".join(kept)
+
+
 def classify_event(title: str, text: str, scopes: Scopes) -> str:
-    """The rule with most keyword hits wins; a title hit counts double; no hit means 'other'."""
+    """The rule with most keyword hits wins; a title hit counts double, a decisive phrase three times."""
     *_, rules, _owners = _compiled(scopes)
     best, best_hits = "other", 0
-    for event_type, _weight, pattern in rules:
-        if pattern is None:
-            continue
-        hits = 2 * len(pattern.findall(title)) + len(pattern.findall(text))
+    for event_type, _weight, pattern, decisive in rules:
+        hits = 0
+        if pattern is not None:
+            hits += 2 * len(pattern.findall(title)) + len(pattern.findall(text))
+        if decisive is not None:
+            hits += 3 * (2 * len(decisive.findall(title)) + len(decisive.findall(text)))
         if hits > best_hits:
             best, best_hits = event_type, hits
     return best
 
 
+def _largest_amount_usd(text: str) -> float:
+    largest = 0.0
+    for number, unit in _AMOUNT.findall(text):
+        value = float(number.replace(",", "."))
+        largest = max(largest, value * (1e9 if unit.lower() in ("billion", "bn", "b") else 1e6))
+    return largest
+
+
+def estimate_significance(title: str, text: str, event_type: str) -> str:
+    """How much the event matters, by rules: an approval, a rejection, a phase 3 readout or a deal of
+    $100M or more is major; a poster or a presentation is minor; any other event of the field notable."""
+    both = f"{title}\n{text}"
+    if event_type == "other":
+        return "none"
+    if event_type == "regulatory" and _MAJOR_REGULATORY.search(both):
+        return "major"
+    if event_type == "clinical" and _PIVOTAL.search(both) and _READOUT.search(both):
+        return "major"
+    if event_type in ("financing", "partnership"):
+        if _ACQUISITION.search(title) or (_DEAL.search(both) and _largest_amount_usd(both) >= MAJOR_DEAL_USD):
+            return "major"
+    if _MINOR.search(title):
+        return "minor"
+    return "notable"
+
+
+def _relevance(item: RawItem, scopes: Scopes, masked: str, pure_players: set[str]) -> tuple[bool, str]:
+    """Whether the item is about the field: a watched product or technology, or a pure player or
+    molecule together with the field's vocabulary, in the story's own subject (not as a competitor)."""
+    companies_m, molecules_m, trademarks_m, technologies_m, _rules, _owners = _compiled(scopes)
+    title, text = masked.split("\n", 1) if "\n" in masked else (masked, "")
+
+    def anchored(haystack: str) -> bool:
+        if trademarks_m.find(haystack) or technologies_m.find(haystack):
+            return True
+        named = set(companies_m.find(haystack)) & pure_players or molecules_m.find(haystack)
+        return bool(named) and has_vocabulary(haystack, scopes)
+
+    if anchored(subject_text(title, text)):
+        return True, ""
+    if anchored(masked):
+        return False, "watched names appear only as competitors"
+    if anchored(f"{item.title}\n{item.text}"):
+        return False, "the field's words are used in another sense"
+    return False, "no watched product, technology or field vocabulary"
+
+
 def extract(item: RawItem, scopes: Scopes) -> Extracted:
     companies_m, molecules_m, trademarks_m, technologies_m, _rules, owners = _compiled(scopes)
-    haystack = f"{item.title}\n{item.text}"
+    haystack = mask_other_senses(f"{item.title}\n{item.text}", scopes)
     trademarks = trademarks_m.find(haystack)
     companies = list(companies_m.find(haystack))
     # A product name implies its owner, e.g. UZEDY → Teva.
@@ -82,12 +195,18 @@ def extract(item: RawItem, scopes: Scopes) -> Extracted:
         owner = owners.get(trademark)
         if owner and owner not in companies:
             companies.append(owner)
+    pure_players = {e.name for e in scopes.companies if e.category == "pure_player"}
+    on_topic, note = _relevance(item, scopes, haystack, pure_players)
+    event_type = classify_event(item.title, item.text, scopes)
     return Extracted(
         companies=tuple(companies),
         molecules=molecules_m.find(haystack),
         trademarks=trademarks,
         technologies=technologies_m.find(haystack),
-        event_type=classify_event(item.title, item.text, scopes),
+        event_type=event_type,
+        significance=estimate_significance(item.title, item.text, event_type),
+        on_topic=on_topic,
+        relevance_note=note,
     )
 
 
@@ -103,14 +222,5 @@ def canonicalize(names: Iterable[str], entities: tuple[Entity, ...]) -> tuple[st
 
 
 def extractive_summary(title: str, text: str, limit: int = SUMMARY_CHARS) -> str:
-    """First sentence of the text (or the title), cut on a word boundary."""
-    source = text.strip() or title.strip()
-    sentence = ""
-    for piece in _SENTENCE_END.split(source):
-        sentence = f"{sentence} {piece}".strip()
-        if not _ABBREVIATION.search(sentence):
-            break
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
+    """First sentence of the text (or the title), shortened at a clause or word end if it is too long."""
+    return shorten(first_sentence(text.strip()) or title.strip(), limit)

@@ -48,6 +48,9 @@ class EventRule:
     event_type: str
     keywords: tuple[str, ...]
     weight: float
+    # Phrases that settle the type on their own (a complete response letter is regulatory, however
+    # much the letter talks about a manufacturing site): each hit counts three times.
+    decisive: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class Scopes:
     trademarks: tuple[Entity, ...]
     technologies: tuple[Entity, ...]
     event_types: tuple[EventRule, ...]
+    # Words of the field that are no entity ("injectable", "twice-yearly"): with a watched company or
+    # molecule they make an item about the field; alone they only let it through the screen.
+    vocabulary: tuple[str, ...] = ()
+    # The field's words used in another sense ("breast implant", "distribution depot"): masked before matching.
+    other_senses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class RawItem:
     text: str
     published: datetime
     content_hash: str
+    dated: bool = True  # False when the feed gave no date: `published` is then when it was first seen
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,13 @@ class NormalizedItem:
     backend: str  # "bedrock" or "offline"
     degraded: bool = False
     degraded_reason: str = ""
+    # How much the event matters: "major" (approval, rejection, phase 3 readout, large deal), "notable",
+    # "minor" (a poster, a presentation) or "none" (no event of the field).
+    significance: str = "none"
+    # Whether the item is about the client's field at all: False when its names are only mentioned as
+    # competitors or its words are used in another sense; `relevance_note` says why.
+    on_topic: bool = True
+    relevance_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +135,8 @@ class ScoredItem:
     section_id: str
     links: tuple[tuple[str, str], ...]  # (source_id, url), first one is the primary
     merged_ids: tuple[str, ...] = field(default=())
+    borrowed_place: bool = False  # selected on a place another section did not fill
+    republished: str = ""  # why a story already published is selected again (what changed)
 
 
 @dataclass(frozen=True)
@@ -141,3 +159,5 @@ class Editorial:
     degraded: bool = False
     degraded_reason: str = ""
     prompt_version: str = ""
+    # The Bedrock endpoint that answered was the local stand-in (it says so in an `x-standin` header).
+    standin: bool = False

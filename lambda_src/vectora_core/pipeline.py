@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from typing import Any, Callable
 
-from . import editorial_cache, store
+from . import editorial_cache, history, store
 from .ingest.fetch import FetchError, FetchResult
 from .ingest.parse import parse_feed
 from .llm.base import Budget, EditorialRequest, LLMLayer
@@ -20,6 +20,7 @@ from .logs import log_event
 from .models import ClientConfig, NormalizedItem, RawItem, Source
 from .render import render
 from .scoring import merge_duplicates, score_item, select
+from .screen import screened_out_summary, split_by_screen
 from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
 from .validation import Invocation
@@ -98,6 +99,8 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
                 continue
         return SourceOutcome(source, tuple(items), not_modified=True)
     parsed = parse_feed(result.body, source.source_id, edges.now(), result.content_type)
+    # Undated items keep the date they were first seen, remembered in the feed state.
+    items, first_seen = history.apply_first_seen(parsed.items, state.get("first_seen") or {}, edges.now())
     warning = ""
     if parsed.bozo:
         warning = f"malformed feed, kept {len(parsed.items)} parsed item(s): {parsed.bozo_reason}"
@@ -112,10 +115,11 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
         "etag": result.etag,
         "last_modified": result.last_modified,
         # The parsed items themselves, so a 304 next time needs no other read.
-        "items": [item_to_dict(i) for i in parsed.items],
+        "items": [item_to_dict(i) for i in items],
         "fetched_at": edges.now().isoformat(),
+        "first_seen": first_seen,
     }
-    return SourceOutcome(source, parsed.items, warning=warning, state=new_state)
+    return SourceOutcome(source, tuple(items), warning=warning, state=new_state)
 
 
 def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, float]] | None) -> float | None:
@@ -156,11 +160,16 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
 
+    # 1b. Screen: only items naming something of the client's field go on to the model; the others are
+    # counted and listed in the manifest with their reason, never normalized.
+    with timer.stage("screen"):
+        screened_in, screened_out = split_by_screen(in_window, client.scopes)
+
     # 2. Normalize what is new or changed; reuse stored normalizations.
     with timer.stage("normalize"):
         version = edges.llm.normalization_version() + "/" + client.scopes.version
         index = store.load_index(edges.s3, settings.data_bucket, client.client_id)
-        not_indexed = [i.item_id for i in in_window if i.item_id not in index]
+        not_indexed = [i.item_id for i in screened_in if i.item_id not in index]
         # A client with neither index nor feed state has nothing stored: skip one lookup per item.
         if not_indexed and (index or states):
             records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
@@ -168,7 +177,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             records = index
         normalized: dict[str, NormalizedItem] = {}
         to_normalize: list[RawItem] = []
-        for raw in in_window:
+        for raw in screened_in:
             reused = store.reusable_normalized(records.get(raw.item_id), raw, version)
             if reused:
                 normalized[raw.item_id] = reused
@@ -193,6 +202,13 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     with timer.stage("score"):
         candidates = [c for c in (score_item(n, client, window_end, period) for n in normalized.values()) if c]
         merged, merged_count = merge_duplicates(candidates)
+
+    # 3b. History: a story an earlier edition published is withheld unless it changed materially.
+    with timer.stage("history"):
+        edition_history = history.load_history(edges.s3, settings.data_bucket, client.client_id)
+        merged, withheld = history.withhold_published(merged, history.published_before(edition_history, end_day))
+
+    with timer.stage("select"):
         selected = select(merged, client)
 
     # 4. Editorial, from the cache unless forced.
@@ -242,10 +258,12 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             "sources": len(client.sources),
             "fetched": len(fetched),
             "in_window": len(in_window),
+            "screened_out": len(screened_out),
             "new": len(to_normalize),
             "normalized": len(fresh),
             "matched": len(candidates),
             "merged_duplicates": merged_count,
+            "already_published": len(withheld),
             "selected": len(selected),
         },
         "s3": {"bucket": settings.newsletters_bucket, **keys},
@@ -281,6 +299,8 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         "editorial_text": editorial_to_dict(editorial),
         "files": {kind: {"key": keys[kind], "sha256": store.sha256_hex(body)} for kind, body in bodies.items()},
         "items": [scored_to_manifest(s) for s in selected],
+        "screened_out": screened_out_summary(screened_out),
+        "already_published": withheld,
     }
     # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
     content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
@@ -288,6 +308,11 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         for kind, body in bodies.items():
             edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
         store.put_json(edges.s3, settings.newsletters_bucket, keys["manifest"], manifest)
+    # 6b. A publishing run records what its edition carried; check runs (smoke, drill, bench) never do.
+    if invocation.publishes:
+        with timer.stage("history_write"):
+            history.save_history(edges.s3, settings.data_bucket, client.client_id,
+                                 history.with_edition(edition_history, end_day, now, selected))
     timer.timings["total"] = int((time.perf_counter() - started) * 1000)
     response["timings_ms"] = timer.timings
     log_event("Run terminé", client_id=client.client_id, counts=response["counts"], cache=cache_state,

@@ -56,7 +56,19 @@ def label_for(editorial: Editorial) -> str:
         return f"Degraded edition: the editorial was generated offline by extraction because {editorial.degraded_reason}."
     if editorial.backend == "offline":
         return "Offline edition: the editorial is extractive (taken from the items themselves), not written by a language model."
+    if editorial.standin:
+        return "Stand-in edition: the editorial was written by the local Bedrock stand-in from the item list, not by a language model."
     return ""
+
+
+def byline_for(editorial: Editorial) -> str:
+    """What wrote the edition, in the same words at its top and its bottom."""
+    if editorial.degraded or editorial.backend == "offline":
+        return "Editorial compiled by extraction from the items themselves; no language model wrote it."
+    if editorial.standin:
+        return "Editorial written by the local Bedrock stand-in (not a language model)."
+    where = f", {editorial.region}" if editorial.region else ""
+    return f"Editorial written by {editorial.model_id}{where} on Amazon Bedrock, from the selected items only."
 
 
 def render(
@@ -78,6 +90,7 @@ def render(
         "client": client,
         "editorial": editorial,
         "label": label_for(editorial),
+        "byline": byline_for(editorial),
         "items_note": (
             f"{items_degraded} item(s) were summarised offline by extraction after a model failure." if items_degraded else ""
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Sequence
 
@@ -12,6 +12,11 @@ from .models import ClientConfig, NormalizedItem, ScoredItem, Section, WatchDoma
 # Points per matched entity, and how many of each count; pure players weigh more than big pharma mentions.
 WEIGHTS = {"pure_player": 2.0, "big_pharma": 0.75, "trademark": 1.5, "molecule": 0.5, "technology": 1.0}
 CAPS = {"pure_player": 2, "big_pharma": 2, "trademark": 2, "molecule": 2, "technology": 1}
+# The event's significance weighs more than any mention: an approval or a phase 3 readout outranks a
+# poster however many watched names the poster carries.
+SIGNIFICANCE_POINTS = {"major": 4.0, "notable": 2.0, "minor": 0.5, "none": 0.0}
+# Places a section leaves empty go to other sections' items of at least this significance.
+STRONG = ("major", "notable")
 RECENCY_POINTS = 1.0
 COVERAGE_POINTS = 0.5  # per extra source telling the same story
 MERGE_MAX_DAYS = 3
@@ -43,7 +48,10 @@ def _domain_hits(item: NormalizedItem, domain: WatchDomain) -> int:
 
 
 def score_item(item: NormalizedItem, client: ClientConfig, window_end: datetime, period_days: int) -> Candidate | None:
-    """Score one item; None when it touches no watch domain (noise)."""
+    """Score one item; None when it is off the field (a competitor-only mention, a word used in another
+    sense) or touches no watch domain (noise)."""
+    if not item.on_topic:
+        return None
     domains = [d for d in client.watch_domains if _domain_hits(item, d)]
     if not domains:
         return None
@@ -53,6 +61,7 @@ def score_item(item: NormalizedItem, client: ClientConfig, window_end: datetime,
     big = [c for c in item.companies if categories.get(c) == "big_pharma"]
     breakdown = {
         "event": event_weights.get(item.event_type, 0.5),
+        "significance": SIGNIFICANCE_POINTS.get(item.significance, 0.0),
         "pure_players": WEIGHTS["pure_player"] * min(len(pure), CAPS["pure_player"]),
         "big_pharma": WEIGHTS["big_pharma"] * min(len(big), CAPS["big_pharma"]),
         "trademarks": WEIGHTS["trademark"] * min(len(item.trademarks), CAPS["trademark"]),
@@ -113,7 +122,9 @@ class _StoryKey:
         )
 
     def matches(self, other: "_StoryKey") -> bool:
-        if self.event_type != other.event_type or self.source_id == other.source_id:
+        # A copy whose event was not recognised ("other") may be any story: its wording decides.
+        same_type = self.event_type == other.event_type or "other" in (self.event_type, other.event_type)
+        if not same_type or self.source_id == other.source_id:
             return False
         if abs(self.timestamp - other.timestamp) > MERGE_MAX_DAYS * 86400:
             return False
@@ -132,10 +143,15 @@ def merge_duplicates(candidates: Sequence[Candidate]) -> tuple[list[ScoredItem],
     """Cluster the same story told by several sources; keep the best-scored item and every link."""
     ordered = sorted(candidates, key=lambda c: (-c.score, c.item.published, c.item.item_id))
     clusters: list[list[Candidate]] = []
-    leads: dict[str, list[tuple[_StoryKey, int]]] = {}  # by event type: only those can match
+    leads: dict[str, list[tuple[_StoryKey, int]]] = {}  # by event type: only those (and "other") can match
     for candidate in ordered:
         key = _StoryKey.of(candidate.item)
-        for lead_key, index in leads.get(key.event_type, ()):
+        if key.event_type == "other":
+            possible = sorted((pair for group in leads.values() for pair in group), key=lambda pair: pair[1])
+        else:
+            possible = [*leads.get(key.event_type, ()), *leads.get("other", ())]
+            possible.sort(key=lambda pair: pair[1])
+        for lead_key, index in possible:
             if lead_key.matches(key):
                 clusters[index].append(candidate)
                 break
@@ -174,25 +190,34 @@ def section_for(event_type: str, sections: Sequence[Section]) -> str | None:
     return None
 
 
+def _rank(scored: ScoredItem) -> tuple:
+    return (-scored.score, -scored.item.published.timestamp(), scored.item.item_id)
+
+
 def select(merged: Sequence[ScoredItem], client: ClientConfig) -> list[ScoredItem]:
-    """Top items per section above the client's minimum score, in section order then score."""
+    """Top items per section above the client's minimum score, in section order then score.
+
+    The newsletter's length is the sum of the sections' places: places a section leaves empty are lent
+    to the best remaining items of other sections whose event is major or notable, which stay in their
+    own section (marked `borrowed_place`), so a week of many approvals does not drop one for want of
+    a partnership to fill the deals section.
+    """
+    by_section: dict[str, list[ScoredItem]] = {s.section_id: [] for s in client.sections}
+    for scored in merged:
+        section_id = section_for(scored.item.event_type, client.sections)
+        if section_id is not None and scored.score >= client.min_score:
+            by_section[section_id].append(replace(scored, section_id=section_id))
+    chosen: dict[str, list[ScoredItem]] = {}
+    overflow: list[ScoredItem] = []
+    free = 0
+    for section in client.sections:
+        members = sorted(by_section[section.section_id], key=_rank)
+        chosen[section.section_id] = members[: section.max_items]
+        overflow += members[section.max_items :]
+        free += max(0, section.max_items - len(members))
+    for scored in sorted((s for s in overflow if s.item.significance in STRONG), key=_rank)[:free]:
+        chosen[scored.section_id].append(replace(scored, borrowed_place=True))
     selected: list[ScoredItem] = []
     for section in client.sections:
-        members = []
-        for scored in merged:
-            if scored.score >= client.min_score and section_for(scored.item.event_type, client.sections) == section.section_id:
-                members.append(scored)
-        members.sort(key=lambda s: (-s.score, -s.item.published.timestamp(), s.item.item_id))
-        for scored in members[: section.max_items]:
-            selected.append(
-                ScoredItem(
-                    item=scored.item,
-                    score=scored.score,
-                    breakdown=scored.breakdown,
-                    domains=scored.domains,
-                    section_id=section.section_id,
-                    links=scored.links,
-                    merged_ids=scored.merged_ids,
-                )
-            )
+        selected += sorted(chosen[section.section_id], key=_rank)
     return selected

@@ -19,7 +19,7 @@ def item_to_dict(item: NormalizedItem | RawItem) -> dict[str, Any]:
 def raw_from_dict(data: dict[str, Any]) -> RawItem:
     fields = dict(data)
     fields["published"] = datetime.fromisoformat(fields["published"])
-    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__})
+    return RawItem(**{k: fields[k] for k in RawItem.__dataclass_fields__ if k in fields})
 
 
 def item_from_dict(data: dict[str, Any]) -> NormalizedItem:
@@ -55,6 +55,7 @@ def editorial_from_dict(data: dict[str, Any]) -> Editorial:
         degraded=bool(data.get("degraded", False)),
         degraded_reason=str(data.get("degraded_reason", "")),
         prompt_version=str(data.get("prompt_version", "")),
+        standin=bool(data.get("standin", False)),
     )
 
 
@@ -66,6 +67,7 @@ def scored_to_manifest(scored: ScoredItem) -> dict[str, Any]:
         "title": item.title,
         "published": item.published.isoformat(),
         "event_type": item.event_type,
+        "significance": item.significance,
         "score": scored.score,
         "score_breakdown": scored.breakdown,
         "domains": list(scored.domains),
@@ -77,6 +79,8 @@ def scored_to_manifest(scored: ScoredItem) -> dict[str, Any]:
         },
         "links": [{"source_id": s, "url": u} for s, u in scored.links],
         "merged_item_ids": list(scored.merged_ids),
+        "borrowed_place": scored.borrowed_place,
+        "republished": scored.republished,
         "normalized_by": item.backend,
         "degraded": item.degraded,
     }

@@ -132,7 +132,8 @@ def parse_feed(body: bytes, source_id: str, fetched_at: datetime, content_type: 
             content = entry["content"][0].get("value", "")
         raw_text = content or entry.get("summary") or ""
         text = html_to_text(raw_text)[:MAX_TEXT_CHARS]
-        published = _entry_datetime(entry) or fetched_at
+        dated_at = _entry_datetime(entry)
+        published = dated_at or fetched_at
         url = canonical_url(link)
         item_id = item_id_for(link)
         items[item_id] = RawItem(
@@ -143,6 +144,7 @@ def parse_feed(body: bytes, source_id: str, fetched_at: datetime, content_type: 
             text=text,
             published=published,
             content_hash=hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16],
+            dated=dated_at is not None,
         )
     reason = _bozo_reason(parsed.get("bozo_exception")) if parsed.bozo else ""
     # A runaway feed must not turn into thousands of model calls: keep the newest entries.

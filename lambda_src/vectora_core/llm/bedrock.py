@@ -8,6 +8,7 @@ InvokeModel has existed in every boto3 a Lambda runtime ships, so the runtime's 
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import time
@@ -19,6 +20,7 @@ from ..extraction import canonicalize, extract
 from ..logs import log_event
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from ..settings import BedrockTarget, Settings
+from ..text import shorten
 from . import prompts
 from .base import BlockingProblem, Budget, EditorialRequest, Usage
 from .offline import normalize_offline, offline_editorial
@@ -120,6 +122,7 @@ class BedrockLLM:
         self._rng = rng or random.Random()
         self.blocking_problems: list[BlockingProblem] = []
         self._blocked: dict[str, BlockingProblem] = {}  # purpose → its first blocking problem in this run
+        self.answered_by_standin = False
 
     # --- identity, part of stored-item versions and the editorial cache key ---------------------
     def normalization_version(self) -> str:
@@ -161,6 +164,9 @@ class BedrockLLM:
                 delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)  # jittered backoff
                 log_event("Bedrock : nouvel essai", level="WARNING", purpose=target.purpose, code=code, attempt=attempt, delay_s=round(delay, 2))
                 self._sleep(delay)
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        if headers.get("x-standin"):
+            self.answered_by_standin = True
         payload = json.loads(response["body"].read())
         usage = payload.get("usage", {})
         input_tokens, output_tokens = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
@@ -229,7 +235,10 @@ class BedrockLLM:
 
     # --- normalization: batches in a bounded pool ------------------------------------------------
     def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
-        size = self.settings.normalization_batch_size
+        # A model's answer takes time in proportion to the tokens it writes: when the items fit the pool in
+        # one wave, spread them over every worker rather than filling a few batches to the maximum size.
+        concurrency = max(1, self.settings.normalization_concurrency)
+        size = max(1, min(self.settings.normalization_batch_size, math.ceil(len(items) / concurrency)))
         batches = [list(items[i : i + size]) for i in range(0, len(items), size)]
         if not batches:
             return []
@@ -282,13 +291,17 @@ class BedrockLLM:
             title=raw.title,
             published=raw.published,
             content_hash=raw.content_hash,
-            summary=" ".join(answer["summary"].split())[:300],
+            summary=shorten(answer["summary"], 300),
             event_type=answer["event_type"],
             companies=union(answer.get("companies", []), scopes.companies, found.companies),
             molecules=union(answer.get("molecules", []), scopes.molecules, found.molecules),
             trademarks=union(answer.get("trademarks", []), scopes.trademarks, found.trademarks),
             technologies=union(answer.get("technologies", []), scopes.technologies, found.technologies),
             backend="bedrock",
+            # The model's reading of the event and of the item's subject; the rules' estimate when it gave none.
+            significance=answer.get("significance") or found.significance,
+            on_topic=answer["lai"] if isinstance(answer.get("lai"), bool) else found.on_topic,
+            relevance_note="" if answer.get("lai", found.on_topic) else (found.relevance_note or "the model judged it off the field"),
         )
 
     # --- editorial ---------------------------------------------------------------------------------
@@ -321,9 +334,9 @@ class BedrockLLM:
             return offline_editorial(request, reason)
         log_event("Éditorial Bedrock généré", model_id=target.model_id, region=target.region, input_tokens=tokens_in, output_tokens=tokens_out)
         return Editorial(
-            title=data["title"].strip()[:140],
+            title=shorten(data["title"], 140),
             intro=data["intro"].strip(),
-            tldr=tuple(x.strip() for x in data["tldr"][:5]),
+            tldr=tuple(shorten(x, 240) for x in data["tldr"][:5]),
             sections=tuple(EditorialSection(sid, data["sections"][sid].strip()) for sid in section_ids),
             backend="bedrock",
             model_id=target.model_id,
@@ -331,6 +344,7 @@ class BedrockLLM:
             input_tokens=tokens_in,
             output_tokens=tokens_out,
             prompt_version=prompts.EDITORIAL_PROMPT_VERSION,
+            standin=self.answered_by_standin,
         )
 
 

@@ -6,10 +6,11 @@ from collections import Counter
 from typing import Sequence
 
 from ..extraction import extract, extractive_summary
+from ..text import shorten
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from .base import Budget, EditorialRequest, Usage
 
-OFFLINE_VERSION = "offline-v1"
+OFFLINE_VERSION = "offline-v2"
 TLDR_ITEMS = 4
 
 
@@ -31,15 +32,12 @@ def normalize_offline(item: RawItem, scopes: Scopes, degraded_reason: str = "") 
         backend="offline",
         degraded=bool(degraded_reason),
         degraded_reason=degraded_reason,
+        significance=found.significance,
+        on_topic=found.on_topic,
+        relevance_note=found.relevance_note,
     )
 
 
-def shorten(text: str, limit: int) -> str:
-    """Cut on a word boundary with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _names(items, limit=4) -> str:

@@ -11,9 +11,12 @@ from datetime import date
 from typing import Iterable, Sequence
 
 from ..models import RawItem, ScoredItem, Section
+from ..text import shorten
 
-EDITORIAL_PROMPT_VERSION = "editorial-v2"
-NORMALIZATION_PROMPT_VERSION = "normalization-v1"
+SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
+
+EDITORIAL_PROMPT_VERSION = "editorial-v3"
+NORMALIZATION_PROMPT_VERSION = "normalization-v2"
 
 ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
 SUMMARY_CHARS = 90  # one clause per story is all an editorial needs
@@ -26,8 +29,14 @@ EDITORIAL_SYSTEM = (
 
 NORMALIZATION_SYSTEM = (
     "Extract facts from pharma news items. Answer with one JSON object only: "
-    '{"items":[{"id":str,"event_type":str,"summary":str,"companies":[str],"molecules":[str],'
-    '"trademarks":[str],"technologies":[str]}]}, one entry per input id. '
+    '{"items":[{"id":str,"event_type":str,"significance":str,"lai":bool,"summary":str,"companies":[str],'
+    '"molecules":[str],"trademarks":[str],"technologies":[str]}]}, one entry per input id. '
+    "significance: major (approval, rejection/complete response letter, phase 3 readout, acquisition or deal >= $100M), "
+    "notable (other events: filings, trial starts, early data, deals, financing, supply, patents), "
+    "minor (posters, presentations, commentary) or none. "
+    "lai: true only if the item is about a long-acting injectable, depot or implant drug, its technology or its maker's "
+    "LAI business; false if such names appear only as competitors or the words mean something else "
+    "(distribution depot, breast or dental implant, long-acting inhaler or insulin, oral extended-release). "
     "summary: one factual sentence <=160 chars. Names as written in the item; [] when none."
 )
 
@@ -44,7 +53,7 @@ def _one_line(text: str, limit: int) -> str:
     text = _TICKER.sub("", " ".join(text.split())).replace("|", "/")
     for pattern, short in _SHORT_NAMES:
         text = pattern.sub(short, text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)  # at a sentence or clause end: the editorial may quote it as it is
 
 
 def editorial_item_line(index: int, scored: ScoredItem) -> str:
@@ -145,6 +154,10 @@ def validate_normalization(data: object, item_ids: Sequence[str], event_types: S
         seen.add(entry["id"])
         if entry.get("event_type") not in event_types:
             problems.append(f"{entry['id']}: event_type {entry.get('event_type')!r} is not allowed")
+        if entry.get("significance", "none") not in SIGNIFICANCE_LEVELS:
+            problems.append(f"{entry['id']}: significance must be one of {', '.join(SIGNIFICANCE_LEVELS)}")
+        if not isinstance(entry.get("lai", True), bool):
+            problems.append(f"{entry['id']}: lai must be true or false")
         if not isinstance(entry.get("summary"), str) or not entry["summary"].strip():
             problems.append(f"{entry['id']}: summary must be a non-empty string")
         for key in ("companies", "molecules", "trademarks", "technologies"):
