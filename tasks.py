@@ -197,20 +197,35 @@ def local_status(c, env=None):
 # --- terraform ------------------------------------------------------------------------------------------
 
 
-@task(name="plan", help={"env": ENV_HELP})
-def tf_plan(c, env=None):
+@task(
+    name="plan",
+    help={
+        "env": ENV_HELP,
+        "out": "save the plan to this file, for `tf.apply --plan`",
+        "summary": "append a Markdown account of the plan to this file (CI: $GITHUB_STEP_SUMMARY)",
+    },
+)
+def tf_plan(c, env=None, out=None, summary=None):
     """terraform init + plan for the environment (the emulator for local)."""
     from toolkit.terraform import plan
 
-    _guard(plan, env)
+    _guard(plan, env, out=out, summary=summary)
 
 
-@task(name="apply", help={"env": ENV_HELP})
-def tf_apply(c, env=None):
+@task(name="apply", help={"env": ENV_HELP, "plan": "apply this saved plan (from `tf.plan --out`) instead of planning again"})
+def tf_apply(c, env=None, plan=None):
     """Package, then terraform init + apply for the environment (the emulator for local)."""
     from toolkit.terraform import apply
 
-    _guard(apply, env)
+    _guard(apply, env, plan_file=plan)
+
+
+@task(name="mirror", help={"dir": "directory to fill (then export TF_PLUGIN_DIR=<dir>)"})
+def tf_mirror(c, dir=".local/terraform-providers"):
+    """Copy the AWS provider into a local mirror, so Terraform runs of the test suite need no registry."""
+    from toolkit.terraform import mirror_providers
+
+    _guard(mirror_providers, dir)
 
 
 @task(name="check")
@@ -226,5 +241,5 @@ def tf_check(c):
 
 
 local = Collection("local", local_up, local_down, local_status)
-tf = Collection("tf", tf_plan, tf_apply, tf_check)
+tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_mirror)
 namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
