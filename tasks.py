@@ -34,6 +34,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.terraform", "TerraformError"),
         ("toolkit.demo", "DemoError"),
         ("toolkit.bench", "BenchError"),
+        ("toolkit.operations", "OperationsError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
@@ -153,6 +154,27 @@ def bench(c, env=None, skip_deploy=False):
     _guard(main, env, include_deploy=not skip_deploy)
 
 
+# --- operations -------------------------------------------------------------------------------------------------
+
+
+@task(help={"env": ENV_HELP, "json": "print the status as JSON"})
+def status(c, env=None, json_=False):
+    """Show the live version, each client's last edition, alarm states and failed scheduled runs waiting."""
+    from toolkit.operations import collect_status, format_status
+
+    printer = (lambda _line: None) if json_ else print
+    found = _guard(collect_status, env, printer=printer)
+    print(found.to_json() if json_ else format_status(found))
+
+
+@task(help={"env": ENV_HELP})
+def failures(c, env=None):
+    """Show the failed scheduled invocations kept in the live alias's failure queue (they stay in the queue)."""
+    from toolkit.operations import failed_invocations, format_failures
+
+    print(format_failures(*_guard(failed_invocations, env)))
+
+
 @task
 def demo(c):
     """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill."""
@@ -242,4 +264,6 @@ def tf_check(c):
 
 local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_mirror)
-namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
+namespace = Collection(
+    run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, status, failures, local, tf
+)
