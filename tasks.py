@@ -252,12 +252,13 @@ def tf_mirror(c, dir=".local/terraform-providers"):
 
 @task(name="check")
 def tf_check(c):
-    """terraform fmt -check and validate for every environment, then the checkov security scan."""
-    from toolkit.terraform import fmt_check, security_scan, validate
+    """terraform fmt -check and validate for every environment and the CI bootstrap, then the checkov security scan."""
+    from toolkit.terraform import fmt_check, security_scan, validate, validate_bootstrap
 
     failed = _guard(fmt_check) != 0
     for name in ("local", "dev"):
         failed = _guard(validate, name) != 0 or failed
+    failed = _guard(validate_bootstrap) != 0 or failed
     if _guard(security_scan) != 0 or failed:
         raise Exit(code=1)
 

@@ -273,7 +273,7 @@ def test_alarms_exist_for_the_function_and_each_scheduled_client(stack):
 
     assert sorted(_alarms(stack)) == sorted(stack.outputs["alarm_names"]) == sorted(
         [f"{fn}-errors", f"{fn}-throttles", f"{fn}-duration"]
-        + [f"{fn}-lai_weekly_v3-{kind}" for kind in ("degraded", "sources-failed", "no-newsletter")]
+        + [f"{fn}-lai_weekly_v3-{kind}" for kind in ("run-failed", "degraded", "sources-failed", "no-newsletter")]
     )
 
 
@@ -308,6 +308,15 @@ def test_degraded_and_partial_runs_alarm_on_the_published_run_metrics(stack):
         alarm = alarms[f"{ENV.function_name}-lai_weekly_v3-{kind}"]
         assert (alarm["Namespace"], alarm["MetricName"], _dimensions(alarm)) == ("VectoraInbox", metric, expected)
         assert (alarm["Threshold"], alarm["TreatMissingData"]) == (1.0, "notBreaching")
+
+
+def test_a_publishing_run_that_ends_in_an_error_alarms_within_the_hour(stack):
+    alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-run-failed"]
+
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "RunSucceeded", "Minimum", "LessThanThreshold", 1.0
+    )
+    assert (alarm["Period"], alarm["TreatMissingData"], _dimensions(alarm)["Mode"]) == (3600, "notBreaching", "publish")
 
 
 def test_a_client_without_an_edition_for_a_week_alarms_and_missing_data_breaches(stack):

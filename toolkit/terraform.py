@@ -235,6 +235,17 @@ def validate(env_name: str | None = None, printer: Printer = print, *, repo_root
     return _run(ws, ["validate"], printer, "validate", ok_codes=(0, 1))
 
 
+BOOTSTRAP_DIR = Path("terraform") / "bootstrap"
+
+
+def validate_bootstrap(printer: Printer = print, *, repo_root: Path | None = None) -> int:
+    """`terraform validate` of the one-time CI set-up (terraform/bootstrap: OIDC provider and deploy roles)."""
+    root = Path(repo_root or REPO_ROOT)
+    ws = Workspace(load_env("dev", env_dir=root / "env"), root, root / BOOTSTRAP_DIR, _base_env())
+    _init(ws, printer, backend=False)
+    return _run(ws, ["validate"], printer, "validate bootstrap", ok_codes=(0, 1))
+
+
 def security_scan(printer: Printer = print, *, repo_root: Path | None = None) -> int:
     """checkov over terraform/, offline; returns its exit code (0 when no check fails)."""
     root = Path(repo_root or REPO_ROOT)

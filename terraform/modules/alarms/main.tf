@@ -87,6 +87,27 @@ resource "aws_cloudwatch_metric_alarm" "duration" {
 
 # --- each scheduled client's editions ------------------------------------------------------------------------
 
+# A run that answered with an error (unknown client, broken client config) is no Lambda error: the run metric
+# catches it the same hour instead of a week later.
+resource "aws_cloudwatch_metric_alarm" "run_failed" {
+  for_each = local.client_dimensions
+
+  alarm_name          = "${var.function_name}-${each.key}-run-failed"
+  alarm_description   = "A publishing run of client ${each.key} ended without an edition (see invoke logs and invoke failures)."
+  namespace           = var.metric_namespace
+  metric_name         = "RunSucceeded"
+  dimensions          = each.value
+  statistic           = "Minimum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "degraded" {
   for_each = local.client_dimensions
 
