@@ -175,6 +175,14 @@ def failures(c, env=None):
     print(format_failures(*_guard(failed_invocations, env)))
 
 
+@task(help={"env": ENV_HELP, "client": "client whose scheduled run to start (its schedule payload is used)"})
+def trigger(c, env=None, client="lai_weekly_v3"):
+    """Start a client's scheduled run now, asynchronously through `live`, exactly as its schedule would."""
+    from toolkit.operations import trigger_scheduled_run
+
+    _guard(trigger_scheduled_run, env, client)
+
+
 @task
 def demo(c):
     """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill."""
@@ -266,5 +274,5 @@ def tf_check(c):
 local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_mirror)
 namespace = Collection(
-    run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, status, failures, local, tf
+    run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, status, failures, trigger, local, tf
 )

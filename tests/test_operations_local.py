@@ -168,3 +168,27 @@ def test_a_client_with_no_edition_yet_is_listed_as_such(engine):
     assert [(e.client_id, e.date) for e in status.editions] == [("lai_weekly_v3", "")]
     assert "lai_weekly_v3: no edition yet" in format_status(status)
     assert (REPO_ROOT / "config" / "clients" / "lai_weekly_v3.yaml").is_file()
+
+
+def test_trigger_sends_the_schedule_payload_asynchronously(engine):
+    from toolkit.operations import schedule_payload, trigger_scheduled_run
+
+    env, queue_url = engine
+    _publish_broken_configuration(env)
+
+    result = trigger_scheduled_run(env, "lai_weekly_v3", printer=lambda _: None)
+
+    [record] = _queued_records(env, queue_url)
+    assert result.status_code == 202
+    assert record["requestPayload"] == schedule_payload("lai_weekly_v3") == {
+        "client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False
+    }
+
+
+def test_trigger_of_a_client_without_a_schedule_says_what_to_add(tmp_path):
+    from toolkit.operations import OperationsError, schedule_payload
+
+    (tmp_path / "adhoc.yaml").write_text("client_id: adhoc\n")
+
+    with pytest.raises(OperationsError, match="schedule.expression"):
+        schedule_payload("adhoc", config_dir=tmp_path)

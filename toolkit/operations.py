@@ -170,6 +170,35 @@ def format_failures(waiting: int | None, failures: list[FailedInvocation]) -> st
     return "\n".join(lines)
 
 
+# --- a scheduled run, now ---------------------------------------------------------------------------------------
+
+
+def schedule_payload(client_id: str, config_dir: Path | None = None) -> dict:
+    """The event the client's schedule sends: its `schedule.payload` plus the client id (as Terraform builds it)."""
+    import yaml
+
+    path = Path(config_dir or REPO_ROOT / "config" / "clients") / f"{client_id}.yaml"
+    if not path.is_file():
+        raise OperationsError(f"no client config config/clients/{client_id}.yaml")
+    schedule = (yaml.safe_load(path.read_text()) or {}).get("schedule") or {}
+    if not schedule.get("expression"):
+        raise OperationsError(f"config/clients/{client_id}.yaml has no schedule: add schedule.expression first")
+    return {**(schedule.get("payload") or {}), "client_id": client_id}
+
+
+def trigger_scheduled_run(env_name: str | EnvFile | None, client_id: str, *, printer: Printer = print):
+    """Invoke `live` asynchronously with the client's schedule payload, as the schedule does."""
+    from .invoker import invoke_function
+
+    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    payload = schedule_payload(client_id)
+    ensure_services(env, printer=printer)
+    result = invoke_function(env, env.alias_name, payload, printer=printer, invocation_type="Event")
+    printer(f"{env.function_name}:{env.alias_name} accepted the run (status {result.status_code}, request {result.request_id})")
+    printer("follow it with `invoke logs`; a failed run ends in `invoke failures` after its retries")
+    return result
+
+
 # --- editions -------------------------------------------------------------------------------------------------
 
 
