@@ -374,3 +374,18 @@ def test_a_new_package_is_left_to_the_toolkit(stack, tmp_path):
 
     assert newer.sha256 != stack.package_sha256
     assert stack.run(terraform.plan, detailed_exitcode=True, package_path=newer.path) == 0
+
+
+def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
+    env_file = stack.root / "env" / "local.json"
+    original = env_file.read_text()
+    env_file.write_text(json.dumps({**json.loads(original), "alarm_email": "ops@example.com"}))
+    try:
+        stack.run(terraform.apply, package_path=stack.package_path)
+        subscriptions = stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"]
+    finally:
+        env_file.write_text(original)
+        stack.run(terraform.apply, package_path=stack.package_path)
+
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
+    assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"] == []
