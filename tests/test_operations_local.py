@@ -192,3 +192,13 @@ def test_trigger_of_a_client_without_a_schedule_says_what_to_add(tmp_path):
 
     with pytest.raises(OperationsError, match="schedule.expression"):
         schedule_payload("adhoc", config_dir=tmp_path)
+
+
+def test_status_before_the_first_deploy_says_what_to_run(emulator):  # noqa: F811
+    with local_services(emulator) as (env, _feeds, _standin):
+        prepare_local(env, printer=lambda _: None)
+
+        status = collect_status(env, printer=lambda _: None)
+
+    assert status.live is None and status.failures_waiting is None
+    assert "live: not deployed (run `invoke tf.apply`, then `invoke deploy`)" in format_status(status)

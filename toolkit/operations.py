@@ -254,15 +254,13 @@ def latest_edition(s3_client, bucket: str, client_id: str, *, link_seconds: int 
 
 
 def live_version(env: EnvFile, printer: Printer) -> LiveVersion | None:
-    from .deploy import list_versions
+    """The version `live` points at; None when the function or its alias does not exist yet."""
+    from .deploy import DeployError, list_versions
 
     try:
         versions = list_versions(env, printer=printer)
-    except Exception as exc:  # noqa: BLE001 - the rest of the status is still worth showing
-        lambda_client = boto3_client(env, "lambda")
-        if isinstance(exc, lambda_client.exceptions.ResourceNotFoundException):
-            return None
-        raise
+    except DeployError:
+        return None
     live = next((v for v in versions if v.is_live), None)
     return LiveVersion(live.version, live.git, live.sha256, live.last_modified) if live else None
 
