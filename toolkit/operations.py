@@ -285,10 +285,7 @@ def collect_status(env_name: str | EnvFile | None, *, printer: Printer = print) 
         raise OperationsError(f"bucket {bucket} does not exist: run `invoke tf.apply --env {env.name}` first") from None
     status.alarms = alarm_states(boto3_client(env, "cloudwatch"), env.function_name)
     sqs = boto3_client(env, "sqs")
-    try:
-        url = failure_queue_url(env, boto3_client(env, "lambda"), sqs)
-    except boto3_client(env, "lambda").exceptions.ResourceNotFoundException:
-        url = None
+    url = failure_queue_url(env, boto3_client(env, "lambda"), sqs) if status.live else None
     if url:
         status.failures_waiting, status.failures = peek_failures(sqs, url)
     return status
