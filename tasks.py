@@ -36,10 +36,9 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.demo", "DemoError"),
         ("toolkit.bench", "BenchError"),
         ("toolkit.bootstrap", "BootstrapError"),
-
-
         ("toolkit.evaluate", "EvalError"),
         ("toolkit.screenshot", "ScreenshotError"),
+        ("toolkit.operations", "OperationsError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
@@ -193,6 +192,35 @@ def bench(c, env=None, skip_deploy=False, scenario=None):
     _guard(main, env, include_deploy=not skip_deploy, scenario=scenario)
 
 
+# --- operations -------------------------------------------------------------------------------------------------
+
+
+@task(help={"env": ENV_HELP, "json": "print the status as JSON"})
+def status(c, env=None, json_=False):
+    """Show the live version, each client's last edition, alarm states and failed scheduled runs waiting."""
+    from toolkit.operations import collect_status, format_status
+
+    printer = (lambda _line: None) if json_ else print
+    found = _guard(collect_status, env, printer=printer)
+    print(found.to_json() if json_ else format_status(found))
+
+
+@task(help={"env": ENV_HELP})
+def failures(c, env=None):
+    """Show the failed scheduled invocations kept in the live alias's failure queue (they stay in the queue)."""
+    from toolkit.operations import failed_invocations, format_failures
+
+    print(format_failures(*_guard(failed_invocations, env)))
+
+
+@task(help={"env": ENV_HELP, "client": "client whose scheduled run to start (its schedule payload is used)"})
+def trigger(c, env=None, client="lai_weekly_v3"):
+    """Start a client's scheduled run now, asynchronously through `live`, exactly as its schedule would."""
+    from toolkit.operations import trigger_scheduled_run
+
+    _guard(trigger_scheduled_run, env, client)
+
+
 @task
 def demo(c):
     """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill."""
@@ -252,30 +280,46 @@ def local_status(c, env=None):
 # --- terraform ------------------------------------------------------------------------------------------
 
 
-@task(name="plan", help={"env": ENV_HELP})
-def tf_plan(c, env=None):
+@task(
+    name="plan",
+    help={
+        "env": ENV_HELP,
+        "out": "save the plan to this file, for `tf.apply --plan`",
+        "summary": "append a Markdown account of the plan to this file (CI: $GITHUB_STEP_SUMMARY)",
+    },
+)
+def tf_plan(c, env=None, out=None, summary=None):
     """terraform init + plan for the environment (the emulator for local)."""
     from toolkit.terraform import plan
 
-    _guard(plan, env)
+    _guard(plan, env, out=out, summary=summary)
 
 
-@task(name="apply", help={"env": ENV_HELP})
-def tf_apply(c, env=None):
+@task(name="apply", help={"env": ENV_HELP, "plan": "apply this saved plan (from `tf.plan --out`) instead of planning again"})
+def tf_apply(c, env=None, plan=None):
     """Package, then terraform init + apply for the environment (the emulator for local)."""
     from toolkit.terraform import apply
 
-    _guard(apply, env)
+    _guard(apply, env, plan_file=plan)
+
+
+@task(name="mirror", help={"dir": "directory to fill (then export TF_PLUGIN_DIR=<dir>)"})
+def tf_mirror(c, dir=".local/terraform-providers"):
+    """Copy the AWS provider into a local mirror, so Terraform runs of the test suite need no registry."""
+    from toolkit.terraform import mirror_providers
+
+    _guard(mirror_providers, dir)
 
 
 @task(name="check")
 def tf_check(c):
-    """terraform fmt -check and validate for every environment, then the checkov security scan."""
-    from toolkit.terraform import fmt_check, security_scan, validate
+    """terraform fmt -check and validate for every environment and the CI bootstrap, then the checkov security scan."""
+    from toolkit.terraform import fmt_check, security_scan, validate, validate_bootstrap
 
     failed = _guard(fmt_check) != 0
     for name in ("local", "dev"):
         failed = _guard(validate, name) != 0 or failed
+    failed = _guard(validate_bootstrap) != 0 or failed
     if _guard(security_scan) != 0 or failed:
         raise Exit(code=1)
 
@@ -302,9 +346,9 @@ def tf_bootstrap(c, env=None):
 
 
 local = Collection("local", local_up, local_down, local_status)
-tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap)
-namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
+tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap, tf_mirror)
+namespace = Collection(
+    run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, status, failures, trigger, local, tf
+)
 namespace.add_task(doctor)
-
-
 namespace.add_task(eval_)

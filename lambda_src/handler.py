@@ -87,11 +87,45 @@ def _budget(context: Any, reserve_ms: int):
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    run: dict[str, Any] = {}
+    try:
+        run["response"] = _handle(event, context, run)
+        return run["response"]
+    finally:
+        _emit_run_metrics(run, (time.perf_counter() - started) * 1000, context)
+
+
+def _emit_run_metrics(run: dict[str, Any], duration_ms: float, context: Any) -> None:
+    """One EMF line per run, even a failed one; metrics never fail the run itself."""
+    try:
+        from vectora_core.run_metrics import emit, measure
+
+        invocation = run.get("invocation")
+        response = run.get("response")
+        emit(
+            measure(
+                response,
+                client_id=invocation.client_id if invocation else None,
+                mode=invocation.mode if invocation else "invalid",
+                publishes=bool(invocation and invocation.publishes),
+                duration_ms=duration_ms,
+            ),
+            request_id=getattr(context, "aws_request_id", None),
+            function_version=getattr(context, "function_version", None),
+            manifest=((response or {}).get("s3") or {}).get("manifest"),
+        )
+    except Exception as exc:  # noqa: BLE001 - a metrics problem is logged, never raised
+        log_event("Métriques non émises", level="WARNING", error=f"{type(exc).__name__}: {exc}")
+
+
+def _handle(event: Any, context: Any, run: dict[str, Any]) -> dict[str, Any]:
     configure(request_id=getattr(context, "aws_request_id", "") or "")
     try:
         from datetime import datetime, timezone
 
         invocation = parse_payload(event, today=datetime.now(timezone.utc).date())
+        run["invocation"] = invocation
     except PayloadError as exc:
         log_event("Payload invalide", level="WARNING", fields=exc.fields)
         return _error("ValidationError", str(exc), fields=exc.fields)

@@ -142,6 +142,9 @@ def _expected_statements(account: str) -> dict[str, dict]:
         "ReadWriteData": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/*"]),
         "ReleaseWriteLeases": allow(["s3:DeleteObject"], [f"{data}/locks/*"]),
         "WriteOwnLogs": allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
+        "KeepFailedInvocations": allow(
+            ["sqs:SendMessage"], [f"arn:aws:sqs:{ENV.aws_region}:{account}:{ENV.function_name}-failed-invocations"]
+        ),
     }
 
 
@@ -211,24 +214,136 @@ def test_bootstrap_package_is_stored_by_hash_with_its_code_sha256(stack):
 
 
 def test_schedule_invokes_the_live_alias_with_the_client_payload(stack):
-    rule = stack.outputs["schedule_rules"]["lai_weekly_v3"]
-    events = stack.client("events")
+    name = stack.outputs["schedules"]["lai_weekly_v3"]
 
-    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    schedule = stack.client("scheduler").get_schedule(Name=name, GroupName="default")
 
-    assert events.describe_rule(Name=rule)["ScheduleExpression"] == "cron(0 6 ? * MON *)"
-    assert [target["Arn"] for target in targets] == [stack.outputs["alias_arn"]]
-    assert json.loads(targets[0]["Input"]) == {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+    assert schedule["Target"]["Arn"] == stack.outputs["alias_arn"]
+    assert json.loads(schedule["Target"]["Input"]) == {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+    assert schedule["State"] == "ENABLED"
+
+
+def test_schedule_runs_monday_six_in_the_morning_paris_time(stack):
+    name = stack.outputs["schedules"]["lai_weekly_v3"]
+
+    schedule = stack.client("scheduler").get_schedule(Name=name, GroupName="default")
+
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == ("cron(0 6 ? * MON *)", "Europe/Paris")
 
 
 def test_schedule_may_invoke_only_the_live_alias(stack):
-    policy = json.loads(
-        stack.client("lambda").get_policy(FunctionName=ENV.function_name, Qualifier=ENV.alias_name)["Policy"]
+    iam = stack.client("iam")
+    role = stack.outputs["schedule_role_names"]["lai_weekly_v3"]
+    schedule = stack.client("scheduler").get_schedule(Name=stack.outputs["schedules"]["lai_weekly_v3"], GroupName="default")
+    policies = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    statements = [st for document in policies for st in (json.loads(document) if isinstance(document, str) else document)["Statement"]]
+
+    assert schedule["Target"]["RoleArn"] == iam.get_role(RoleName=role)["Role"]["Arn"]
+    assert [(st["Effect"], st["Action"], st["Resource"]) for st in statements] == [
+        ("Allow", "lambda:InvokeFunction", stack.outputs["alias_arn"])
+    ]
+
+
+def test_no_resource_policy_lets_anything_else_invoke_the_function(stack):
+    lambda_client = stack.client("lambda")
+
+    for qualifier in (None, ENV.alias_name):
+        kwargs = {"FunctionName": ENV.function_name, **({"Qualifier": qualifier} if qualifier else {})}
+        with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.get_policy(**kwargs)
+
+
+def test_failed_scheduled_runs_of_live_go_to_an_encrypted_queue(stack):
+    config = stack.client("lambda").get_function_event_invoke_config(FunctionName=ENV.function_name, Qualifier=ENV.alias_name)
+    sqs = stack.client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=stack.outputs["failed_invocations_queue_url"], AttributeNames=["All"])["Attributes"]
+
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == attributes["QueueArn"]
+    assert config["MaximumRetryAttempts"] == 1
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+
+
+def _alarms(stack) -> dict[str, dict]:
+    found = stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=ENV.function_name)["MetricAlarms"]
+    return {alarm["AlarmName"]: alarm for alarm in found}
+
+
+def _dimensions(alarm: dict) -> dict[str, str]:
+    return {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+
+
+def test_alarms_exist_for_the_function_and_each_scheduled_client(stack):
+    fn = ENV.function_name
+
+    assert sorted(_alarms(stack)) == sorted(stack.outputs["alarm_names"]) == sorted(
+        [f"{fn}-errors", f"{fn}-throttles", f"{fn}-duration"]
+        + [f"{fn}-lai_weekly_v3-{kind}" for kind in ("run-failed", "degraded", "sources-failed", "no-newsletter")]
     )
 
-    assert [(s["Principal"], s["Resource"]) for s in policy["Statement"]] == [
-        ({"Service": "events.amazonaws.com"}, stack.outputs["alias_arn"])
-    ]
+
+def test_every_alarm_notifies_the_one_topic(stack):
+    topic = stack.outputs["alarm_topic_arn"]
+
+    assert {name: alarm["AlarmActions"] for name, alarm in _alarms(stack).items()} == {name: [topic] for name in _alarms(stack)}
+    assert stack.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
+
+
+def test_errors_and_throttles_watch_the_live_alias(stack):
+    alarms = _alarms(stack)
+
+    for kind in ("errors", "throttles"):
+        alarm = alarms[f"{ENV.function_name}-{kind}"]
+        assert _dimensions(alarm) == {"FunctionName": ENV.function_name, "Resource": f"{ENV.function_name}:live"}
+        assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == ("AWS/Lambda", "Sum", 1.0)
+
+
+def test_duration_alarm_is_at_eighty_percent_of_the_timeout(stack):
+    alarm = _alarms(stack)[f"{ENV.function_name}-duration"]
+
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"]) == ("Duration", "Maximum", "GreaterThanThreshold")
+    assert alarm["Threshold"] == ENV.timeout * 1000 * 0.8
+
+
+def test_degraded_and_partial_runs_alarm_on_the_published_run_metrics(stack):
+    alarms = _alarms(stack)
+    expected = {"Environment": LAMBDA_ENV["ENV"], "ClientId": "lai_weekly_v3", "Mode": "publish"}
+
+    for kind, metric in (("degraded", "Degraded"), ("sources-failed", "SourcesFailed")):
+        alarm = alarms[f"{ENV.function_name}-lai_weekly_v3-{kind}"]
+        assert (alarm["Namespace"], alarm["MetricName"], _dimensions(alarm)) == ("VectoraInbox", metric, expected)
+        assert (alarm["Threshold"], alarm["TreatMissingData"]) == (1.0, "notBreaching")
+
+
+def test_a_publishing_run_that_ends_in_an_error_alarms_within_the_hour(stack):
+    alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-run-failed"]
+
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "RunSucceeded", "Minimum", "LessThanThreshold", 1.0
+    )
+    assert (alarm["Period"], alarm["TreatMissingData"], _dimensions(alarm)["Mode"]) == (3600, "notBreaching", "publish")
+
+
+def test_a_client_without_an_edition_for_a_week_alarms_and_missing_data_breaches(stack):
+    alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-no-newsletter"]
+
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "NewsletterPublished", "Sum", "LessThanThreshold", 1.0
+    )
+    assert alarm["Period"] * alarm["EvaluationPeriods"] == 7 * 86400 and alarm["DatapointsToAlarm"] == 7
+    assert alarm["TreatMissingData"] == "breaching"
+    assert _dimensions(alarm)["Mode"] == "publish"
+
+
+def test_a_saved_plan_is_applied_as_planned_with_its_summary(stack, tmp_path):
+    summary = tmp_path / "summary.md"
+    plan_file = tmp_path / "local.tfplan"
+
+    stack.run(terraform.plan, package_path=stack.package_path, out=plan_file, summary=summary)
+    stack.run(terraform.apply, package_path=stack.package_path, plan_file=plan_file)
+
+    assert plan_file.is_file()
+    assert "### terraform plan: `local`" in summary.read_text() and "**no changes**" in summary.read_text()
 
 
 def test_buckets_block_public_access_and_encrypt(stack):
@@ -264,3 +379,18 @@ def test_a_new_package_is_left_to_the_toolkit(stack, tmp_path):
 
     assert newer.sha256 != stack.package_sha256
     assert stack.run(terraform.plan, detailed_exitcode=True, package_path=newer.path) == 0
+
+
+def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
+    env_file = stack.root / "env" / "local.json"
+    original = env_file.read_text()
+    env_file.write_text(json.dumps({**json.loads(original), "alarm_email": "ops@example.com"}))
+    try:
+        stack.run(terraform.apply, package_path=stack.package_path)
+        subscriptions = stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"]
+    finally:
+        env_file.write_text(original)
+        stack.run(terraform.apply, package_path=stack.package_path)
+
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
+    assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"] == []

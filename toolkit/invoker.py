@@ -48,13 +48,40 @@ def invoke_function(
     payload: dict,
     *,
     printer: Callable[[str], None] = print,
+    invocation_type: str = "RequestResponse",
 ) -> InvokeResult:
-    """Invoke `qualifier` (an alias or a version number) of the environment's function synchronously."""
-    if env.emulator:
-        from .local_lambda import invoke_local
+    """Invoke `qualifier` (an alias or a version number) of the environment's function.
 
+    `invocation_type="Event"` invokes as a schedule does: asynchronously, with the alias's retries and on-failure
+    destination; the result is Lambda's 202 acknowledgement.
+    """
+    if invocation_type not in ("RequestResponse", "Event"):
+        raise ValueError(f"invocation type is RequestResponse or Event, not {invocation_type!r}")
+    if env.emulator:
+        from .local_lambda import invoke_local, invoke_local_async
+
+        if invocation_type == "Event":
+            return invoke_local_async(env, qualifier, payload, printer=printer)
         return invoke_local(env, qualifier, payload, printer=printer)
+    if invocation_type == "Event":
+        return invoke_aws_async(env, qualifier, payload)
     return invoke_aws(env, qualifier, payload)
+
+
+def invoke_aws_async(env: EnvFile, qualifier: str, payload: dict, *, lambda_client=None) -> InvokeResult:
+    """`lambda.invoke` with `InvocationType="Event"`: Lambda queues the event and answers 202."""
+    client = lambda_client or boto3_client(env, "lambda")
+    response = client.invoke(
+        FunctionName=env.function_name, Qualifier=qualifier, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )
+    return InvokeResult(
+        status_code=response["StatusCode"],
+        function_error=None,
+        payload=None,
+        log_text="",
+        duration_ms=0.0,
+        request_id=response["ResponseMetadata"].get("RequestId", ""),
+    )
 
 
 def invoke_aws(env: EnvFile, qualifier: str, payload: dict, *, lambda_client=None, logs_client=None) -> InvokeResult:

@@ -152,15 +152,28 @@ def plan(
     repo_root: Path | None = None,
     endpoint_url: str | None = None,
     package_path: Path | None = None,
+    out: Path | str | None = None,
+    summary: Path | str | None = None,
 ) -> int:
-    """`terraform plan`; returns 0, or 2 with `detailed_exitcode` when there are changes. Raises on errors."""
+    """`terraform plan`; returns 0, or 2 with `detailed_exitcode` when there are changes. Raises on errors.
+
+    `out` saves the plan for a later `apply(plan_file=...)`; `summary` appends a Markdown account of the plan to
+    that file (CI passes the job summary, `$GITHUB_STEP_SUMMARY`).
+    """
     ws = _ready(env_name, printer, repo_root, endpoint_url)
     args = ["plan", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}", *_package_var(ws, package_path, printer)]
     if detailed_exitcode:
         args.append("-detailed-exitcode")
+    if out or summary:
+        out = Path(out).resolve() if out else ws.directory / f"{ws.env.name}.tfplan"
+        args.append(f"-out={out}")
     code = _run(ws, args, printer, "plan", ok_codes=(0, 2) if detailed_exitcode else (0,))
     if detailed_exitcode:
         printer("  no changes" if code == 0 else "  changes pending")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(plan_summary_markdown(ws.env.name, _show_json(ws, out), _show_text(ws, out)))
+        printer(f"  plan summary appended to {summary}")
     return code
 
 
@@ -171,13 +184,25 @@ def apply(
     repo_root: Path | None = None,
     endpoint_url: str | None = None,
     package_path: Path | None = None,
+    plan_file: Path | str | None = None,
 ) -> dict:
-    """Build the package, `terraform apply` the environment, and return the stack's outputs."""
+    """Build the package, `terraform apply` the environment, and return the stack's outputs.
+
+    With `plan_file` (saved by `plan(out=...)`), apply exactly that plan: Terraform refuses it if the state
+    changed since. The package is rebuilt first (reproducibly, so the planned zip is there again, byte for byte).
+    """
     ws = _ready(env_name, printer, repo_root, endpoint_url)
-    args = [
-        "apply", "-input=false", "-auto-approve", f"-lock-timeout={LOCK_TIMEOUT}",
-        *_package_var(ws, package_path, printer),
-    ]  # fmt: skip
+    if plan_file:
+        plan_path = Path(plan_file).resolve()
+        if not plan_path.is_file():
+            raise TerraformError(f"no saved plan at {plan_file}: run `invoke tf.plan --env {ws.env.name} --out {plan_file}`")
+        _package_var(ws, package_path, printer)
+        args = ["apply", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}", str(plan_path)]
+    else:
+        args = [
+            "apply", "-input=false", "-auto-approve", f"-lock-timeout={LOCK_TIMEOUT}",
+            *_package_var(ws, package_path, printer),
+        ]  # fmt: skip
     _run(ws, args, printer, "apply")
     return _outputs(ws)
 
@@ -210,6 +235,17 @@ def validate(env_name: str | None = None, printer: Printer = print, *, repo_root
     return _run(ws, ["validate"], printer, "validate", ok_codes=(0, 1))
 
 
+BOOTSTRAP_DIR = Path("terraform") / "bootstrap"
+
+
+def validate_bootstrap(printer: Printer = print, *, repo_root: Path | None = None) -> int:
+    """`terraform validate` of the one-time CI set-up (terraform/bootstrap: OIDC provider and deploy roles)."""
+    root = Path(repo_root or REPO_ROOT)
+    ws = Workspace(load_env("dev", env_dir=root / "env"), root, root / BOOTSTRAP_DIR, _base_env())
+    _init(ws, printer, backend=False)
+    return _run(ws, ["validate"], printer, "validate bootstrap", ok_codes=(0, 1))
+
+
 def security_scan(printer: Printer = print, *, repo_root: Path | None = None) -> int:
     """checkov over terraform/, offline; returns its exit code (0 when no check fails)."""
     root = Path(repo_root or REPO_ROOT)
@@ -231,6 +267,80 @@ def security_scan(printer: Printer = print, *, repo_root: Path | None = None) ->
     return completed.returncode
 
 
+# --- CI: saved plans, their summary, backend settings from variables, a provider mirror ---------------------
+
+# CI has no backend.hcl: the state bucket comes from this variable (a repository variable), the rest is fixed.
+STATE_BUCKET_VARIABLE = "TF_STATE_BUCKET"
+
+
+def backend_settings(ws: Workspace) -> dict[str, str]:
+    """The S3 backend settings backend.hcl.example documents, with the bucket from TF_STATE_BUCKET."""
+    return {
+        "bucket": ws.process_env[STATE_BUCKET_VARIABLE],
+        "key": f"vectora-inbox/{ws.env.name}/terraform.tfstate",
+        "region": ws.process_env.get("TF_STATE_REGION", ws.env.aws_region),
+        "encrypt": "true",
+        "use_lockfile": "true",
+    }
+
+
+def plan_summary_markdown(env_name: str, plan_json: dict, plan_text: str, *, max_chars: int = 60_000) -> str:
+    """A Markdown account of a saved plan: counts per action, the changed resources, then the full plan folded."""
+    changes = [
+        (change["address"], "/".join(a for a in change["change"]["actions"]))
+        for change in plan_json.get("resource_changes", [])
+        if change["change"]["actions"] not in (["no-op"], ["read"])
+    ]
+    counts = {"create": 0, "update": 0, "delete": 0, "delete/create": 0, "create/delete": 0}
+    for _, action in changes:
+        counts[action] = counts.get(action, 0) + 1
+    replaced = counts.pop("delete/create") + counts.pop("create/delete")
+    headline = (
+        f"{counts['create']} to add, {counts['update']} to change, {counts['delete']} to destroy, {replaced} to replace"
+        if changes
+        else "no changes"
+    )
+    lines = [f"### terraform plan: `{env_name}`", "", f"**{headline}**", ""]
+    if changes:
+        lines += ["| resource | action |", "|---|---|"]
+        lines += [f"| `{address}` | {action} |" for address, action in changes]
+        lines.append("")
+    if len(plan_text) > max_chars:
+        plan_text = plan_text[:max_chars] + "\n... (cut; the whole plan is in the job log)"
+    lines += ["<details><summary>full plan</summary>", "", "```", plan_text.rstrip(), "```", "", "</details>", ""]
+    return "\n".join(lines)
+
+
+def mirror_providers(directory: Path | str, printer: Printer = print, *, repo_root: Path | None = None) -> Path:
+    """`terraform providers mirror` of the local environment's providers into `directory`, for TF_PLUGIN_DIR.
+
+    Lets the test suite, which never reaches a registry from its Terraform runs, find the provider on a fresh
+    CI runner.
+    """
+    ws = workspace("local", repo_root=repo_root)
+    target = Path(directory).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    _run(ws, ["providers", "mirror", str(target)], printer, "providers mirror", quiet=True)
+    printer(f"TF_PLUGIN_DIR={target}")
+    return target
+
+
+def _show_json(ws: Workspace, plan_path: Path) -> dict:
+    completed = subprocess.run(
+        [terraform_binary(), "show", "-json", str(plan_path)], cwd=ws.directory, env=ws.process_env, capture_output=True, text=True
+    )
+    if completed.returncode != 0:
+        raise TerraformError(f"terraform show ({ws.env.name}) failed: {completed.stderr.strip()}")
+    return json.loads(completed.stdout)
+
+
+def _show_text(ws: Workspace, plan_path: Path) -> str:
+    completed = subprocess.run(
+        [terraform_binary(), "show", "-no-color", str(plan_path)], cwd=ws.directory, env=ws.process_env, capture_output=True, text=True
+    )
+    return completed.stdout
+
+
 # --- internals ----------------------------------------------------------------------------------------------
 
 
@@ -250,12 +360,15 @@ def _init(ws: Workspace, printer: Printer, *, backend: bool) -> None:
         args.append("-backend=false")
     elif ws.backend != "local":
         backend_file = ws.directory / "backend.hcl"
-        if not backend_file.exists():
+        if backend_file.exists():
+            args.append(f"-backend-config={backend_file.name}")
+        elif ws.process_env.get(STATE_BUCKET_VARIABLE):
+            args.extend(f"-backend-config={key}={value}" for key, value in backend_settings(ws).items())
+        else:
             raise TerraformError(
                 f"terraform/envs/{ws.env.name}/backend.hcl is missing: copy backend.hcl.example and fill in the "
-                "state bucket"
+                f"state bucket, or set {STATE_BUCKET_VARIABLE}"
             )
-        args.append(f"-backend-config={backend_file.name}")
     _run(ws, args, printer, "init", quiet=True)
 
 

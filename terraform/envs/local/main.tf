@@ -29,4 +29,6 @@ module "vectora_inbox" {
   # An emulator is throwaway and speaks plain HTTP; real accounts keep their buckets and require TLS.
   force_destroy_buckets   = local.environment.emulator
   deny_insecure_transport = !local.environment.emulator
+  # Optional in the env file: the address alarms are emailed to.
+  alarm_email = try(local.environment.alarm_email, "") == "" ? null : local.environment.alarm_email
 }

@@ -1,11 +1,16 @@
-output "rule_name" {
-  description = "Name of the EventBridge rule."
-  value       = aws_cloudwatch_event_rule.this.name
+output "schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule (in the default group)."
+  value       = aws_scheduler_schedule.this.name
 }
 
-output "rule_arn" {
-  description = "ARN of the EventBridge rule."
-  value       = aws_cloudwatch_event_rule.this.arn
+output "schedule_arn" {
+  description = "ARN of the schedule."
+  value       = aws_scheduler_schedule.this.arn
+}
+
+output "role_name" {
+  description = "Role the schedule invokes the alias with."
+  value       = aws_iam_role.this.name
 }
 
 output "input" {

@@ -9,12 +9,23 @@ variable "client_id" {
 }
 
 variable "schedule_expression" {
-  description = "EventBridge schedule, such as cron(0 6 ? * MON *) (UTC) or rate(7 days)."
+  description = "EventBridge Scheduler expression, such as cron(0 6 ? * MON *) (read in `timezone`) or rate(7 days)."
   type        = string
 
   validation {
-    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.schedule_expression))
-    error_message = "The schedule is an EventBridge cron(...) or rate(...) expression."
+    condition     = can(regex("^(cron|rate|at)\\(.+\\)$", var.schedule_expression))
+    error_message = "The schedule is an EventBridge Scheduler cron(...), rate(...) or at(...) expression."
+  }
+}
+
+variable "timezone" {
+  description = "IANA time zone the cron expression is read in, such as Europe/Paris (daylight saving followed)."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Z][A-Za-z_+-]+(/[A-Za-z0-9_+-]+){1,2})$", var.timezone))
+    error_message = "Give an IANA time zone name, such as Europe/Paris or UTC."
   }
 }
 
@@ -30,13 +41,13 @@ variable "payload" {
 }
 
 variable "enabled" {
-  description = "Whether the schedule fires; a disabled schedule keeps its target and permission."
+  description = "Whether the schedule fires; a disabled schedule keeps its target and role."
   type        = bool
   default     = true
 }
 
 variable "function_name" {
-  description = "Name of the Lambda function to invoke."
+  description = "Name of the Lambda function to invoke (also the prefix of the schedule's name)."
   type        = string
 }
 
@@ -56,7 +67,7 @@ variable "alias_arn" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Times EventBridge retries delivering the event to Lambda when delivery itself fails."
+  description = "Times the scheduler retries delivering the event to Lambda when delivery itself fails."
   type        = number
   default     = 3
 
@@ -67,7 +78,7 @@ variable "maximum_retry_attempts" {
 }
 
 variable "maximum_event_age_seconds" {
-  description = "Age after which EventBridge stops retrying the delivery."
+  description = "Age after which the scheduler stops retrying the delivery."
   type        = number
   default     = 3600
 
@@ -78,7 +89,7 @@ variable "maximum_event_age_seconds" {
 }
 
 variable "tags" {
-  description = "Tags added to the schedule rule."
+  description = "Tags added to the schedule's role (schedules take no tags)."
   type        = map(string)
   default     = {}
 }

@@ -135,6 +135,14 @@ data "aws_iam_policy_document" "permissions" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
+
+  # Lambda sends the record of a failed asynchronous invocation to the on-failure destination with the
+  # function's own execution role.
+  statement {
+    sid       = "KeepFailedInvocations"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failed_invocations.arn]
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
@@ -169,7 +177,7 @@ resource "aws_s3_object" "bootstrap_package" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_50:No trace consumer exists; structured logs carry per-stage timings, and X-Ray would need a wildcard-resource grant.
-  #checkov:skip=CKV_AWS_116:Failed scheduled runs are retried by the event invoke config below and surface in logs; the schedule payload holds nothing a dead-letter queue would need to keep.
+  #checkov:skip=CKV_AWS_116:Failed scheduled runs go to the on-failure destination of the live alias (below), which keeps the whole invocation record; a dead-letter queue would keep only the payload.
   #checkov:skip=CKV_AWS_117:The function only calls AWS APIs and public feeds; a VPC would add NAT cost and no isolation benefit.
   #checkov:skip=CKV_AWS_173:The environment holds bucket names, Regions and model ids, no secrets; Lambda encrypts it at rest with a service key.
   #checkov:skip=CKV_AWS_272:Packages are built reproducibly and addressed by sha256 (checked against CodeSha256 on deploy) rather than signed.
@@ -215,9 +223,27 @@ resource "aws_lambda_alias" "live" {
   }
 }
 
+# Scheduled runs are asynchronous invocations of the alias: after the retries, Lambda sends the failed
+# invocation (request, error, attempts) to this queue instead of leaving it only in the logs.
+resource "aws_sqs_queue" "failed_invocations" {
+  name                      = "${var.function_name}-failed-invocations"
+  message_retention_seconds = var.failed_invocations_retention_seconds
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
 resource "aws_lambda_function_event_invoke_config" "live" {
   function_name                = aws_lambda_function.this.function_name
   qualifier                    = aws_lambda_alias.live.name
   maximum_retry_attempts       = var.async_maximum_retry_attempts
   maximum_event_age_in_seconds = var.async_maximum_event_age_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failed_invocations.arn
+    }
+  }
+
+  # The role must be allowed to send to the queue before Lambda accepts it as a destination.
+  depends_on = [aws_iam_role_policy.this]
 }

@@ -47,3 +47,13 @@ output "bootstrap_package_key" {
   description = "Artifacts bucket key of the package the function was created from."
   value       = aws_s3_object.bootstrap_package.key
 }
+
+output "failed_invocations_queue_url" {
+  description = "URL of the queue that keeps failed asynchronous (scheduled) invocations of the alias."
+  value       = aws_sqs_queue.failed_invocations.url
+}
+
+output "failed_invocations_queue_arn" {
+  description = "ARN of that queue (the alias's on-failure destination)."
+  value       = aws_sqs_queue.failed_invocations.arn
+}

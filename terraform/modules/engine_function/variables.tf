@@ -200,6 +200,17 @@ variable "async_maximum_event_age_seconds" {
   }
 }
 
+variable "failed_invocations_retention_seconds" {
+  description = "How long the failure queue keeps a failed scheduled invocation (SQS allows 60 s to 14 days)."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.failed_invocations_retention_seconds >= 60 && var.failed_invocations_retention_seconds <= 1209600
+    error_message = "SQS keeps messages 60 to 1209600 seconds (14 days)."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource of the module."
   type        = map(string)

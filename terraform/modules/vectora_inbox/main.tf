@@ -60,10 +60,23 @@ module "client_schedule" {
 
   client_id           = each.key
   schedule_expression = each.value.expression
+  timezone            = try(each.value.timezone, "UTC")
   payload             = try(each.value.payload, {})
   enabled             = try(each.value.enabled, true)
   function_name       = module.engine_function.function_name
   alias_name          = module.engine_function.alias_name
   alias_arn           = module.engine_function.alias_arn
   tags                = var.tags
+}
+
+module "alarms" {
+  source = "../alarms"
+
+  function_name    = module.engine_function.function_name
+  alias_name       = module.engine_function.alias_name
+  timeout_seconds  = var.environment.timeout
+  environment_name = local.lambda_environment.ENV
+  client_ids       = sort(keys(local.schedules))
+  alarm_email      = var.alarm_email
+  tags             = var.tags
 }

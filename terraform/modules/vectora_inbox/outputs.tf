@@ -48,7 +48,32 @@ output "inference_profiles" {
   value       = local.inference_profiles
 }
 
-output "schedule_rules" {
-  description = "EventBridge rule name by client id."
-  value       = { for client_id, schedule in module.client_schedule : client_id => schedule.rule_name }
+output "schedules" {
+  description = "EventBridge Scheduler schedule name (default group) by client id."
+  value       = { for client_id, schedule in module.client_schedule : client_id => schedule.schedule_name }
+}
+
+output "schedule_role_names" {
+  description = "Role each client's schedule invokes the alias with, by client id."
+  value       = { for client_id, schedule in module.client_schedule : client_id => schedule.role_name }
+}
+
+output "failed_invocations_queue_url" {
+  description = "Queue keeping failed scheduled invocations of the alias (invoke failures shows them)."
+  value       = module.engine_function.failed_invocations_queue_url
+}
+
+output "failed_invocations_queue_arn" {
+  description = "ARN of that queue, the alias's on-failure destination."
+  value       = module.engine_function.failed_invocations_queue_arn
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = module.alarms.topic_arn
+}
+
+output "alarm_names" {
+  description = "Names of the alarms: the function's, then each scheduled client's."
+  value       = module.alarms.alarm_names
 }

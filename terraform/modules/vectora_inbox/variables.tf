@@ -17,9 +17,9 @@ variable "environment" {
 
   validation {
     condition = alltrue([
-      for key in ["CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"] : contains(keys(var.environment.lambda_environment), key)
+      for key in ["ENV", "CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"] : contains(keys(var.environment.lambda_environment), key)
     ])
-    error_message = "lambda_environment names the CONFIG_BUCKET, DATA_BUCKET and NEWSLETTERS_BUCKET."
+    error_message = "lambda_environment names the ENV, CONFIG_BUCKET, DATA_BUCKET and NEWSLETTERS_BUCKET."
   }
 
   validation {
@@ -64,6 +64,12 @@ variable "force_destroy_buckets" {
   description = "Let `terraform destroy` empty and delete the buckets. Only for throwaway environments."
   type        = bool
   default     = false
+}
+
+variable "alarm_email" {
+  description = "Address the alarm topic emails (from `alarm_email` in env/<env>.json); null for none."
+  type        = string
+  default     = null
 }
 
 variable "tags" {
