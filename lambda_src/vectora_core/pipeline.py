@@ -133,14 +133,22 @@ def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, floa
     return round(total, 5)
 
 
-def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, budget: Budget) -> dict[str, Any]:
+def run_newsletter(
+    invocation: Invocation, settings: Settings, edges: Edges, budget: Budget, function_version: str = "local"
+) -> dict[str, Any]:
+    """One run. A publishing run writes the client's edition and the shared state later runs build on (feed
+    state, stored normalizations, editorial cache). A check run (`invocation.publishes` false: smoke test,
+    rollback drill, benchmark) reads that state but writes only under its own prefix, named after its mode and
+    the function version it ran on, so an unproven version can neither replace an edition nor feed one.
+    """
     timer = Timer()
     started = time.perf_counter()
     with timer.stage("config"):
         client = store.load_client(edges.s3, settings.config_bucket, invocation.client_id)
     now = edges.now()
     period, end_day, window_start, window_end = window_for(invocation, client, now)
-    log_event("Run démarré", client_id=client.client_id, period_days=period, window_start=window_start.isoformat(),
+    place = store.output_place(invocation.mode, invocation.publishes, client.client_id, end_day.isoformat(), function_version)
+    log_event("Run démarré", client_id=client.client_id, mode=invocation.mode, period_days=period, window_start=window_start.isoformat(),
               window_end=window_end.isoformat(), force_regenerate=invocation.force_regenerate, llm_backend=edges.llm.name)
 
     # 1. Ingest every source concurrently; a failing source is reported, never fatal.
@@ -151,7 +159,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
                 pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), settings, edges), client.sources)
             )
         changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
-        if changed:
+        if changed and place.publishes:
             store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed})
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
@@ -179,9 +187,10 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         def save_batch(batch: list[NormalizedItem]) -> None:
             store.save_items(edges.s3, settings.data_bucket, client.client_id, [(by_id[n.item_id], n, version) for n in batch])
 
-        fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=save_batch) if to_normalize else []
+        on_batch = save_batch if place.publishes else None
+        fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=on_batch) if to_normalize else []
         normalized.update({n.item_id: n for n in fresh})
-        if fresh or not_indexed:
+        if (fresh or not_indexed) and place.publishes:
             store.save_index(
                 edges.s3,
                 settings.data_bucket,
@@ -204,7 +213,9 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         editorial = None
         cache_state = "bypass" if invocation.force_regenerate else "miss"
         if not invocation.force_regenerate:
-            editorial = editorial_cache.load_cached(edges.s3, settings.newsletters_bucket, client.client_id, key)
+            editorial = editorial_cache.load_cached(
+                edges.s3, settings.newsletters_bucket, client.client_id, key, place.cache_prefix
+            )
             if editorial:
                 cache_state = "hit"
                 log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
@@ -214,7 +225,9 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             if editorial.degraded:
                 log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
             else:
-                editorial_cache.save_cached(edges.s3, settings.newsletters_bucket, client.client_id, key, editorial)
+                editorial_cache.save_cached(
+                    edges.s3, settings.newsletters_bucket, client.client_id, key, editorial, place.cache_prefix
+                )
                 log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
 
     # 5. Render, then write under a lease.
@@ -222,7 +235,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     with timer.stage("render"):
         names = {s.source_id: s.name for s in client.sources}
         rendered = render(client, editorial, selected, window_start.date(), end_day, names, len(degraded_items))
-    prefix = store.newsletter_prefix(client.client_id, end_day.isoformat())
+    prefix = place.newsletter_prefix
     keys = {"markdown": prefix + "newsletter.md", "html": prefix + "newsletter.html", "manifest": prefix + "manifest.json"}
     bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
     failed = [{"source_id": o.source.source_id, "reason": o.error} for o in outcomes if o.error]
@@ -236,6 +249,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         degraded_reasons.append(f"{len(degraded_items)} item(s) normalized offline: {'; '.join(reasons)}")
     response: dict[str, Any] = {
         "status": "ok",
+        "mode": invocation.mode,
         "client_id": client.client_id,
         "period": {"days": period, "start": window_start.isoformat(), "end": window_end.isoformat(), "date": end_day.isoformat()},
         "counts": {
@@ -281,12 +295,14 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     }
     # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
     content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
-    with timer.stage("write"), store.write_lease(edges.s3, settings.data_bucket, client.client_id, end_day.isoformat()):
+    with timer.stage("write"), store.write_lease(
+        edges.s3, settings.data_bucket, client.client_id, end_day.isoformat(), key=place.lease_key
+    ):
         for kind, body in bodies.items():
             edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
         store.put_json(edges.s3, settings.newsletters_bucket, keys["manifest"], manifest)
     timer.timings["total"] = int((time.perf_counter() - started) * 1000)
     response["timings_ms"] = timer.timings
-    log_event("Run terminé", client_id=client.client_id, counts=response["counts"], cache=cache_state,
+    log_event("Run terminé", client_id=client.client_id, mode=invocation.mode, counts=response["counts"], cache=cache_state,
               degraded=response["degraded"], timings_ms=timer.timings, llm=response["llm"])
     return response

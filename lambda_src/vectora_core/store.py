@@ -8,6 +8,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
@@ -168,6 +169,41 @@ def newsletter_prefix(client_id: str, day: str) -> str:
     return f"newsletters/{client_id}/{day}/"
 
 
+CHECKS_PREFIX = "checks/"
+
+
+@dataclass(frozen=True)
+class OutputPlace:
+    """Where one run writes: the published edition, or a check run's own prefix that nothing published reads.
+
+    A check run (smoke test, rollback drill, benchmark) gets its own files, editorial cache and write lease,
+    so it can neither replace an edition nor feed one with what an unproven version produced.
+    """
+
+    newsletter_prefix: str
+    cache_prefix: str
+    lease_key: str
+    publishes: bool
+
+
+def output_place(mode: str, publishes: bool, client_id: str, day: str, function_version: str) -> OutputPlace:
+    if publishes:
+        return OutputPlace(newsletter_prefix(client_id, day), f"cache/{client_id}/", f"locks/{client_id}/{day}.json", True)
+    run = f"{mode}/{safe_segment(function_version)}"
+    return OutputPlace(
+        f"{CHECKS_PREFIX}{run}/{client_id}/{day}/",
+        f"{CHECKS_PREFIX}cache/{client_id}/",
+        f"locks/{CHECKS_PREFIX}{run}/{client_id}/{day}.json",
+        False,
+    )
+
+
+def safe_segment(text: str) -> str:
+    """One key segment: a version is "3", "$LATEST" or "local"; anything else is reduced to safe characters."""
+    cleaned = "".join(c if c.isalnum() or c in "$._-" else "-" for c in str(text or ""))[:64]
+    return cleaned or "local"
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -186,13 +222,16 @@ def _is_conflict(exc: ClientError) -> bool:
 
 
 @contextmanager
-def write_lease(s3, bucket: str, client_id: str, day: str, *, wait_s: float = 120, ttl_s: float = 300, sleep=time.sleep, clock=time.time):
+def write_lease(
+    s3, bucket: str, client_id: str, day: str, *, key: str | None = None, wait_s: float = 120, ttl_s: float = 300,
+    sleep=time.sleep, clock=time.time,
+):
     """Serialize the write phase of concurrent runs with an S3 conditional create (IfNoneMatch).
 
     Files and manifest are then always written by one run after the other, so the manifest never
     describes another run's files. A lease older than `ttl_s` (a crashed run) is taken over.
     """
-    key = f"locks/{client_id}/{day}.json"
+    key = key or f"locks/{client_id}/{day}.json"
     token = uuid.uuid4().hex
     deadline = clock() + wait_s
     while True:
