@@ -88,19 +88,27 @@ def test_published_edition_is_byte_identical_after_check_runs_of_the_same_day(ru
     assert digests(s3, NEWSLETTERS, "newsletters/") == before
 
 
-def test_check_run_leaves_feed_state_and_stored_items_untouched(run, s3):
+def test_check_run_leaves_published_feed_state_and_stored_items_untouched(run, s3):
     run(PUBLISH)
-    before = digests(s3, DATA, "")
+    before = {key: digest for key, digest in digests(s3, DATA, "").items() if not key.startswith("checks/")}
 
     run({**PUBLISH, "mode": "smoke", "force_regenerate": True}, version="2")
 
-    assert digests(s3, DATA, "") == before
+    after = {key: digest for key, digest in digests(s3, DATA, "").items() if not key.startswith("checks/")}
+    assert after == before
 
 
-def test_check_run_on_an_empty_data_bucket_stores_nothing_there(run, s3):
+def test_check_run_keeps_its_data_state_under_its_own_folder(run, s3):
     run({**PUBLISH, "mode": "smoke"}, version="2")
 
-    assert keys(s3, DATA) == []
+    stored = keys(s3, DATA)
+    assert stored and all(key.startswith("checks/smoke/") for key in stored)
+
+
+def test_second_check_run_reuses_its_own_normalizations(run):
+    run({**PUBLISH, "mode": "smoke"}, version="2")
+
+    assert run({**PUBLISH, "mode": "smoke"}, version="2")["counts"]["normalized"] == 0
 
 
 def test_check_run_caches_its_editorial_apart_from_the_published_cache(run, s3):

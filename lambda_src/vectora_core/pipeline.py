@@ -136,10 +136,10 @@ def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, floa
 def run_newsletter(
     invocation: Invocation, settings: Settings, edges: Edges, budget: Budget, function_version: str = "local"
 ) -> dict[str, Any]:
-    """One run. A publishing run writes the client's edition and the shared state later runs build on (feed
-    state, stored normalizations, editorial cache). A check run (`invocation.publishes` false: smoke test,
-    rollback drill, benchmark) reads that state but writes only under its own prefix, named after its mode and
-    the function version it ran on, so an unproven version can neither replace an edition nor feed one.
+    """One run. A publishing run writes the client's edition and the state later editions build on (feed state,
+    stored normalizations, editorial cache). A check run (`invocation.publishes` false: smoke test, rollback
+    drill, benchmark) keeps all of that under `checks/`, its files named after its mode and the function version
+    it ran on, so an unproven version can neither replace an edition nor change what the next one reads.
     """
     timer = Timer()
     started = time.perf_counter()
@@ -153,25 +153,25 @@ def run_newsletter(
 
     # 1. Ingest every source concurrently; a failing source is reported, never fatal.
     with timer.stage("ingest"):
-        states = store.load_feed_states(edges.s3, settings.data_bucket, client.client_id)
+        states = store.load_feed_states(edges.s3, settings.data_bucket, client.client_id, place.data_root)
         with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(client.sources))) as pool:
             outcomes = list(
                 pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), settings, edges), client.sources)
             )
         changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
-        if changed and place.publishes:
-            store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed})
+        if changed:
+            store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed}, place.data_root)
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
 
     # 2. Normalize what is new or changed; reuse stored normalizations.
     with timer.stage("normalize"):
         version = edges.llm.normalization_version() + "/" + client.scopes.version
-        index = store.load_index(edges.s3, settings.data_bucket, client.client_id)
+        index = store.load_index(edges.s3, settings.data_bucket, client.client_id, place.data_root)
         not_indexed = [i.item_id for i in in_window if i.item_id not in index]
         # A client with neither index nor feed state has nothing stored: skip one lookup per item.
         if not_indexed and (index or states):
-            records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
+            records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed, place.data_root)}
         else:
             records = index
         normalized: dict[str, NormalizedItem] = {}
@@ -185,17 +185,18 @@ def run_newsletter(
         by_id = {raw.item_id: raw for raw in to_normalize}
 
         def save_batch(batch: list[NormalizedItem]) -> None:
-            store.save_items(edges.s3, settings.data_bucket, client.client_id, [(by_id[n.item_id], n, version) for n in batch])
+            records = [(by_id[n.item_id], n, version) for n in batch]
+            store.save_items(edges.s3, settings.data_bucket, client.client_id, records, place.data_root)
 
-        on_batch = save_batch if place.publishes else None
-        fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=on_batch) if to_normalize else []
+        fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=save_batch) if to_normalize else []
         normalized.update({n.item_id: n for n in fresh})
-        if (fresh or not_indexed) and place.publishes:
+        if fresh or not_indexed:
             store.save_index(
                 edges.s3,
                 settings.data_bucket,
                 client.client_id,
                 {i: {"normalized": item_to_dict(n), "normalization_version": version} for i, n in normalized.items()},
+                place.data_root,
             )
 
     # 3. Match, score, merge duplicates, select.

@@ -69,12 +69,15 @@ def load_pricing(s3, bucket: str) -> dict[str, dict[str, float]]:
 
 # --- feed state: conditional-GET validators and the items each feed held, one object per client ---------
 
-def feed_state_key(client_id: str) -> str:
-    return f"feed-state/{client_id}.json"
+# `root` is "" for publishing runs and a check run's own folder otherwise, so check runs keep their state apart.
 
 
-def load_feed_states(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
-    text = read_text(s3, bucket, feed_state_key(client_id))
+def feed_state_key(client_id: str, root: str = "") -> str:
+    return f"{root}feed-state/{client_id}.json"
+
+
+def load_feed_states(s3, bucket: str, client_id: str, root: str = "") -> dict[str, dict[str, Any]]:
+    text = read_text(s3, bucket, feed_state_key(client_id, root))
     if not text:
         return {}
     try:
@@ -84,21 +87,21 @@ def load_feed_states(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any
         return {}  # a damaged state only costs one unconditional fetch per source
 
 
-def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str, Any]]) -> None:
-    put_json(s3, bucket, feed_state_key(client_id), states)
+def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str, Any]], root: str = "") -> None:
+    put_json(s3, bucket, feed_state_key(client_id, root), states)
 
 
 # --- stored items: raw and normalized, one object per item ------------------------------------------
 
-def item_key(client_id: str, item_id: str) -> str:
-    return f"items/{client_id}/{item_id}.json"
+def item_key(client_id: str, item_id: str, root: str = "") -> str:
+    return f"{root}items/{client_id}/{item_id}.json"
 
 
-def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str], root: str = "") -> dict[str, dict[str, Any]]:
     """Stored item records by id (missing or unreadable ones are left out)."""
 
     def load(item_id: str):
-        text = read_text(s3, bucket, item_key(client_id, item_id))
+        text = read_text(s3, bucket, item_key(client_id, item_id, root))
         if not text:
             return item_id, None
         try:
@@ -113,7 +116,9 @@ def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str]) -> dict
         return {item_id: record for item_id, record in pool.map(load, ids) if record}
 
 
-def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem, NormalizedItem, str]]) -> None:
+def save_items(
+    s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem, NormalizedItem, str]], root: str = ""
+) -> None:
     """Store (raw, normalized, normalization version) per item."""
 
     def save(record):
@@ -121,7 +126,7 @@ def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem,
         put_json(
             s3,
             bucket,
-            item_key(client_id, raw.item_id),
+            item_key(client_id, raw.item_id, root),
             {"raw": item_to_dict(raw), "normalized": item_to_dict(normalized), "normalization_version": version},
         )
 
@@ -132,13 +137,13 @@ def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem,
         list(pool.map(save, records))
 
 
-def index_key(client_id: str) -> str:
-    return f"items/{client_id}/_index.json"
+def index_key(client_id: str, root: str = "") -> str:
+    return f"{root}items/{client_id}/_index.json"
 
 
-def load_index(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
+def load_index(s3, bucket: str, client_id: str, root: str = "") -> dict[str, dict[str, Any]]:
     """The last run's normalized items in one object, so a warm run reads one object instead of one per item."""
-    text = read_text(s3, bucket, index_key(client_id))
+    text = read_text(s3, bucket, index_key(client_id, root))
     try:
         index = json.loads(text) if text else {}
     except ValueError:
@@ -146,8 +151,8 @@ def load_index(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
     return index if isinstance(index, dict) else {}
 
 
-def save_index(s3, bucket: str, client_id: str, entries: dict[str, dict[str, Any]]) -> None:
-    put_json(s3, bucket, index_key(client_id), entries)
+def save_index(s3, bucket: str, client_id: str, entries: dict[str, dict[str, Any]], root: str = "") -> None:
+    put_json(s3, bucket, index_key(client_id, root), entries)
 
 
 def reusable_normalized(record: dict[str, Any] | None, raw: RawItem, version: str) -> NormalizedItem | None:
@@ -176,24 +181,28 @@ CHECKS_PREFIX = "checks/"
 class OutputPlace:
     """Where one run writes: the published edition, or a check run's own prefix that nothing published reads.
 
-    A check run (smoke test, rollback drill, benchmark) gets its own files, editorial cache and write lease,
-    so it can neither replace an edition nor feed one with what an unproven version produced.
+    A check run (smoke test, rollback drill, benchmark) gets its own files, editorial cache, write lease and data
+    state (feed state, stored items) under `checks/<mode>/` of the data bucket, so it can neither replace an
+    edition nor feed one with what an unproven version produced, while its own warm path (304s, stored items,
+    cache hits) still works like a publishing run's.
     """
 
     newsletter_prefix: str
     cache_prefix: str
     lease_key: str
+    data_root: str  # prefix of feed state and stored items in the data bucket
     publishes: bool
 
 
 def output_place(mode: str, publishes: bool, client_id: str, day: str, function_version: str) -> OutputPlace:
     if publishes:
-        return OutputPlace(newsletter_prefix(client_id, day), f"cache/{client_id}/", f"locks/{client_id}/{day}.json", True)
+        return OutputPlace(newsletter_prefix(client_id, day), f"cache/{client_id}/", f"locks/{client_id}/{day}.json", "", True)
     run = f"{mode}/{safe_segment(function_version)}"
     return OutputPlace(
         f"{CHECKS_PREFIX}{run}/{client_id}/{day}/",
         f"{CHECKS_PREFIX}cache/{client_id}/",
         f"locks/{CHECKS_PREFIX}{run}/{client_id}/{day}.json",
+        f"{CHECKS_PREFIX}{mode}/",
         False,
     )
 
