@@ -29,4 +29,7 @@ module "vectora_inbox" {
   # An emulator is throwaway and speaks plain HTTP; real accounts keep their buckets and require TLS.
   force_destroy_buckets   = local.environment.emulator
   deny_insecure_transport = !local.environment.emulator
+  # The emulator never expires anything, and creating the rules costs a fixed ~55 s wait in the AWS provider;
+  # the Terraform tests set TF_VAR_bucket_lifecycle_rules=true to check the rules on the emulator all the same.
+  bucket_lifecycle_rules = var.bucket_lifecycle_rules
 }
