@@ -84,7 +84,7 @@ def deploy(c, env=None, payload="payloads/test-payload-p1.json"):
     }
 )
 def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live", json_=False):
-    """Run the seed's three post-deploy checks: basic, cache miss/hit, Bedrock regions in the logs."""
+    """Run the three post-deploy checks (basic, cache miss/hit, Bedrock regions in the logs) as check runs that never publish."""
     from toolkit.smoke import run_smoke
 
     printer = (lambda _line: None) if json_ else print
@@ -147,18 +147,18 @@ def config_sync(c, env=None):
 
 @task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)"})
 def bench(c, env=None, skip_deploy=False):
-    """Measure the seed's figures (zip, cold start, warm/cached runs, prompt size, rollback) into bench/results.json."""
+    """Measure zip size, cold start, warm/cached runs, prompt size and rollback into bench/results.json."""
     from toolkit.bench import main
 
     _guard(main, env, include_deploy=not skip_deploy)
 
 
-@task
-def demo(c):
-    """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill."""
+@task(help={"verbose": "show every step's full output (Terraform's included) instead of one line per step"})
+def demo(c, verbose=False):
+    """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill, this week's edition."""
     from toolkit.demo import main_job
 
-    _guard(main_job)
+    _guard(main_job, verbose=verbose or None)
 
 
 # --- local services ----------------------------------------------------------------------------------
@@ -205,12 +205,18 @@ def tf_plan(c, env=None):
     _guard(plan, env)
 
 
-@task(name="apply", help={"env": ENV_HELP})
-def tf_apply(c, env=None):
-    """Package, then terraform init + apply for the environment (the emulator for local)."""
+@task(name="apply", help={"env": ENV_HELP, "verbose": "stream Terraform's output (it always goes to .local/logs/)"})
+def tf_apply(c, env=None, verbose=False):
+    """Package, then terraform init + apply for the environment (the emulator for local, whose config it also uploads)."""
+    from toolkit.envfile import load_env
+    from toolkit.run_local import prepare_local
     from toolkit.terraform import apply
 
-    _guard(apply, env)
+    environment = _guard(load_env, env)
+    _guard(apply, environment.name, verbose=verbose or None)
+    if environment.emulator:
+        # The emulator's config bucket needs the configs with their feeds pointed at the sample server.
+        _guard(prepare_local, environment)
 
 
 @task(name="check")

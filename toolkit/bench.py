@@ -34,6 +34,8 @@ from .sample_feeds import render_feed
 from .services import service_url, standin_latency_ms
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
+# Every benchmark invocation is a check run: its files and state stay under checks/bench/, never in an edition.
+BENCH_MODE = "bench"
 STANDIN_LATENCY_MS = 400
 SCALES = (1, 4, 15)  # corpus copies: ~66, ~264, ~990 items
 _ITEM = re.compile(rb"(<item>.*?</item>|<entry>.*?</entry>)", re.S)
@@ -107,7 +109,7 @@ class Engine:
         self.container = InProcessHandler(env)
 
     def run(self, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
-        result, seconds, _logs = self.container.invoke(payload)
+        result, seconds, _logs = self.container.invoke({**payload, "mode": BENCH_MODE})
         if result.get("status") != "ok":
             raise BenchError(f"run failed: {result.get('error')}")
         return result, seconds
@@ -139,8 +141,9 @@ def clear_standin_calls(env: EnvFile) -> None:
 
 
 def forget_client_data(s3, bucket: str, client_id: str) -> None:
-    """Drop stored items and feed state so the next run normalizes everything again."""
-    for prefix in (f"items/{client_id}/", f"feed-state/{client_id}.json"):
+    """Drop the benchmark's stored items and feed state so the next run normalizes everything again."""
+    root = f"checks/{BENCH_MODE}/"  # where the engine keeps a bench run's state
+    for prefix in (f"{root}items/{client_id}/", f"{root}feed-state/{client_id}.json"):
         paginator = s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -296,7 +299,7 @@ def deploy_figures(env: EnvFile, printer: Callable[[str], None]) -> dict[str, An
     unchanged_s = time.perf_counter() - started
     figures: dict[str, Any] = {"deploy_unchanged_s": unchanged_s, "deploy_unchanged_published": result.published}
     # A whole cold invocation: fresh process, imports, clients, a cached newsletter (local target).
-    payload = json.loads((REPO_ROOT / "payloads" / "test-payload-p1.json").read_text())
+    payload = {**json.loads((REPO_ROOT / "payloads" / "test-payload-p1.json").read_text()), "mode": BENCH_MODE}
     invoke_function(env, "live", payload, printer=quiet)
     walls = []
     for _ in range(3):

@@ -1,4 +1,7 @@
-"""The seed's three post-deploy tests, run against one qualifier (the `live` alias or a version number).
+"""The three post-deploy checks, run against one qualifier (the `live` alias or a version number).
+
+Every invocation is a check run (`"mode": "smoke"`): its files go under `checks/smoke/<version>/` and its editorial
+cache under `checks/cache/`, so a smoke test never replaces or feeds a published edition.
 
 - basic: the payload with `period_days` 1 answers StatusCode 200, no FunctionError, `status` "ok";
 - cache: `force_regenerate` true then false: the first run logs `Newsletter sauvegardée en cache`, the second
@@ -22,6 +25,7 @@ from .invoker import InvokeResult, invoke_function
 from .services import ensure_services
 
 DEFAULT_PAYLOAD = Path("payloads/test-payload-p1.json")
+SMOKE_MODE = "smoke"
 SAVED_TO_CACHE = "Newsletter sauvegardée en cache"
 READ_FROM_CACHE = "Newsletter récupérée depuis cache S3"
 HYBRID_CLIENT = "Client Bedrock hybride : {purpose} → {region}"
@@ -99,10 +103,15 @@ def load_payload(payload_path: Path | str) -> dict:
     return payload
 
 
-def basic_payload(payload: dict) -> dict:
-    """The seed's basic invocation: the client of the payload, one day, the cache used as normal."""
+def basic_payload(payload: dict, mode: str = SMOKE_MODE) -> dict:
+    """The basic invocation: the client of the payload, one day, the cache used as normal, as a check run."""
     base = {key: value for key, value in payload.items() if key != "force_regenerate"}
-    return {**base, "period_days": 1}
+    return {**base, "period_days": 1, "mode": mode}
+
+
+def check_payload(payload: dict, mode: str = SMOKE_MODE) -> dict:
+    """The payload as a check run: whatever mode the file names, a check never publishes."""
+    return {**payload, "mode": mode}
 
 
 def run_smoke(
@@ -117,7 +126,7 @@ def run_smoke(
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    payload = load_payload(payload_path)
+    payload = check_payload(load_payload(payload_path))
     ensure_services(env, printer=printer)
     report = SmokeReport(env=env.name, function_name=env.function_name, qualifier=str(qualifier))
     printer(f"smoke test of {env.function_name}:{qualifier} ({env.name})")
@@ -129,6 +138,8 @@ def run_smoke(
     basic, basic_run = check_basic(invoke, basic_payload(payload))
     report.checks.append(basic)
     report.executed_version = basic_run.executed_version if basic_run else ""
+    if not basic.ok and "ClientNotFound" in basic.detail:
+        basic.detail += f"; upload the client configuration first: `invoke config-sync --env {env.name}`"
     _progress(printer, basic)
 
     runs = [basic_run] if basic_run else []
