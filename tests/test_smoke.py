@@ -1,4 +1,4 @@
-"""The seed's post-deploy checks: basic, cache and regions, on fabricated results and on the local target."""
+"""The post-deploy checks: basic, cache and regions, on fabricated results and on the local target."""
 
 from __future__ import annotations
 
@@ -54,10 +54,34 @@ def scripted(*results: InvokeResult):
     return invoke
 
 
-def test_basic_payload_is_the_clients_one_day_run_without_force_regenerate():
+def test_basic_payload_is_the_clients_one_day_check_run_without_force_regenerate():
     payload = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": True}
 
-    assert basic_payload(payload) == {"client_id": "lai_weekly_v3", "period_days": 1}
+    assert basic_payload(payload) == {"client_id": "lai_weekly_v3", "period_days": 1, "mode": "smoke"}
+
+
+def test_every_smoke_invocation_is_a_check_run_even_when_the_payload_says_publish(fake_env, tmp_path, monkeypatch):
+    import toolkit.smoke
+
+    payload_file = tmp_path / "publish.json"
+    payload_file.write_text(json.dumps({"client_id": "lai_weekly_v3", "period_days": 7, "mode": "publish"}))
+    answers = [
+        result(logs=NEWSLETTER_LINE + "\n" + NORMALIZATION_LINE),
+        result(logs="Newsletter sauvegardée en cache", duration_ms=900.0),
+        result(logs="Newsletter récupérée depuis cache S3", duration_ms=100.0),
+    ]
+    sent = []
+
+    def fake_invoke(env, qualifier, event, *, printer=print):
+        sent.append(event)
+        return answers.pop(0)
+
+    monkeypatch.setattr(toolkit.smoke, "invoke_function", fake_invoke)
+
+    report = run_smoke(fake_env, payload_file, printer=lambda line: None)
+
+    assert report.ok
+    assert [event["mode"] for event in sent] == ["smoke", "smoke", "smoke"]
 
 
 def test_basic_fails_on_a_status_other_than_ok():

@@ -31,7 +31,7 @@ from .services import TEST_CREDENTIALS
 Printer = Callable[[str], None]
 
 CHECKOV_VENV = ".venv-checkov"
-CHECKOV_INSTALL_HINT = f"python3 -m venv {CHECKOV_VENV} && {CHECKOV_VENV}/bin/pip install checkov==3.3.30"
+CHECKOV_INSTALL_HINT = f"`make checkov` (checkov==3.3.30 in its own virtual environment, {CHECKOV_VENV})"
 LOCK_TIMEOUT = "120s"
 # Each environment's root module exposes the stack module's outputs as this one object.
 STACK_OUTPUT = "stack"
@@ -432,4 +432,4 @@ def _checkov_binary(root: Path) -> str:
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise TerraformError(f"checkov is not installed; install it in its own virtual environment: {CHECKOV_INSTALL_HINT}")
+    raise TerraformError(f"checkov is not installed: run {CHECKOV_INSTALL_HINT}")
