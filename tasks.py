@@ -208,15 +208,9 @@ def tf_plan(c, env=None):
 @task(name="apply", help={"env": ENV_HELP, "verbose": "stream Terraform's output (it always goes to .local/logs/)"})
 def tf_apply(c, env=None, verbose=False):
     """Package, then terraform init + apply for the environment (the emulator for local, whose config it also uploads)."""
-    from toolkit.envfile import load_env
-    from toolkit.run_local import prepare_local
-    from toolkit.terraform import apply
+    from toolkit.stack import apply_stack
 
-    environment = _guard(load_env, env)
-    _guard(apply, environment.name, verbose=verbose or None)
-    if environment.emulator:
-        # The emulator's config bucket needs the configs with their feeds pointed at the sample server.
-        _guard(prepare_local, environment)
+    _guard(apply_stack, env, verbose=verbose or None)
 
 
 @task(name="check")

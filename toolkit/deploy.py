@@ -377,7 +377,7 @@ def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_versio
             continue
         return version
     note = f" (skipped versions that failed their smoke test: {', '.join(skipped)})" if skipped else ""
-    raise RollbackError(f"no version to roll back to below {current}{note}")
+    raise RollbackError(f"no version to roll back to below {current}{note}: `invoke versions` lists them, `invoke rollback --to N` picks one")
 
 
 # --- helpers --------------------------------------------------------------------------------------------------

@@ -41,3 +41,21 @@ def ensure_stack(env: EnvFile, printer: Printer = print) -> bool:
     printer(f"  the emulator has no {missing[0]}{' (and more)' if len(missing) > 1 else ''}: applying Terraform")
     apply(env.name, printer=printer, endpoint_url=env.emulator_url())
     return True
+
+
+def apply_stack(env_name: str | EnvFile | None, printer: Printer = print, *, verbose: bool | None = None) -> dict:
+    """`invoke tf.apply`: terraform apply; on the emulator, then the client configs with feeds pointed at the
+    sample server, so the stack can run as soon as it exists. Returns the stack's outputs."""
+    from .envfile import load_env
+    from .terraform import apply
+
+    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    if not env.emulator:
+        return apply(env.name, printer=printer, verbose=verbose)
+    from .run_local import prepare_local
+    from .services import ensure_services
+
+    ensure_services(env, printer)
+    outputs = apply(env.name, printer=printer, verbose=verbose, endpoint_url=env.emulator_url())
+    prepare_local(env, printer)
+    return outputs
