@@ -1,4 +1,4 @@
-"""`invoke bench`: the seed's figures, measured on the embedded default and printed beside the seed's.
+"""`invoke bench`: the deployment plan's figures, measured on the embedded default and printed beside its own.
 
 Writes bench/results.json. Figures are wall-clock on the machine that runs it: compare ratios, not
 absolute numbers, across machines.
@@ -335,7 +335,7 @@ SEED = {
 
 
 def table(figures: dict[str, Any]) -> list[str]:
-    lines = [f"{'figure':<44} {'seed':>10} {'target':>9} {'measured':>12} {'seed/ours':>9}  ok", "-" * 94]
+    lines = [f"{'figure':<44} {'plan':>10} {'target':>9} {'measured':>12} {'plan/ours':>9}  ok", "-" * 94]
     for key, (label, seed, unit, target) in SEED.items():
         value = figures.get(key)
         if key == "cold_start" and value:
