@@ -172,3 +172,17 @@ def test_published_edition_is_byte_identical_after_deploy_smoke_and_rollback(wal
     assert walk.succeeds(rollback, walk.env).to_version == "1"
 
     assert walk.published_edition() == before
+
+
+def test_buckets_no_state_knows_are_refused_with_the_way_out(walk):
+    from toolkit.services import boto3_client
+
+    walk.fresh_emulator()
+    for path in (terraform.REPO_ROOT / "terraform" / "envs" / "local").glob("terraform.tfstate*"):
+        path.unlink()
+    bucket = walk.env.lambda_environment["DATA_BUCKET"]
+    boto3_client(walk.env, "s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region})
+
+    result = walk.step(apply_stack, walk.env)
+
+    assert refused_with_a_command_to_run_first(result) and "invoke local.down" in result.message

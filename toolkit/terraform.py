@@ -306,7 +306,7 @@ def stack_bucket_names(env: EnvFile) -> set[str]:
 
 
 def forget_stale_emulator_state(ws: Workspace, printer: Printer) -> bool:
-    """Drop the local state when it lists buckets the emulator no longer holds (the emulator was restarted).
+    """Drop the local state when the emulator holds none of the buckets it lists (the emulator was restarted).
 
     Refuses, naming the way out, when the emulator holds the stack's buckets but no state knows them.
     """
@@ -328,8 +328,8 @@ def forget_stale_emulator_state(ws: Workspace, printer: Printer) -> bool:
         if resource.get("type") == "aws_s3_bucket"
         for instance in resource.get("instances", [])
     } - {None}
-    if not buckets_in_state or buckets_in_state <= existing:
-        return False
+    if not buckets_in_state or buckets_in_state & existing:
+        return False  # the emulator kept its state: a refresh sorts out anything else that changed
     for path in ws.directory.glob(f"{STATE_FILE}*"):
         path.unlink()
     printer(f"terraform state ({ws.env.name}): the emulator was restarted since the last apply; starting from a fresh state")
