@@ -114,6 +114,29 @@ def test_cache_runs_force_regenerate_true_then_false_and_reports_the_ratio():
     assert "run 1 8.00 s, run 2 0.50 s (16.0× faster)" == check.detail
 
 
+def test_cache_compares_the_editorial_stage_when_the_engine_reports_it():
+    invoke = scripted(
+        result({"status": "ok", "timings_ms": {"editorial": 640}}, logs="Newsletter sauvegardée en cache", duration_ms=1200),
+        result({"status": "ok", "timings_ms": {"editorial": 4}}, logs="Newsletter récupérée depuis cache S3", duration_ms=1400),
+    )
+
+    check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
+
+    assert check.status == OK and check.data["editorial_ms"] == [640, 4]
+    assert "editorial 640 ms → 4 ms" in check.detail
+
+
+def test_cache_fails_when_the_cached_editorial_is_not_faster():
+    invoke = scripted(
+        result({"status": "ok", "timings_ms": {"editorial": 5}}, logs="Newsletter sauvegardée en cache", duration_ms=900),
+        result({"status": "ok", "timings_ms": {"editorial": 30}}, logs="Newsletter récupérée depuis cache S3", duration_ms=300),
+    )
+
+    check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
+
+    assert check.status == FAILED and "editorial was not faster" in check.detail
+
+
 def test_cache_fails_when_the_second_run_is_not_faster():
     invoke = scripted(
         result(logs="Newsletter sauvegardée en cache", duration_ms=500),
