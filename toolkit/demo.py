@@ -50,6 +50,20 @@ def drill_package(package_path: Path, out_dir: Path) -> DrillPackage:
     return DrillPackage(target, hashlib.sha256(data).hexdigest(), len(data))
 
 
+class StepOutput:
+    """A step's printer: keeps what the step prints (for the log and its one-line note), echoes it when verbose."""
+
+    def __init__(self, echo: Printer | None):
+        self.lines: list[str] = []
+        self.note = ""
+        self._echo = echo
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        if self._echo:
+            self._echo(f"      {line}")
+
+
 class _Steps:
     """One line per step with its time; each step's own output goes to the job's log file (and to the screen when
     verbose). A failing step prints its last lines and the log's path before the error propagates."""
@@ -63,43 +77,33 @@ class _Steps:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text("")
 
+    @property
+    def log_shown(self) -> str:
+        return str(self.log_path.relative_to(REPO_ROOT)) if self.log_path.is_relative_to(REPO_ROOT) else str(self.log_path)
+
     @contextmanager
     def step(self, title: str):
         self.number += 1
-        lines: list[str] = []
-        note: list[str] = [""]
-
-        def quiet(line: str) -> None:
-            lines.append(line)
-            if self.verbose:
-                self.printer(f"      {line}")
-
-        def set_note(text: str) -> None:
-            note[0] = text
-
-        quiet.lines = lines  # type: ignore[attr-defined]  # what the step printed, for its note
+        out = StepOutput(self.printer if self.verbose else None)
         started = time.perf_counter()
-        with self.log_path.open("a") as log:
-            log.write(f"\n[{self.number}/{self.total}] {title}\n")
         try:
-            yield quiet, set_note
+            yield out
         except BaseException:
-            self._save(lines)
+            self._save(title, out.lines)
             self.printer(f"[{self.number}/{self.total}] {title}: FAILED after {time.perf_counter() - started:.1f} s")
-            for line in [line for line in lines if line.strip()][-25:]:
-                self.printer(f"      {line}")
-            self.printer(f"      full output: {self._shown()}")
+            if not self.verbose:
+                for line in [line for line in out.lines if line.strip()][-25:]:
+                    self.printer(f"      {line}")
+            self.printer(f"      full output: {self.log_shown}")
             raise
-        self._save(lines)
-        detail = f": {note[0]}" if note[0] else ""
+        self._save(title, out.lines)
+        detail = f": {out.note}" if out.note else ""
         self.printer(f"[{self.number}/{self.total}] {title}{detail} ({time.perf_counter() - started:.1f} s)")
 
-    def _save(self, lines: list[str]) -> None:
+    def _save(self, title: str, lines: list[str]) -> None:
         with self.log_path.open("a") as log:
+            log.write(f"\n[{self.number}/{self.total}] {title}\n")
             log.writelines(line + "\n" for line in lines)
-
-    def _shown(self) -> str:
-        return str(self.log_path.relative_to(REPO_ROOT)) if self.log_path.is_relative_to(REPO_ROOT) else str(self.log_path)
 
 
 def save_newsletter(env, result: dict, out_root: Path = OUT_DIR) -> Path:
@@ -138,26 +142,26 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     verbose = verbose_by_default() if verbose is None else verbose
     steps = _Steps(printer, STATE_DIR / "logs" / "demo.log", 7, verbose)
     printer(f"Vectora Inbox main job on the embedded default ({env.name}: AWS emulator, Bedrock stand-in, sample feeds)")
-    with steps.step("local services") as (out, note):
+    with steps.step("local services") as out:
         ensure_services(env, out)
-        note("AWS emulator, Bedrock stand-in, sample feeds")
-    with steps.step("terraform apply: buckets, function, IAM, logs, live alias, schedule") as (out, note):
-        apply(env.name, printer=out, endpoint_url=env.emulator_url(), verbose=False)
+        out.note = "AWS emulator, Bedrock stand-in, sample feeds"
+    with steps.step("terraform apply: buckets, function, IAM, logs, live alias, schedule") as out:
+        apply(env.name, printer=out, endpoint_url=env.emulator_url(), verbose=verbose)
         prepare_local(env, out)  # config → config bucket, sources pointed at the sample feeds
         applied = [line for line in out.lines if line.startswith("terraform apply")]
-        note(applied[-1].split(": ", 1)[-1] if applied else "")
-    with steps.step("package") as (out, note):
+        out.note = applied[-1].split(": ", 1)[-1] if applied else ""
+    with steps.step("package") as out:
         package = build_package(env.name, env=env, printer=out)
-        note(f"{Path(package.path).name}, {package.size_bytes / 1e6:.2f} MB" + (" (unchanged)" if package.skipped else ""))
-    with steps.step("deploy: publishes changed code, smoke-tests it, then moves live") as (out, note):
+        out.note = f"{Path(package.path).name}, {package.size_bytes / 1e6:.2f} MB" + (" (unchanged)" if package.skipped else "")
+    with steps.step("deploy: publishes changed code, smoke-tests it, then moves live") as out:
         result = deploy(env, printer=out)
-        note(f"live is version {result.live_version}" + ("" if result.published else ", code unchanged: nothing published"))
-    with steps.step("smoke test of live: basic, cache miss/hit, Bedrock regions") as (out, note):
+        out.note = f"live is version {result.live_version}" + ("" if result.published else ", code unchanged: nothing published")
+    with steps.step("smoke test of live: basic, cache miss/hit, Bedrock regions") as out:
         report = run_smoke(env, REPO_ROOT / "payloads" / "test-payload-p1.json", printer=out)
         if not report.ok:
             raise DemoError(f"smoke test failed at {report.failing_check.name}: {report.failing_check.detail}")
-        note(f"passed on version {report.executed_version}; check runs write under checks/smoke/, never the edition")
-    with steps.step("rollback drill") as (out, note):
+        out.note = f"passed on version {report.executed_version}; check runs write under checks/smoke/, never the edition"
+    with steps.step("rollback drill") as out:
         with tempfile.TemporaryDirectory(prefix="vectora-drill-") as scratch:
             drill = drill_package(package.path, Path(scratch))
             out("deploying a drill version (the current code plus a note file) so there is a version to roll back from")
@@ -165,16 +169,16 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
         back = rollback(env, to_version=result.live_version, printer=out)
         if back.from_version != drilled.live_version:
             raise DemoError(f"rollback started from version {back.from_version}, expected the drill version {drilled.live_version}")
-        note(f"live {back.from_version} → {back.to_version} in {back.seconds:.1f} s (alias move {back.alias_seconds * 1000:.0f} ms)")
-    with steps.step("this week's edition: live invoked as the schedule does") as (out, note):
+        out.note = f"live {back.from_version} → {back.to_version} in {back.seconds:.1f} s (alias move {back.alias_seconds * 1000:.0f} ms)"
+    with steps.step("this week's edition: live invoked as the schedule does") as out:
         run = invoke_function(env, env.alias_name, schedule_payload(), printer=out)
         problems = invocation_problems(run)
         if problems:
             raise DemoError(f"the scheduled run failed: {'; '.join(problems)}")
         saved = save_newsletter(env, run.payload, out_root)
         shown = saved.relative_to(REPO_ROOT) if saved.is_relative_to(REPO_ROOT) else saved
-        note(f"s3://{run.payload['s3']['bucket']}/{run.payload['s3']['html']}")
+        out.note = f"s3://{run.payload['s3']['bucket']}/{run.payload['s3']['html']}"
     printer(f"\nThe newsletter: {shown}/newsletter.html (open it in a browser), newsletter.md, manifest.json")
-    printer(f"Main job done in {time.perf_counter() - started:.1f} s (full output: {steps._shown()}). Next: `invoke versions`, "
+    printer(f"Main job done in {time.perf_counter() - started:.1f} s (full output: {steps.log_shown}). Next: `invoke versions`, "
             "`invoke logs --since 10m`, `invoke run`, `invoke local.down` when finished.")
     return saved
