@@ -186,3 +186,24 @@ def test_buckets_no_state_knows_are_refused_with_the_way_out(walk):
     result = walk.step(apply_stack, walk.env)
 
     assert refused_with_a_command_to_run_first(result) and "invoke local.down" in result.message
+
+
+def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(walk):
+    import json
+
+    from toolkit.services import boto3_client
+
+    walk.fresh_emulator()
+    ws = terraform.workspace("local", endpoint_url=walk.emulator_url)
+    bucket = walk.env.lambda_environment["DATA_BUCKET"]
+    state = {"resources": [
+        {"type": "aws_s3_bucket", "instances": [{"attributes": {"bucket": name}}]}
+        for name in (bucket, walk.env.lambda_environment["CONFIG_BUCKET"])
+    ]}  # fmt: skip
+    (ws.directory / terraform.STATE_FILE).write_text(json.dumps(state))
+    boto3_client(walk.env, "s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region})
+
+    dropped = terraform.forget_stale_emulator_state(ws, walk.printed.append)
+
+    assert dropped is False and (ws.directory / terraform.STATE_FILE).is_file()
+    (ws.directory / terraform.STATE_FILE).unlink()
