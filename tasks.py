@@ -177,7 +177,7 @@ def local_up(c, env=None):
 
 @task(name="down", help={"env": ENV_HELP})
 def local_down(c, env=None):
-    """Stop the local services (the emulator's state is lost; local Terraform state is not)."""
+    """Stop the local services (the emulator's state is lost; the next command notices and applies Terraform afresh)."""
     from toolkit.envfile import load_env
     from toolkit.services import stop_services
 
