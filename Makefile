@@ -2,8 +2,11 @@
 PYTHON ?= $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c '' 2>/dev/null && echo python3.12 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov pins an old boto3, so it gets a virtual environment of its own beside the project's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: setup demo test clean
+.PHONY: setup checkov demo test clean
 
 $(BIN)/invoke: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +16,20 @@ $(BIN)/invoke: requirements.txt requirements-dev.txt
 
 setup: $(BIN)/invoke
 
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
+## The Terraform security scanner the test suite runs, in its own environment.
+checkov: $(CHECKOV_VENV)/bin/checkov
+
 ## The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill.
 demo: setup
 	$(BIN)/invoke demo
 
-## The whole test suite.
-test: setup
+## The whole test suite, with everything it needs (checkov included).
+test: setup checkov
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 clean:
-	rm -rf $(VENV) dist build .local out
+	rm -rf $(VENV) $(CHECKOV_VENV) dist build .local out

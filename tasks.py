@@ -106,7 +106,7 @@ def deploy(c, env=None, payload="payloads/test-payload-p1.json", break_lease=Fal
     }
 )
 def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live", json_=False):
-    """Run the seed's three post-deploy checks: basic, cache miss/hit, Bedrock regions in the logs."""
+    """Run the three post-deploy checks (basic, cache miss/hit, Bedrock regions in the logs) as check runs that never publish."""
     from toolkit.smoke import run_smoke
 
     printer = (lambda _line: None) if json_ else print
@@ -186,7 +186,7 @@ def config_sync(c, env=None):
 @task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)",
             "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)"})
 def bench(c, env=None, skip_deploy=False, scenario=None):
-    """Measure the seed's figures (zip, cold start, warm/cached runs, prompt size, rollback) into bench/results.json."""
+    """Measure zip size, cold start, warm/cached runs, prompt size, rollback and a realistic week into bench/results.json."""
     from toolkit.bench import main
 
     _guard(main, env, include_deploy=not skip_deploy, scenario=scenario)
@@ -221,12 +221,12 @@ def trigger(c, env=None, client="lai_weekly_v3"):
     _guard(trigger_scheduled_run, env, client)
 
 
-@task
-def demo(c):
-    """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill."""
+@task(help={"verbose": "show every step's full output (Terraform's included) instead of one line per step"})
+def demo(c, verbose=False):
+    """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill, this week's edition."""
     from toolkit.demo import main_job
 
-    _guard(main_job)
+    _guard(main_job, verbose=verbose or None)
 
 
 # --- editorial quality: the labelled evaluation weeks ---------------------------------------------------
@@ -260,7 +260,7 @@ def local_up(c, env=None):
 
 @task(name="down", help={"env": ENV_HELP})
 def local_down(c, env=None):
-    """Stop the local services (the emulator's state is lost; local Terraform state is not)."""
+    """Stop the local services (the emulator's state is lost; the next command notices and applies Terraform afresh)."""
     from toolkit.envfile import load_env
     from toolkit.services import stop_services
 
@@ -295,12 +295,19 @@ def tf_plan(c, env=None, out=None, summary=None):
     _guard(plan, env, out=out, summary=summary)
 
 
-@task(name="apply", help={"env": ENV_HELP, "plan": "apply this saved plan (from `tf.plan --out`) instead of planning again"})
-def tf_apply(c, env=None, plan=None):
-    """Package, then terraform init + apply for the environment (the emulator for local)."""
-    from toolkit.terraform import apply
+@task(
+    name="apply",
+    help={
+        "env": ENV_HELP,
+        "plan": "apply this saved plan (from `tf.plan --out`) instead of planning again",
+        "verbose": "stream Terraform's output (it always goes to .local/logs/)",
+    },
+)
+def tf_apply(c, env=None, plan=None, verbose=False):
+    """Package, then terraform init + apply for the environment (the emulator for local, whose config it also uploads)."""
+    from toolkit.stack import apply_stack
 
-    _guard(apply, env, plan_file=plan)
+    _guard(apply_stack, env, verbose=verbose or None, plan_file=plan)
 
 
 @task(name="mirror", help={"dir": "directory to fill (then export TF_PLUGIN_DIR=<dir>)"})

@@ -149,7 +149,14 @@ def _handle(event: Any, context: Any, run: dict[str, Any]) -> dict[str, Any]:
         llm = OfflineLLM()
     edges = Edges(s3=runtime["s3"], llm=llm, fetch=fetch_feed, pricing=load_pricing(runtime["s3"], settings.config_bucket))
     try:
-        return run_newsletter(invocation, settings, edges, _budget(context, settings.time_budget_reserve_ms))
+        return run_newsletter(
+            invocation,
+            settings,
+            edges,
+            _budget(context, settings.time_budget_reserve_ms),
+            # A check run's files go under its version ("3", "$LATEST"); outside Lambda there is none: "local".
+            function_version=getattr(context, "function_version", None) or "local",
+        )
     except ClientNotFound as exc:
         log_event("Client inconnu", level="WARNING", client_id=invocation.client_id)
         return _error("ClientNotFound", str(exc), client_id=invocation.client_id)

@@ -206,8 +206,13 @@ def test_version_whose_zip_is_not_in_the_artifacts_bucket_is_refused(fake_env):
 def test_unknown_qualifier_is_refused(fake_env):
     create_function(fake_env, handler_zip(GOOD_HANDLER))
 
-    with pytest.raises(LocalLambdaError, match="no version or alias '7'"):
+    with pytest.raises(LocalLambdaError, match="no version 7"):
         invoke_local(fake_env, "7", {})
+
+
+def test_missing_function_names_the_command_to_run_first(fake_env):
+    with pytest.raises(LocalLambdaError, match=r"run `invoke tf.apply` first"):
+        invoke_local(fake_env, "live", {})
 
 
 def test_interpreter_of_the_runtime_version_is_the_toolkits_own_when_it_matches():

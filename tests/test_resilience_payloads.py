@@ -137,7 +137,7 @@ class Gate:
             raise AssertionError("a payload the validator must refuse reached the AWS container")
         return {"settings": self.settings, "s3": None}
 
-    def run_newsletter(self, invocation, settings, edges, budget):
+    def run_newsletter(self, invocation, settings, edges, budget, function_version="local"):
         self.invocations.append(invocation)
         return {"status": "ok", "client_id": invocation.client_id}
 

@@ -1,4 +1,4 @@
-"""The seed's post-deploy checks: basic, cache and regions, on fabricated results and on the local target."""
+"""The post-deploy checks: basic, cache and regions, on fabricated results and on the local target."""
 
 from __future__ import annotations
 
@@ -54,10 +54,34 @@ def scripted(*results: InvokeResult):
     return invoke
 
 
-def test_basic_payload_is_the_clients_one_day_run_without_force_regenerate():
+def test_basic_payload_is_the_clients_one_day_check_run_without_force_regenerate():
     payload = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": True}
 
-    assert basic_payload(payload) == {"client_id": "lai_weekly_v3", "period_days": 1}
+    assert basic_payload(payload) == {"client_id": "lai_weekly_v3", "period_days": 1, "mode": "smoke"}
+
+
+def test_every_smoke_invocation_is_a_check_run_even_when_the_payload_says_publish(fake_env, tmp_path, monkeypatch):
+    import toolkit.smoke
+
+    payload_file = tmp_path / "publish.json"
+    payload_file.write_text(json.dumps({"client_id": "lai_weekly_v3", "period_days": 7, "mode": "publish"}))
+    answers = [
+        result(logs=NEWSLETTER_LINE + "\n" + NORMALIZATION_LINE),
+        result(logs="Newsletter sauvegardée en cache", duration_ms=900.0),
+        result(logs="Newsletter récupérée depuis cache S3", duration_ms=100.0),
+    ]
+    sent = []
+
+    def fake_invoke(env, qualifier, event, *, printer=print):
+        sent.append(event)
+        return answers.pop(0)
+
+    monkeypatch.setattr(toolkit.smoke, "invoke_function", fake_invoke)
+
+    report = run_smoke(fake_env, payload_file, printer=lambda line: None)
+
+    assert report.ok
+    assert [event["mode"] for event in sent] == ["smoke", "smoke", "smoke"]
 
 
 def test_basic_fails_on_a_status_other_than_ok():
@@ -124,6 +148,29 @@ def test_cache_runs_force_regenerate_true_then_false_and_reports_the_ratio():
     assert check.status == OK and len(runs) == 2
     assert check.data["ratio"] == 16.0
     assert "run 1 8.00 s, run 2 0.50 s (16.0× faster)" == check.detail
+
+
+def test_cache_compares_the_editorial_stage_when_the_engine_reports_it():
+    invoke = scripted(
+        result({"status": "ok", "timings_ms": {"editorial": 640}}, logs="Newsletter sauvegardée en cache", duration_ms=1200),
+        result({"status": "ok", "timings_ms": {"editorial": 4}}, logs="Newsletter récupérée depuis cache S3", duration_ms=1400),
+    )
+
+    check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
+
+    assert check.status == OK and check.data["editorial_ms"] == [640, 4]
+    assert "editorial 640 ms → 4 ms" in check.detail
+
+
+def test_cache_fails_when_the_cached_editorial_is_not_faster():
+    invoke = scripted(
+        result({"status": "ok", "timings_ms": {"editorial": 5}}, logs="Newsletter sauvegardée en cache", duration_ms=900),
+        result({"status": "ok", "timings_ms": {"editorial": 30}}, logs="Newsletter récupérée depuis cache S3", duration_ms=300),
+    )
+
+    check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
+
+    assert check.status == FAILED and "editorial was not faster" in check.detail
 
 
 def test_cache_fails_when_the_second_run_is_not_faster():

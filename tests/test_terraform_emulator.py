@@ -1,14 +1,15 @@
 """`terraform apply` of the local environment against the embedded AWS emulator, then checks of what it built.
 
 One apply is shared by the module (about a minute: the provider waits for the emulator to confirm bucket lifecycle
-rules), so run the suite with `--dist loadfile` to keep the module on one xdist worker. Every test holds whatever
-order it runs in.
+rules, which the local environment skips by default and this module asks for with TF_VAR_bucket_lifecycle_rules), so
+run the suite with `--dist loadfile` to keep the module on one xdist worker. Every test holds whatever order it runs in.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,12 +67,19 @@ def stack(tmp_path_factory):
     host, port = server.get_host_and_port()
     # moto keeps one state per process: start from an empty emulator, whatever ran before in this worker.
     urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10).read()
+    # The rules dev and prod get, checked here on the emulator (Terraform reads TF_VAR_* from its environment).
+    saved = os.environ.get("TF_VAR_bucket_lifecycle_rules")
+    os.environ["TF_VAR_bucket_lifecycle_rules"] = "true"
     try:
         stack = Stack(root, f"http://{host}:{port}", package.path, package.sha256, {})
         stack.outputs = stack.run(terraform.apply, package_path=package.path)
         yield stack
     finally:
         server.stop()
+        if saved is None:
+            os.environ.pop("TF_VAR_bucket_lifecycle_rules", None)
+        else:
+            os.environ["TF_VAR_bucket_lifecycle_rules"] = saved
 
 
 def _tiny_package(workdir: Path, status_code: int):
@@ -134,8 +142,12 @@ def _expected_statements(account: str) -> dict[str, dict]:
             {"StringEquals": {"bedrock:InferenceProfileArn": [us_profile]}},
         ),
         "ReadWriteEditorialCache": allow(["s3:GetObject", "s3:PutObject"], [f"{newsletters}/cache/*"]),
-        "ListEditorialCache": allow(["s3:ListBucket"], [newsletters], {"StringLike": {"s3:prefix": ["cache/*"]}}),
+        "ReadCheckRunCache": allow(["s3:GetObject"], [f"{newsletters}/checks/cache/*"]),
+        "ListEditorialCache": allow(
+            ["s3:ListBucket"], [newsletters], {"StringLike": {"s3:prefix": ["cache/*", "checks/cache/*"]}}
+        ),
         "PublishNewsletters": allow(["s3:PutObject"], [f"{newsletters}/newsletters/*"]),
+        "WriteCheckRuns": allow(["s3:PutObject"], [f"{newsletters}/checks/*"]),
         "ListConfig": allow(["s3:ListBucket"], [config]),
         "ReadConfig": allow(["s3:GetObject"], [f"{config}/*"]),
         "ListData": allow(["s3:ListBucket"], [data]),
@@ -361,6 +373,14 @@ def test_editorial_cache_expires(stack):
 
     cache_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "cache/"]
     assert [rule["Expiration"]["Days"] for rule in cache_rules] == [30]
+
+
+@pytest.mark.parametrize("bucket", ["NEWSLETTERS_BUCKET", "DATA_BUCKET"])
+def test_check_run_output_expires_within_days(stack, bucket):
+    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV[bucket])["Rules"]
+
+    check_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "checks/"]
+    assert [rule["Expiration"]["Days"] for rule in check_rules] == [3]
 
 
 def test_later_apply_keeps_an_alias_moved_by_the_toolkit(stack):

@@ -76,7 +76,7 @@ def filter_events(
         try:
             page = logs_client.filter_log_events(**request)
         except logs_client.exceptions.ResourceNotFoundException:
-            raise LogsError(f"log group {log_group} does not exist (has the function run yet?)") from None
+            raise LogsError(f"log group {log_group} does not exist: run `invoke tf.apply` first (it creates it)") from None
         for event in page.get("events", []):
             yield LogEvent(event["timestamp"], event["logStreamName"], event["message"], event.get("eventId", ""))
         token = page.get("nextToken")

@@ -600,7 +600,7 @@ def rollback(
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    payload = basic_payload(load_payload(check_payload))
+    payload = basic_payload(load_payload(check_payload), mode="drill")
     printer(f"rollback {env.function_name}:{env.alias_name} ({env.name})")
     ensure_services(env, printer=printer)
     lambda_client = boto3_client(env, "lambda")

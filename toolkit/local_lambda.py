@@ -87,7 +87,11 @@ def resolve_version(lambda_client, function_name: str, qualifier: str) -> dict:
     try:
         return lambda_client.get_function_configuration(FunctionName=function_name, Qualifier=qualifier)
     except lambda_client.exceptions.ResourceNotFoundException:
-        raise LocalLambdaError(f"{function_name} has no version or alias {qualifier!r}") from None
+        if str(qualifier).isdigit():
+            raise LocalLambdaError(f"{function_name} has no version {qualifier}: `invoke versions` lists them") from None
+        raise LocalLambdaError(
+            f"{function_name} has no alias {qualifier!r}: run `invoke tf.apply` first (it creates the function and its alias)"
+        ) from None
 
 
 def artifact_key(function_name: str, sha256_hex: str) -> str:

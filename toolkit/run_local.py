@@ -19,7 +19,6 @@ from .services import aws_environment, boto3_client, ensure_services, service_ur
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 OUT_DIR = REPO_ROOT / "out"
-ENGINE_BUCKETS = ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")
 # Log lines worth showing after a run; the full log goes to a file beside the newsletter.
 HIGHLIGHTS = ("Client Bedrock hybride", "Newsletter sauvegardée", "Newsletter récupérée", "Prompt éditorial compact", "échec", "malformé", "dégradé")
 
@@ -84,21 +83,16 @@ class InProcessHandler:
         self.close()
 
 
-def ensure_engine_buckets(s3, env: EnvFile) -> None:
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for variable in ENGINE_BUCKETS:
-        name = env.lambda_environment[variable]
-        if name not in existing:
-            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": env.aws_region})
-
-
 def prepare_local(env: EnvFile, printer: Callable[[str], None] = print):
-    """Services up, engine buckets present, config uploaded with feeds pointed at the sample server."""
+    """Services up, the stack applied by Terraform if the emulator lacks it, config uploaded with feeds pointed
+    at the sample server."""
     if not env.emulator:
         raise RunError(f"`invoke run` runs the handler in process on the emulator; for {env.name} use `invoke smoke --env {env.name}`")
+    from .stack import ensure_stack
+
     ensure_services(env, printer)
+    ensure_stack(env, printer)
     s3 = boto3_client(env, "s3")
-    ensure_engine_buckets(s3, env)
     sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), printer=printer)
     return s3
 
@@ -128,6 +122,8 @@ def run_payload(
         printer(f"  error: {result['error']['type']}: {result['error']['message']}")
         return result
     out = (out_dir or OUT_DIR) / result["client_id"] / result["period"]["date"]
+    if result.get("mode", "publish") != "publish":
+        out = (out_dir or OUT_DIR) / "checks" / result["mode"] / result["client_id"] / result["period"]["date"]
     out.mkdir(parents=True, exist_ok=True)
     bucket = result["s3"]["bucket"]
     for kind, filename in (("markdown", "newsletter.md"), ("html", "newsletter.html"), ("manifest", "manifest.json")):

@@ -1,9 +1,13 @@
-"""The seed's three post-deploy tests, run against one qualifier (the `live` alias or a version number).
+"""The three post-deploy checks, run against one qualifier (the `live` alias or a version number).
+
+Every invocation is a check run (`"mode": "smoke"`): its files go under `checks/smoke/<version>/` and its editorial
+cache under `checks/cache/`, so a smoke test never replaces or feeds a published edition.
 
 - basic: the payload with `period_days` 1 answers StatusCode 200, no FunctionError, `status` "ok", and no
   `blocking_problems` (a degradation that retrying will not heal, such as model access not enabled);
 - cache: `force_regenerate` true then false: the first run logs `Newsletter sauvegardée en cache`, the second
-  `Newsletter récupérée depuis cache S3` and is faster;
+  `Newsletter récupérée depuis cache S3` and its editorial stage (the engine's `timings_ms.editorial`, or the
+  whole run for a function that does not report it) is faster;
 - regions: those runs' logs show the newsletter and normalization Bedrock clients in the regions the
   environment file names, with the inference profile ids used, and no throttling error.
 """
@@ -23,6 +27,7 @@ from .invoker import InvokeResult, invoke_function
 from .services import ensure_services
 
 DEFAULT_PAYLOAD = Path("payloads/test-payload-p1.json")
+SMOKE_MODE = "smoke"
 SAVED_TO_CACHE = "Newsletter sauvegardée en cache"
 READ_FROM_CACHE = "Newsletter récupérée depuis cache S3"
 HYBRID_CLIENT = "Client Bedrock hybride : {purpose} → {region}"
@@ -100,10 +105,15 @@ def load_payload(payload_path: Path | str) -> dict:
     return payload
 
 
-def basic_payload(payload: dict) -> dict:
-    """The seed's basic invocation: the client of the payload, one day, the cache used as normal."""
+def basic_payload(payload: dict, mode: str = SMOKE_MODE) -> dict:
+    """The basic invocation: the client of the payload, one day, the cache used as normal, as a check run."""
     base = {key: value for key, value in payload.items() if key != "force_regenerate"}
-    return {**base, "period_days": 1}
+    return {**base, "period_days": 1, "mode": mode}
+
+
+def check_payload(payload: dict, mode: str = SMOKE_MODE) -> dict:
+    """The payload as a check run: whatever mode the file names, a check never publishes."""
+    return {**payload, "mode": mode}
 
 
 def run_smoke(
@@ -118,7 +128,7 @@ def run_smoke(
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    payload = load_payload(payload_path)
+    payload = check_payload(load_payload(payload_path))
     ensure_services(env, printer=printer)
     report = SmokeReport(env=env.name, function_name=env.function_name, qualifier=str(qualifier))
     printer(f"smoke test of {env.function_name}:{qualifier} ({env.name})")
@@ -130,6 +140,8 @@ def run_smoke(
     basic, basic_run = check_basic(invoke, basic_payload(payload))
     report.checks.append(basic)
     report.executed_version = basic_run.executed_version if basic_run else ""
+    if not basic.ok and "ClientNotFound" in basic.detail:
+        basic.detail += f"; upload the client configuration first: `invoke config-sync --env {env.name}`"
     _progress(printer, basic)
 
     runs = [basic_run] if basic_run else []
@@ -234,11 +246,26 @@ def check_cache(invoke: Callable[[dict], InvokeResult], payload: dict) -> tuple[
     ratio = first.duration_ms / second.duration_ms if second.duration_ms > 0 else float("inf")
     data["ratio"] = round(ratio, 2) if ratio != float("inf") else None
     timing = f"run 1 {first.duration_ms / 1000:.2f} s, run 2 {second.duration_ms / 1000:.2f} s ({ratio:.1f}× faster)"
-    if second.duration_ms >= first.duration_ms:
+    stages = (editorial_ms(first), editorial_ms(second))
+    if None not in stages:
+        # The engine times its editorial stage: what the cache saves, without the noise of the rest of the run
+        # (a one-day difference in stored items, a busy machine) that can swamp a fast model's answer.
+        data["editorial_ms"] = list(stages)
+        timing = f"run 1 {first.duration_ms / 1000:.2f} s, run 2 {second.duration_ms / 1000:.2f} s; editorial {stages[0]} ms → {stages[1]} ms"
+        if stages[1] >= stages[0]:
+            problems.append(f"run 2's editorial was not faster: {stages[0]} ms, then {stages[1]} ms from the cache")
+    elif second.duration_ms >= first.duration_ms:
         problems.append(f"run 2 was not faster: {timing.split(' (')[0]}")
     if problems:
         return CheckResult("cache", FAILED, seconds, "; ".join(problems), data), runs
     return CheckResult("cache", OK, seconds, timing, data), runs
+
+
+def editorial_ms(result: InvokeResult) -> int | None:
+    """The editorial stage's time as the engine reports it (`timings_ms.editorial`), if it does."""
+    body = result.payload if isinstance(result.payload, dict) else {}
+    value = (body.get("timings_ms") or {}).get("editorial")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def check_regions(env: EnvFile, runs: list[InvokeResult]) -> CheckResult:

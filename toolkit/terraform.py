@@ -3,6 +3,13 @@
 Each environment's root module is `terraform/envs/<env>`; it reads `env/<env>.json` itself, so the toolkit passes
 only the package path. Providers come from the registry, or from a local directory named by `TF_PLUGIN_DIR`
 (`terraform init -plugin-dir`), or from whatever `TF_CLI_CONFIG_FILE` configures.
+
+`apply` prints one line per command with its time; Terraform's full output goes to `.local/logs/terraform-<env>-
+<command>.log` (printed on failure, or streamed with `verbose`, `--verbose` or VECTORA_VERBOSE=1).
+
+The emulator keeps its state in memory while the local Terraform state stays on disk: after the emulator
+restarts, the state describes resources that no longer exist. Before planning or applying an emulator
+environment, the toolkit checks the emulator for the stack's buckets and drops such a stale state.
 """
 
 from __future__ import annotations
@@ -24,11 +31,19 @@ from .services import TEST_CREDENTIALS
 Printer = Callable[[str], None]
 
 CHECKOV_VENV = ".venv-checkov"
-CHECKOV_INSTALL_HINT = f"python3 -m venv {CHECKOV_VENV} && {CHECKOV_VENV}/bin/pip install checkov==3.3.30"
+CHECKOV_INSTALL_HINT = f"`make checkov` (checkov==3.3.30 in its own virtual environment, {CHECKOV_VENV})"
 LOCK_TIMEOUT = "120s"
 # Each environment's root module exposes the stack module's outputs as this one object.
 STACK_OUTPUT = "stack"
 _BACKEND = re.compile(r'^\s*backend\s+"([a-z0-9_]+)"', re.MULTILINE)
+_APPLY_SUMMARY = re.compile(r"Resources: (\d+) added, (\d+) changed, (\d+) destroyed")
+LOG_DIR = Path(".local") / "logs"
+STATE_FILE = "terraform.tfstate"
+
+
+def verbose_by_default() -> bool:
+    """True when VECTORA_VERBOSE asks for Terraform's full output on the screen."""
+    return os.environ.get("VECTORA_VERBOSE", "").strip().lower() not in ("", "0", "false", "no")
 
 
 class TerraformError(RuntimeError):
@@ -154,11 +169,13 @@ def plan(
     package_path: Path | None = None,
     out: Path | str | None = None,
     summary: Path | str | None = None,
+    verbose: bool = True,
 ) -> int:
     """`terraform plan`; returns 0, or 2 with `detailed_exitcode` when there are changes. Raises on errors.
 
     `out` saves the plan for a later `apply(plan_file=...)`; `summary` appends a Markdown account of the plan to
-    that file (CI passes the job summary, `$GITHUB_STEP_SUMMARY`).
+    that file (CI passes the job summary, `$GITHUB_STEP_SUMMARY`). The plan is what the caller asked to see, so
+    it is printed unless `verbose` is false.
     """
     ws = _ready(env_name, printer, repo_root, endpoint_url)
     args = ["plan", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}", *_package_var(ws, package_path, printer)]
@@ -167,7 +184,7 @@ def plan(
     if out or summary:
         out = Path(out).resolve() if out else ws.directory / f"{ws.env.name}.tfplan"
         args.append(f"-out={out}")
-    code = _run(ws, args, printer, "plan", ok_codes=(0, 2) if detailed_exitcode else (0,))
+    code = _run(ws, args, printer, "plan", ok_codes=(0, 2) if detailed_exitcode else (0,), stream=verbose)
     if detailed_exitcode:
         printer("  no changes" if code == 0 else "  changes pending")
     if summary:
@@ -185,11 +202,13 @@ def apply(
     endpoint_url: str | None = None,
     package_path: Path | None = None,
     plan_file: Path | str | None = None,
+    verbose: bool | None = None,
 ) -> dict:
     """Build the package, `terraform apply` the environment, and return the stack's outputs.
 
     With `plan_file` (saved by `plan(out=...)`), apply exactly that plan: Terraform refuses it if the state
     changed since. The package is rebuilt first (reproducibly, so the planned zip is there again, byte for byte).
+    One line per command unless `verbose` (default: VECTORA_VERBOSE); the full output is in the log file.
     """
     ws = _ready(env_name, printer, repo_root, endpoint_url)
     if plan_file:
@@ -203,7 +222,7 @@ def apply(
             "apply", "-input=false", "-auto-approve", f"-lock-timeout={LOCK_TIMEOUT}",
             *_package_var(ws, package_path, printer),
         ]  # fmt: skip
-    _run(ws, args, printer, "apply")
+    _run(ws, args, printer, "apply", stream=verbose_by_default() if verbose is None else verbose)
     return _outputs(ws)
 
 
@@ -243,7 +262,7 @@ def validate_bootstrap(printer: Printer = print, *, repo_root: Path | None = Non
     root = Path(repo_root or REPO_ROOT)
     ws = Workspace(load_env("dev", env_dir=root / "env"), root, root / BOOTSTRAP_DIR, _base_env())
     _init(ws, printer, backend=False)
-    return _run(ws, ["validate"], printer, "validate bootstrap", ok_codes=(0, 1))
+    return _run(ws, ["validate"], printer, "validate-bootstrap", ok_codes=(0, 1))
 
 
 def security_scan(printer: Printer = print, *, repo_root: Path | None = None) -> int:
@@ -320,7 +339,7 @@ def mirror_providers(directory: Path | str, printer: Printer = print, *, repo_ro
     ws = workspace("local", repo_root=repo_root)
     target = Path(directory).resolve()
     target.mkdir(parents=True, exist_ok=True)
-    _run(ws, ["providers", "mirror", str(target)], printer, "providers mirror", quiet=True)
+    _run(ws, ["providers", "mirror", str(target)], printer, "providers-mirror")
     printer(f"TF_PLUGIN_DIR={target}")
     return target
 
@@ -350,8 +369,77 @@ def _ready(env_name: str | None, printer: Printer, repo_root: Path | None, endpo
         from .services import ensure_services
 
         ensure_services(ws.env, printer=printer)
+    if ws.env.emulator:
+        forget_stale_emulator_state(ws, printer)
     _init(ws, printer, backend=True)
     return ws
+
+
+def state_resources(ws: Workspace) -> list[dict]:
+    """Resources of the environment's local state file (empty when there is none)."""
+    path = ws.directory / STATE_FILE
+    if ws.backend != "local" or not path.is_file():
+        return []
+    try:
+        return list(json.loads(path.read_text() or "{}").get("resources", []))
+    except ValueError:
+        return []
+
+
+def emulator_buckets(ws: Workspace) -> set[str] | None:
+    """Bucket names the environment's emulator holds; None when it does not answer."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client(
+        "s3",
+        region_name=ws.env.aws_region,
+        endpoint_url=ws.process_env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=ws.process_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=ws.process_env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"total_max_attempts": 2}, connect_timeout=5, read_timeout=20),
+    )
+    try:
+        return {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+    except (BotoCoreError, ClientError):
+        return None
+
+
+def stack_bucket_names(env: EnvFile) -> set[str]:
+    variables = env.lambda_environment
+    return {env.artifacts_bucket, variables["CONFIG_BUCKET"], variables["DATA_BUCKET"], variables["NEWSLETTERS_BUCKET"]}
+
+
+def forget_stale_emulator_state(ws: Workspace, printer: Printer) -> bool:
+    """Drop the local state when the emulator holds none of the buckets it lists (the emulator was restarted).
+
+    Refuses, naming the way out, when the emulator holds the stack's buckets but no state knows them.
+    """
+    resources = state_resources(ws)
+    existing = emulator_buckets(ws)
+    if existing is None:
+        return False  # an unreachable emulator fails the command itself, with Terraform's own message
+    known = stack_bucket_names(ws.env) & existing
+    if not resources:
+        if known:
+            raise TerraformError(
+                f"the emulator holds {', '.join(sorted(known))} but terraform/envs/{ws.env.name} has no state for them: "
+                f"run `invoke local.down` first (it empties the emulator), then `invoke tf.apply --env {ws.env.name}`"
+            )
+        return False
+    buckets_in_state = {
+        instance.get("attributes", {}).get("bucket")
+        for resource in resources
+        if resource.get("type") == "aws_s3_bucket"
+        for instance in resource.get("instances", [])
+    } - {None}
+    if not buckets_in_state or buckets_in_state & existing:
+        return False  # the emulator kept its state: a refresh sorts out anything else that changed
+    for path in ws.directory.glob(f"{STATE_FILE}*"):
+        path.unlink()
+    printer(f"terraform state ({ws.env.name}): the emulator was restarted since the last apply; starting from a fresh state")
+    return True
 
 
 def _init(ws: Workspace, printer: Printer, *, backend: bool) -> None:
@@ -369,7 +457,7 @@ def _init(ws: Workspace, printer: Printer, *, backend: bool) -> None:
                 f"terraform/envs/{ws.env.name}/backend.hcl is missing: copy backend.hcl.example and fill in the "
                 f"state bucket, or set {STATE_BUCKET_VARIABLE}"
             )
-    _run(ws, args, printer, "init", quiet=True)
+    _run(ws, args, printer, "init")
 
 
 def _package_var(ws: Workspace, package_path: Path | None, printer: Printer) -> list[str]:
@@ -380,6 +468,10 @@ def _package_var(ws: Workspace, package_path: Path | None, printer: Printer) -> 
     return [f"-var=package_path={Path(package_path).resolve()}"]
 
 
+def log_file(ws: Workspace, label: str) -> Path:
+    return ws.repo_root / LOG_DIR / f"terraform-{ws.env.name}-{label}.log"
+
+
 def _run(
     ws: Workspace,
     args: Sequence[str],
@@ -387,11 +479,15 @@ def _run(
     label: str,
     *,
     ok_codes: Sequence[int] = (0,),
-    quiet: bool = False,
+    stream: bool = False,
 ) -> int:
-    """Run one terraform command in the environment's directory, streaming its output with a timing line."""
+    """Run one terraform command in the environment's directory; its output goes to a log file and, when
+    `stream`, to the printer. Prints one line with the time (and the last lines of the log on failure)."""
     started = time.perf_counter()
-    printer(f"terraform {label} ({ws.env.name}) ...")
+    log_path = log_file(ws, label)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if stream:
+        printer(f"terraform {label} ({ws.env.name}) ...")
     process = subprocess.Popen(
         [terraform_binary(), *args, "-no-color"],
         cwd=ws.directory,
@@ -402,19 +498,27 @@ def _run(
     )
     captured: list[str] = []
     assert process.stdout is not None
-    for line in process.stdout:
-        line = line.rstrip()
-        captured.append(line)
-        if line and not quiet:
-            printer(f"  {line}")
+    with log_path.open("w") as log:
+        log.write(f"$ terraform {' '.join(args)}\n")
+        for line in process.stdout:
+            log.write(line)
+            line = line.rstrip()
+            captured.append(line)
+            if line and stream:
+                printer(f"  {line}")
     code = process.wait()
     seconds = time.perf_counter() - started
+    shown = log_path.relative_to(ws.repo_root)
     if code not in ok_codes:
-        if quiet:
-            for line in captured[-40:]:
+        if not stream:
+            for line in [line for line in captured if line.strip()][-40:]:
                 printer(f"  {line}")
-        raise TerraformError(f"terraform {label} ({ws.env.name}) failed with exit code {code} after {seconds:.1f} s")
-    printer(f"terraform {label} ({ws.env.name}) done in {seconds:.1f} s")
+        raise TerraformError(
+            f"terraform {label} ({ws.env.name}) failed with exit code {code} after {seconds:.1f} s; full output: {shown}"
+        )
+    summary = _APPLY_SUMMARY.search("\n".join(captured)) if label == "apply" else None
+    changes = f": {summary.group(1)} added, {summary.group(2)} changed, {summary.group(3)} destroyed" if summary else ""
+    printer(f"terraform {label} ({ws.env.name}){changes} in {seconds:.1f} s" + ("" if stream else f" (log: {shown})"))
     return code
 
 
@@ -437,4 +541,4 @@ def _checkov_binary(root: Path) -> str:
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise TerraformError(f"checkov is not installed; install it in its own virtual environment: {CHECKOV_INSTALL_HINT}")
+    raise TerraformError(f"checkov is not installed: run {CHECKOV_INSTALL_HINT}")

@@ -39,13 +39,14 @@ def cache_key(
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def object_key(client_id: str, key: str) -> str:
-    return f"cache/{client_id}/{key}.json"
+def object_key(client_id: str, key: str, prefix: str | None = None) -> str:
+    """`cache/<client_id>/<key>.json`, or the same name under a check run's own cache `prefix`."""
+    return f"{prefix or f'cache/{client_id}/'}{key}.json"
 
 
-def load_cached(s3, bucket: str, client_id: str, key: str) -> Editorial | None:
+def load_cached(s3, bucket: str, client_id: str, key: str, prefix: str | None = None) -> Editorial | None:
     """The cached editorial, or None on a miss; a corrupt object is logged and treated as a miss."""
-    location = object_key(client_id, key)
+    location = object_key(client_id, key, prefix)
     # List first: the function may list cache/ only, and a GetObject of a missing key would then be a 403.
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=location, MaxKeys=1).get("KeyCount", 0)
     if not listed:
@@ -64,8 +65,8 @@ def load_cached(s3, bucket: str, client_id: str, key: str) -> Editorial | None:
     return editorial
 
 
-def save_cached(s3, bucket: str, client_id: str, key: str, editorial: Editorial) -> str:
-    location = object_key(client_id, key)
+def save_cached(s3, bucket: str, client_id: str, key: str, editorial: Editorial, prefix: str | None = None) -> str:
+    location = object_key(client_id, key, prefix)
     s3.put_object(
         Bucket=bucket,
         Key=location,

@@ -137,26 +137,34 @@ def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, floa
     return round(total, 5)
 
 
-def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, budget: Budget) -> dict[str, Any]:
+def run_newsletter(
+    invocation: Invocation, settings: Settings, edges: Edges, budget: Budget, function_version: str = "local"
+) -> dict[str, Any]:
+    """One run. A publishing run writes the client's edition and the state later editions build on (feed state,
+    stored normalizations, editorial cache). A check run (`invocation.publishes` false: smoke test, rollback
+    drill, benchmark) keeps all of that under `checks/`, its files named after its mode and the function version
+    it ran on, so an unproven version can neither replace an edition nor change what the next one reads.
+    """
     timer = Timer()
     started = time.perf_counter()
     with timer.stage("config"):
         client = store.load_client(edges.s3, settings.config_bucket, invocation.client_id)
     now = edges.now()
     period, end_day, window_start, window_end = window_for(invocation, client, now)
-    log_event("Run démarré", client_id=client.client_id, period_days=period, window_start=window_start.isoformat(),
+    place = store.output_place(invocation.mode, invocation.publishes, client.client_id, end_day.isoformat(), function_version)
+    log_event("Run démarré", client_id=client.client_id, mode=invocation.mode, period_days=period, window_start=window_start.isoformat(),
               window_end=window_end.isoformat(), force_regenerate=invocation.force_regenerate, llm_backend=edges.llm.name)
 
     # 1. Ingest every source concurrently; a failing source is reported, never fatal.
     with timer.stage("ingest"):
-        states = store.load_feed_states(edges.s3, settings.data_bucket, client.client_id)
+        states = store.load_feed_states(edges.s3, settings.data_bucket, client.client_id, place.data_root)
         with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(client.sources))) as pool:
             outcomes = list(
                 pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), settings, edges), client.sources)
             )
         changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
         if changed:
-            store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed})
+            store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed}, place.data_root)
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
 
@@ -168,11 +176,11 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     # 2. Normalize what is new or changed; reuse stored normalizations.
     with timer.stage("normalize"):
         version = edges.llm.normalization_version() + "/" + client.scopes.version
-        index = store.load_index(edges.s3, settings.data_bucket, client.client_id)
+        index = store.load_index(edges.s3, settings.data_bucket, client.client_id, place.data_root)
         not_indexed = [i.item_id for i in screened_in if i.item_id not in index]
         # A client with neither index nor feed state has nothing stored: skip one lookup per item.
         if not_indexed and (index or states):
-            records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed)}
+            records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed, place.data_root)}
         else:
             records = index
         normalized: dict[str, NormalizedItem] = {}
@@ -186,7 +194,8 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         by_id = {raw.item_id: raw for raw in to_normalize}
 
         def save_batch(batch: list[NormalizedItem]) -> None:
-            store.save_items(edges.s3, settings.data_bucket, client.client_id, [(by_id[n.item_id], n, version) for n in batch])
+            records = [(by_id[n.item_id], n, version) for n in batch]
+            store.save_items(edges.s3, settings.data_bucket, client.client_id, records, place.data_root)
 
         fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=save_batch) if to_normalize else []
         normalized.update({n.item_id: n for n in fresh})
@@ -196,6 +205,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
                 settings.data_bucket,
                 client.client_id,
                 {i: {"normalized": item_to_dict(n), "normalization_version": version} for i, n in normalized.items()},
+                place.data_root,
             )
 
     # 3. Match, score, merge duplicates, select.
@@ -220,7 +230,9 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         editorial = None
         cache_state = "bypass" if invocation.force_regenerate else "miss"
         if not invocation.force_regenerate:
-            editorial = editorial_cache.load_cached(edges.s3, settings.newsletters_bucket, client.client_id, key)
+            editorial = editorial_cache.load_cached(
+                edges.s3, settings.newsletters_bucket, client.client_id, key, place.cache_prefix
+            )
             if editorial:
                 cache_state = "hit"
                 log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
@@ -230,7 +242,9 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
             if editorial.degraded:
                 log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
             else:
-                editorial_cache.save_cached(edges.s3, settings.newsletters_bucket, client.client_id, key, editorial)
+                editorial_cache.save_cached(
+                    edges.s3, settings.newsletters_bucket, client.client_id, key, editorial, place.cache_prefix
+                )
                 log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
 
     # 5. Render, then write under a lease.
@@ -238,7 +252,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     with timer.stage("render"):
         names = {s.source_id: s.name for s in client.sources}
         rendered = render(client, editorial, selected, window_start.date(), end_day, names, len(degraded_items))
-    prefix = store.newsletter_prefix(client.client_id, end_day.isoformat())
+    prefix = place.newsletter_prefix
     keys = {"markdown": prefix + "newsletter.md", "html": prefix + "newsletter.html", "manifest": prefix + "manifest.json"}
     bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
     failed = [{"source_id": o.source.source_id, "reason": o.error} for o in outcomes if o.error]
@@ -252,6 +266,7 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
         degraded_reasons.append(f"{len(degraded_items)} item(s) normalized offline: {'; '.join(reasons)}")
     response: dict[str, Any] = {
         "status": "ok",
+        "mode": invocation.mode,
         "client_id": client.client_id,
         "period": {"days": period, "start": window_start.isoformat(), "end": window_end.isoformat(), "date": end_day.isoformat()},
         "counts": {
@@ -304,7 +319,9 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
     }
     # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
     content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
-    with timer.stage("write"), store.write_lease(edges.s3, settings.data_bucket, client.client_id, end_day.isoformat()):
+    with timer.stage("write"), store.write_lease(
+        edges.s3, settings.data_bucket, client.client_id, end_day.isoformat(), key=place.lease_key
+    ):
         for kind, body in bodies.items():
             edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
         store.put_json(edges.s3, settings.newsletters_bucket, keys["manifest"], manifest)
@@ -315,6 +332,6 @@ def run_newsletter(invocation: Invocation, settings: Settings, edges: Edges, bud
                                  history.with_edition(edition_history, end_day, now, selected))
     timer.timings["total"] = int((time.perf_counter() - started) * 1000)
     response["timings_ms"] = timer.timings
-    log_event("Run terminé", client_id=client.client_id, counts=response["counts"], cache=cache_state,
+    log_event("Run terminé", client_id=client.client_id, mode=invocation.mode, counts=response["counts"], cache=cache_state,
               degraded=response["degraded"], timings_ms=timer.timings, llm=response["llm"])
     return response

@@ -8,6 +8,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
@@ -81,12 +82,15 @@ def load_pricing(s3, bucket: str) -> dict[str, dict[str, float]]:
 
 # --- feed state: conditional-GET validators and the items each feed held, one object per client ---------
 
-def feed_state_key(client_id: str) -> str:
-    return f"feed-state/{client_id}.json"
+# `root` is "" for publishing runs and a check run's own folder otherwise, so check runs keep their state apart.
 
 
-def load_feed_states(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
-    text = read_text(s3, bucket, feed_state_key(client_id))
+def feed_state_key(client_id: str, root: str = "") -> str:
+    return f"{root}feed-state/{client_id}.json"
+
+
+def load_feed_states(s3, bucket: str, client_id: str, root: str = "") -> dict[str, dict[str, Any]]:
+    text = read_text(s3, bucket, feed_state_key(client_id, root))
     if not text:
         return {}
     try:
@@ -96,21 +100,21 @@ def load_feed_states(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any
         return {}  # a damaged state only costs one unconditional fetch per source
 
 
-def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str, Any]]) -> None:
-    put_json(s3, bucket, feed_state_key(client_id), states)
+def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str, Any]], root: str = "") -> None:
+    put_json(s3, bucket, feed_state_key(client_id, root), states)
 
 
 # --- stored items: raw and normalized, one object per item ------------------------------------------
 
-def item_key(client_id: str, item_id: str) -> str:
-    return f"items/{client_id}/{item_id}.json"
+def item_key(client_id: str, item_id: str, root: str = "") -> str:
+    return f"{root}items/{client_id}/{item_id}.json"
 
 
-def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str], root: str = "") -> dict[str, dict[str, Any]]:
     """Stored item records by id (missing or unreadable ones are left out)."""
 
     def load(item_id: str):
-        text = read_text(s3, bucket, item_key(client_id, item_id))
+        text = read_text(s3, bucket, item_key(client_id, item_id, root))
         if not text:
             return item_id, None
         try:
@@ -125,7 +129,9 @@ def load_items(s3, bucket: str, client_id: str, item_ids: Iterable[str]) -> dict
         return {item_id: record for item_id, record in pool.map(load, ids) if record}
 
 
-def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem, NormalizedItem, str]]) -> None:
+def save_items(
+    s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem, NormalizedItem, str]], root: str = ""
+) -> None:
     """Store (raw, normalized, normalization version) per item."""
 
     def save(record):
@@ -133,7 +139,7 @@ def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem,
         put_json(
             s3,
             bucket,
-            item_key(client_id, raw.item_id),
+            item_key(client_id, raw.item_id, root),
             {"raw": item_to_dict(raw), "normalized": item_to_dict(normalized), "normalization_version": version},
         )
 
@@ -144,13 +150,13 @@ def save_items(s3, bucket: str, client_id: str, records: Iterable[tuple[RawItem,
         list(pool.map(save, records))
 
 
-def index_key(client_id: str) -> str:
-    return f"items/{client_id}/_index.json"
+def index_key(client_id: str, root: str = "") -> str:
+    return f"{root}items/{client_id}/_index.json"
 
 
-def load_index(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
+def load_index(s3, bucket: str, client_id: str, root: str = "") -> dict[str, dict[str, Any]]:
     """The last run's normalized items in one object, so a warm run reads one object instead of one per item."""
-    text = read_text(s3, bucket, index_key(client_id))
+    text = read_text(s3, bucket, index_key(client_id, root))
     try:
         index = json.loads(text) if text else {}
     except ValueError:
@@ -158,8 +164,8 @@ def load_index(s3, bucket: str, client_id: str) -> dict[str, dict[str, Any]]:
     return index if isinstance(index, dict) else {}
 
 
-def save_index(s3, bucket: str, client_id: str, entries: dict[str, dict[str, Any]]) -> None:
-    put_json(s3, bucket, index_key(client_id), entries)
+def save_index(s3, bucket: str, client_id: str, entries: dict[str, dict[str, Any]], root: str = "") -> None:
+    put_json(s3, bucket, index_key(client_id, root), entries)
 
 
 def reusable_normalized(record: dict[str, Any] | None, raw: RawItem, version: str) -> NormalizedItem | None:
@@ -179,6 +185,45 @@ def reusable_normalized(record: dict[str, Any] | None, raw: RawItem, version: st
 
 def newsletter_prefix(client_id: str, day: str) -> str:
     return f"newsletters/{client_id}/{day}/"
+
+
+CHECKS_PREFIX = "checks/"
+
+
+@dataclass(frozen=True)
+class OutputPlace:
+    """Where one run writes: the published edition, or a check run's own prefix that nothing published reads.
+
+    A check run (smoke test, rollback drill, benchmark) gets its own files, editorial cache, write lease and data
+    state (feed state, stored items) under `checks/<mode>/` of the data bucket, so it can neither replace an
+    edition nor feed one with what an unproven version produced, while its own warm path (304s, stored items,
+    cache hits) still works like a publishing run's.
+    """
+
+    newsletter_prefix: str
+    cache_prefix: str
+    lease_key: str
+    data_root: str  # prefix of feed state and stored items in the data bucket
+    publishes: bool
+
+
+def output_place(mode: str, publishes: bool, client_id: str, day: str, function_version: str) -> OutputPlace:
+    if publishes:
+        return OutputPlace(newsletter_prefix(client_id, day), f"cache/{client_id}/", f"locks/{client_id}/{day}.json", "", True)
+    run = f"{mode}/{safe_segment(function_version)}"
+    return OutputPlace(
+        f"{CHECKS_PREFIX}{run}/{client_id}/{day}/",
+        f"{CHECKS_PREFIX}cache/{client_id}/",
+        f"locks/{CHECKS_PREFIX}{run}/{client_id}/{day}.json",
+        f"{CHECKS_PREFIX}{mode}/",
+        False,
+    )
+
+
+def safe_segment(text: str) -> str:
+    """One key segment: a version is "3", "$LATEST" or "local"; anything else is reduced to safe characters."""
+    cleaned = "".join(c if c.isalnum() or c in "$._-" else "-" for c in str(text or ""))[:64]
+    return cleaned or "local"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -219,7 +264,10 @@ def _read_lease(s3, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
 
 
 @contextmanager
-def write_lease(s3, bucket: str, client_id: str, day: str, *, wait_s: float = 120, ttl_s: float = 300, sleep=time.sleep, clock=time.time):
+def write_lease(
+    s3, bucket: str, client_id: str, day: str, *, key: str | None = None, wait_s: float = 120, ttl_s: float = 300,
+    sleep=time.sleep, clock=time.time,
+):
     """Serialize the write phase of concurrent runs with an S3 conditional create (IfNoneMatch).
 
     Files and manifest are then always written by one run after the other, so the manifest never
@@ -228,7 +276,7 @@ def write_lease(s3, bucket: str, client_id: str, day: str, *, wait_s: float = 12
     expired lease only one takes it over, and a run that outlived its lease never deletes its successor's:
     a 412 (or a 404) means the race was lost.
     """
-    key = f"locks/{client_id}/{day}.json"
+    key = key or f"locks/{client_id}/{day}.json"
     token = uuid.uuid4().hex
     deadline = clock() + wait_s
     while True:

@@ -31,4 +31,7 @@ module "vectora_inbox" {
   deny_insecure_transport = !local.environment.emulator
   # Optional in the env file: the address alarms are emailed to.
   alarm_email = try(local.environment.alarm_email, "") == "" ? null : local.environment.alarm_email
+  # The emulator never expires anything, and creating the rules costs a fixed ~55 s wait in the AWS provider;
+  # the Terraform tests set TF_VAR_bucket_lifecycle_rules=true to check the rules on the emulator all the same.
+  bucket_lifecycle_rules = var.bucket_lifecycle_rules
 }

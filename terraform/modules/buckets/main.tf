@@ -107,9 +107,10 @@ resource "aws_s3_bucket_policy" "tls_only" {
 }
 
 # Every bucket drops abandoned multipart uploads and, once replaced or deleted, old object versions (a no-op on
-# the unversioned data bucket); the newsletters bucket also expires its editorial cache.
+# the unversioned data bucket); the newsletters bucket also expires its editorial cache, and both it and the data
+# bucket expire, sooner, what check runs (smoke tests, rollback drills, benchmarks) leave under `checks/`.
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each = local.buckets
+  for_each = var.lifecycle_rules ? local.buckets : {}
 
   bucket = aws_s3_bucket.this[each.key].id
 
@@ -148,6 +149,24 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
       expiration {
         days = var.cache_expiration_days
+      }
+    }
+  }
+
+  dynamic "rule" {
+    # Check runs keep files in the newsletters bucket and their own feed state and items in the data bucket.
+    for_each = contains(["newsletters", "data"], each.key) ? [var.checks_prefix] : []
+
+    content {
+      id     = "expire-check-runs"
+      status = "Enabled"
+
+      filter {
+        prefix = rule.value
+      }
+
+      expiration {
+        days = var.checks_expiration_days
       }
     }
   }

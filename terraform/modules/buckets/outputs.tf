@@ -18,6 +18,11 @@ output "artifacts_bucket_name" {
   ]
 }
 
+output "checks_prefix" {
+  description = "Key prefix of check-run output in the newsletters bucket."
+  value       = var.checks_prefix
+}
+
 output "cache_prefix" {
   description = "Key prefix of the expiring editorial cache in the newsletters bucket."
   value       = var.cache_prefix

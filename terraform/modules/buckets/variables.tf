@@ -44,6 +44,38 @@ variable "cache_expiration_days" {
   }
 }
 
+variable "checks_prefix" {
+  description = "Key prefix of check-run output (smoke tests, rollback drills, benchmarks) in the newsletters bucket; its objects expire soon."
+  type        = string
+  default     = "checks/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_-]+/$", var.checks_prefix))
+    error_message = "The checks prefix is a single folder name ending with a slash, such as \"checks/\"."
+  }
+}
+
+variable "checks_expiration_days" {
+  description = "Days after which the output of a check run is deleted: long enough to inspect a failed smoke test."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.checks_expiration_days >= 1 && floor(var.checks_expiration_days) == var.checks_expiration_days
+    error_message = "The check-run expiration is a whole number of days, at least 1."
+  }
+}
+
+variable "lifecycle_rules" {
+  description = <<-EOT
+    Create the buckets' lifecycle rules (expiring cache and check runs, old versions, abandoned uploads). Keep true
+    on AWS. An emulator never applies them, and the AWS provider waits about a minute after creating them until S3
+    reports them stable, so the emulator environment may set false.
+  EOT
+  type        = bool
+  default     = true
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days a replaced or deleted object version is kept in the versioned buckets before it is removed."
   type        = number

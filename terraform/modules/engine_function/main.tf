@@ -80,7 +80,14 @@ data "aws_iam_policy_document" "permissions" {
     resources = ["${local.bucket_arns.newsletters}/${var.cache_prefix}*"]
   }
 
-  # Listing the cache prefix makes a cache miss a 404 rather than a 403.
+  # Check runs keep their own editorial cache under the checks prefix; they write it through WriteCheckRuns.
+  statement {
+    sid       = "ReadCheckRunCache"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arns.newsletters}/${var.checks_prefix}${var.cache_prefix}*"]
+  }
+
+  # Listing the cache prefixes makes a cache miss a 404 rather than a 403.
   statement {
     sid       = "ListEditorialCache"
     actions   = ["s3:ListBucket"]
@@ -89,8 +96,15 @@ data "aws_iam_policy_document" "permissions" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${var.cache_prefix}*"]
+      values   = ["${var.cache_prefix}*", "${var.checks_prefix}${var.cache_prefix}*"]
     }
+  }
+
+  # Smoke tests, rollback drills and benchmarks write only here, never under the published prefix.
+  statement {
+    sid       = "WriteCheckRuns"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arns.newsletters}/${var.checks_prefix}*"]
   }
 
   statement {

@@ -140,6 +140,17 @@ variable "cache_prefix" {
   }
 }
 
+variable "checks_prefix" {
+  description = "Key prefix of check-run output (smoke tests, rollback drills, benchmarks), their editorial cache included."
+  type        = string
+  default     = "checks/"
+
+  validation {
+    condition     = endswith(var.checks_prefix, "/") && var.checks_prefix != "/"
+    error_message = "The checks prefix is a folder name ending with a slash."
+  }
+}
+
 variable "newsletters_prefix" {
   description = "Key prefix under which newsletters are published."
   type        = string

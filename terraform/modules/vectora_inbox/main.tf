@@ -25,6 +25,7 @@ module "buckets" {
     artifacts   = var.environment.artifacts_bucket
   }
   cache_expiration_days   = var.cache_expiration_days
+  lifecycle_rules         = var.bucket_lifecycle_rules
   deny_insecure_transport = var.deny_insecure_transport
   force_destroy           = var.force_destroy_buckets
   tags                    = var.tags
@@ -49,6 +50,7 @@ module "engine_function" {
   data_bucket_name        = module.buckets.bucket_names["data"]
   newsletters_bucket_name = module.buckets.bucket_names["newsletters"]
   cache_prefix            = module.buckets.cache_prefix
+  checks_prefix           = module.buckets.checks_prefix
 
   bedrock_inference_profiles = local.inference_profiles
   tags                       = var.tags

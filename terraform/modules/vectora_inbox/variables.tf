@@ -54,6 +54,12 @@ variable "cache_expiration_days" {
   default     = 30
 }
 
+variable "bucket_lifecycle_rules" {
+  description = "Create the buckets' lifecycle rules (expiry of cache, check runs, old versions). Only an emulator, which never runs them, may skip them."
+  type        = bool
+  default     = true
+}
+
 variable "deny_insecure_transport" {
   description = "Refuse S3 requests not made over TLS (bucket policies). Only an emulator speaking plain HTTP needs false."
   type        = bool

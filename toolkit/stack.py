@@ -1,0 +1,64 @@
+"""The stack on the emulator: Terraform is the one owner of its buckets, function, alias, log group and schedules.
+
+Commands that need the stack on the embedded default (`invoke run`, `config-sync`, the benchmark, the main job) call
+`ensure_stack`: when the emulator lacks a piece (a fresh or restarted emulator), it runs the same `terraform apply`
+as `invoke tf.apply`; when everything is there, it adopts it as it is. Nothing else creates these resources.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .envfile import EnvFile
+from .services import boto3_client
+
+Printer = Callable[[str], None]
+
+
+def missing_stack_parts(env: EnvFile) -> list[str]:
+    """What of the stack the emulator lacks: bucket names, the function, its alias. Empty when all is there."""
+    variables = env.lambda_environment
+    wanted = [env.artifacts_bucket, variables["CONFIG_BUCKET"], variables["DATA_BUCKET"], variables["NEWSLETTERS_BUCKET"]]
+    existing = {bucket["Name"] for bucket in boto3_client(env, "s3").list_buckets().get("Buckets", [])}
+    missing = [f"bucket {name}" for name in wanted if name not in existing]
+    lambda_client = boto3_client(env, "lambda")
+    try:
+        lambda_client.get_alias(FunctionName=env.function_name, Name=env.alias_name)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        missing.append(f"function {env.function_name}:{env.alias_name}")
+    return missing
+
+
+def ensure_stack(env: EnvFile, printer: Printer = print) -> bool:
+    """Bring the emulator's stack up through Terraform if any piece is missing; True when it applied."""
+    if not env.emulator:
+        return False
+    missing = missing_stack_parts(env)
+    if not missing:
+        return False
+    from .terraform import apply
+
+    printer(f"  the emulator has no {missing[0]}{' (and more)' if len(missing) > 1 else ''}: applying Terraform")
+    apply(env.name, printer=printer, endpoint_url=env.emulator_url())
+    return True
+
+
+def apply_stack(
+    env_name: str | EnvFile | None, printer: Printer = print, *, verbose: bool | None = None, plan_file: str | None = None
+) -> dict:
+    """`invoke tf.apply`: terraform apply (of a saved plan, with `plan_file`); on the emulator, then the client
+    configs with feeds pointed at the sample server, so the stack can run as soon as it exists. Returns the
+    stack's outputs."""
+    from .envfile import load_env
+    from .terraform import apply
+
+    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    if not env.emulator:
+        return apply(env.name, printer=printer, verbose=verbose, plan_file=plan_file)
+    from .run_local import prepare_local
+    from .services import ensure_services
+
+    ensure_services(env, printer)
+    outputs = apply(env.name, printer=printer, verbose=verbose, endpoint_url=env.emulator_url(), plan_file=plan_file)
+    prepare_local(env, printer)
+    return outputs
