@@ -218,3 +218,16 @@ def local_services(emulator_port: int, standin_latency_ms: int = 0):
     finally:
         standin.stop()
         feeds.stop()
+
+
+def engine_buckets_with_config(env: EnvFile):
+    """The engine's three buckets and the client config (feeds pointed at the env's sample server), created
+    directly: for tests that build their own function around the engine instead of applying Terraform."""
+    from toolkit.config_sync import sync_config
+    from toolkit.services import service_url
+
+    s3 = boto3_client(env, "s3")
+    for variable in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"):
+        s3.create_bucket(Bucket=env.lambda_environment[variable], CreateBucketConfiguration={"LocationConstraint": env.aws_region})
+    sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"))
+    return s3

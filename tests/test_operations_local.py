@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from lambda_testkit import create_function, emulator, local_services  # noqa: F401
+from lambda_testkit import create_function, emulator, engine_buckets_with_config, local_services  # noqa: F401
 from test_run_metrics import emf_lines
 
 from toolkit import REPO_ROOT, local_lambda
@@ -20,7 +20,6 @@ from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.invoker import invoke_function
 from toolkit.operations import collect_status, failed_invocations, format_failures, format_status
 from toolkit.packaging import build_package
-from toolkit.run_local import prepare_local
 from toolkit.services import boto3_client
 
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7}
@@ -40,7 +39,7 @@ def engine(emulator, engine_zip, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", tmp_path / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", tmp_path / "lambda-runtime")
     with local_services(emulator) as (env, _feeds, _standin):
-        s3 = prepare_local(env, printer=lambda _: None)
+        s3 = engine_buckets_with_config(env)
         s3.create_bucket(Bucket=env.artifacts_bucket, CreateBucketConfiguration={"LocationConstraint": env.aws_region})
         boto3_client(env, "logs").create_log_group(logGroupName=env.log_group)
         create_function(env, engine_zip, timeout=120)
@@ -196,7 +195,7 @@ def test_trigger_of_a_client_without_a_schedule_says_what_to_add(tmp_path):
 
 def test_status_before_the_first_deploy_says_what_to_run(emulator):  # noqa: F811
     with local_services(emulator) as (env, _feeds, _standin):
-        prepare_local(env, printer=lambda _: None)
+        engine_buckets_with_config(env)
 
         status = collect_status(env, printer=lambda _: None)
 
