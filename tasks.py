@@ -225,6 +225,21 @@ def tf_check(c):
         raise Exit(code=1)
 
 
+
+# --- mutation score (slow: not part of make test or CI) ------------------------------------------
+@task(help={"jobs": "mutants tested in parallel (default 2)"})
+def mutate(c, jobs=2):
+    """Mutation score of the engine's pure modules against their fast tests; writes bench/mutation.json."""
+    from toolkit.mutation import MutationError, run_mutation
+
+    try:
+        summary = run_mutation(max_children=int(jobs))
+    except MutationError as exc:
+        raise _fail(exc) from None
+    print(f"bench/mutation.json written: {summary['score_percent']} % of {summary['mutants']} mutants killed")
+
+
 local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check)
 namespace = Collection(run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, local, tf)
+namespace.add_task(mutate)
