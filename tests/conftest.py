@@ -40,7 +40,7 @@ def use_fake_credentials(patch: pytest.MonkeyPatch) -> None:
 def use_lambda_environment(patch: pytest.MonkeyPatch, **overrides: str) -> dict[str, str]:
     """Fake credentials and the local environment's Lambda variables, offline LLM unless overridden."""
     use_fake_credentials(patch)
-    environment = dict(LAMBDA_ENV, LLM_BACKEND="offline", **overrides)
+    environment = {**LAMBDA_ENV, "LLM_BACKEND": "offline", **overrides}
     for name, value in environment.items():
         patch.setenv(name, value)
     return environment
