@@ -164,3 +164,11 @@ def read_object(s3_client, bucket: str, key: str) -> bytes:
 def _no_local_port_offset(monkeypatch):
     """Tests pick their own ports; a port offset set for the local services must not shift them."""
     monkeypatch.delenv("VECTORA_LOCAL_PORT_OFFSET", raising=False)
+
+
+# --- random test order (pytest-randomly): say which order ran, so a failure can be replayed ---------------
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"random test order, seed {seed}: replay it with --randomly-seed={seed}")

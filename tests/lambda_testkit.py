@@ -296,3 +296,12 @@ def loopback_http_server(handler_class, server_class=None):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def live_on_second_version(env: EnvFile, directory: Path, source: str = GOOD_HANDLER):
+    """The usual starting point of a rollback test: version 1 as Terraform leaves it, then a real deploy of
+    version 2 (smoke-tested, `live` moved). Returns deploy's result for version 2."""
+    from toolkit.deploy import deploy
+
+    create_function(env, handler_zip(source))
+    return deploy(env, build=builder(fake_package(directory, handler_zip(source, "v2"))), printer=lambda line: None)

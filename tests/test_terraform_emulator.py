@@ -329,8 +329,8 @@ def engine_calls(stack):
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds, BedrockStandIn() as standin:
         use_lambda_environment(patch, LLM_BACKEND="bedrock", AWS_ENDPOINT_URL_S3=stack.endpoint_url,
                                AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.url)
+        sync_config(stack.client("s3"), LAMBDA_ENV["CONFIG_BUCKET"], feeds.base_url)  # not the engine's: unrecorded
         patch.setattr(boto3, "DEFAULT_SESSION", session)
-        sync_config(stack.client("s3"), LAMBDA_ENV["CONFIG_BUCKET"], feeds.base_url)
         payload = {"client_id": "lai_weekly_v3", "period_days": 7}
         with fresh_handler() as handler:
             results = [handler.lambda_handler(dict(payload, force_regenerate=force), FakeContext()) for force in (False, False, True)]
