@@ -282,3 +282,78 @@ def test_an_invalid_normalization_answer_names_its_problem(answer, problem):
 
 def test_a_normalization_answer_missing_ids_names_them():
     assert prompts.validate_normalization({"items": [VALID_ENTRY]}, ["a", "b", "c"], ["regulatory"]) == ["missing ids: b, c"]
+
+
+# --- editorial cache objects (S3 double: the calls and their arguments are what matters) -------------------
+
+class MemoryS3:
+    """The S3 calls the editorial cache makes, over a dict; `get_error` makes GetObject raise that code."""
+
+    def __init__(self, get_error: str = ""):
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.puts: list[dict] = []
+        self.lists: list[dict] = []
+        self.get_error = get_error
+
+    def list_objects_v2(self, **kwargs):
+        self.lists.append(kwargs)
+        found = [k for (b, k) in self.objects if b == kwargs["Bucket"] and k.startswith(kwargs["Prefix"])]
+        return {"KeyCount": min(len(found), kwargs.get("MaxKeys", 1000))}
+
+    def get_object(self, Bucket, Key):
+        if self.get_error:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.get_error, "Message": "x"}}, "GetObject")
+        import io
+
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+    def put_object(self, **kwargs):
+        self.puts.append(kwargs)
+        self.objects[(kwargs["Bucket"], kwargs["Key"])] = kwargs["Body"]
+
+
+def test_a_saved_editorial_is_loaded_back_identical():
+    s3 = MemoryS3()
+    location = editorial_cache.save_cached(s3, "news", "lai_weekly_v3", "k1", EDITORIAL)
+    assert location == "cache/lai_weekly_v3/k1.json"
+    (put,) = s3.puts
+    assert (put["Bucket"], put["Key"], put["ContentType"]) == ("news", location, "application/json")
+    assert editorial_cache.load_cached(s3, "news", "lai_weekly_v3", "k1") == EDITORIAL
+
+
+def test_non_ascii_editorial_text_is_stored_as_utf8_not_escaped():
+    s3 = MemoryS3()
+    editorial_cache.save_cached(s3, "news", "c", "k", dataclasses.replace(EDITORIAL, title="Semaine « LAI »"))
+    assert "Semaine « LAI »".encode() in s3.puts[0]["Body"]
+
+
+def test_a_missing_entry_is_a_miss_found_by_listing_the_exact_key():
+    s3 = MemoryS3()
+    assert editorial_cache.load_cached(s3, "news", "c", "k") is None
+    assert s3.lists == [{"Bucket": "news", "Prefix": "cache/c/k.json", "MaxKeys": 1}]
+
+
+def test_an_entry_deleted_between_list_and_get_is_a_miss():
+    s3 = MemoryS3(get_error="NoSuchKey")
+    s3.objects[("news", "cache/c/k.json")] = b"{}"
+    assert editorial_cache.load_cached(s3, "news", "c", "k") is None
+
+
+def test_an_access_error_on_the_cache_is_raised_not_hidden():
+    from botocore.exceptions import ClientError
+
+    s3 = MemoryS3(get_error="AccessDenied")
+    s3.objects[("news", "cache/c/k.json")] = b"{}"
+    with pytest.raises(ClientError):
+        editorial_cache.load_cached(s3, "news", "c", "k")
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"title": "only"}', b"[]"])
+def test_a_corrupt_entry_is_a_logged_miss(body, capsys):
+    s3 = MemoryS3()
+    s3.objects[("news", "cache/c/k.json")] = body
+    assert editorial_cache.load_cached(s3, "news", "c", "k") is None
+    line = capsys.readouterr().out
+    assert "Cache éditorial corrompu, régénération" in line and '"key": "cache/c/k.json"' in line and '"level": "WARNING"' in line

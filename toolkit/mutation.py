@@ -41,8 +41,13 @@ FAST_TESTS = (
     "tests/test_settings.py",
     "tests/test_client_config.py",
     "tests/test_pure_engine.py",
+    "tests/test_parse_details.py",
 )
-STATUS_BY_EXIT_CODE = {1: "killed", 3: "killed", 0: "survived", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
+# mutmut's exit codes; a mutant in code no fast test runs ("no tests") counts against the score like a survivor.
+STATUS_BY_EXIT_CODE = {
+    1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+    36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+}
 
 
 class MutationError(RuntimeError):
@@ -85,6 +90,15 @@ def statuses(workdir: Path = WORKDIR) -> dict[str, str]:
     return found
 
 
+def module_of(mutant: str) -> str:
+    """`vectora_core.scoring` of `vectora_core.scoring.x_select__mutmut_3` (methods: `xǁClassǁname`)."""
+    parts = mutant.split(".")
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index].startswith(("x_", "xǁ")):
+            return ".".join(parts[:index])
+    return mutant.rsplit(".", 1)[0]
+
+
 def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, str]:
     """`mutant name: reason` lines: survivors judged equivalent (same behaviour), so no test can kill them."""
     reasons = {}
@@ -98,11 +112,11 @@ def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, str]:
 
 def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float) -> dict:
     counts = Counter(found.values())
-    tested = counts["killed"] + counts["survived"] + counts["timeout"]
-    survivors = sorted(name for name, status in found.items() if status == "survived")
+    tested = counts["killed"] + counts["survived"] + counts["timeout"] + counts["no tests"]
+    survivors = sorted(name for name, status in found.items() if status in ("survived", "no tests"))
     per_module: dict[str, Counter] = {}
     for name, status in found.items():
-        module = name.split(".x")[0].split(".xǁ")[0]
+        module = module_of(name)
         per_module.setdefault(module, Counter())[status] += 1
     return {
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -113,6 +127,7 @@ def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float)
         "killed": counts["killed"],
         "survived": counts["survived"],
         "timed_out": counts["timeout"],
+        "not_covered": counts["no tests"],
         "not_checked": len(found) - tested,
         # A timeout means the mutant made the tests hang: the tests noticed it.
         "score_percent": round(100 * (counts["killed"] + counts["timeout"]) / tested, 1) if tested else None,
@@ -123,14 +138,20 @@ def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float)
 
 
 def table(summary: dict) -> str:
-    lines = ["| module | mutants | killed | survived | timed out | score |", "|---|---|---|---|---|---|"]
+    lines = ["| module | mutants | killed | survived | not covered | timed out | score |", "|---|---|---|---|---|---|---|"]
     for module, counts in summary["per_module"].items():
-        tested = counts.get("killed", 0) + counts.get("survived", 0) + counts.get("timeout", 0)
+        tested = sum(counts.get(k, 0) for k in ("killed", "survived", "timeout", "no tests"))
         score = f"{100 * (counts.get('killed', 0) + counts.get('timeout', 0)) / tested:.0f} %" if tested else "-"
-        lines.append(f"| {module} | {sum(counts.values())} | {counts.get('killed', 0)} | {counts.get('survived', 0)} | {counts.get('timeout', 0)} | {score} |")
-    lines.append(f"| **all** | {summary['mutants']} | {summary['killed']} | {summary['survived']} | {summary['timed_out']} | **{summary['score_percent']} %** |")
+        lines.append(
+            f"| {module} | {sum(counts.values())} | {counts.get('killed', 0)} | {counts.get('survived', 0)} | "
+            f"{counts.get('no tests', 0)} | {counts.get('timeout', 0)} | {score} |"
+        )
+    lines.append(
+        f"| **all** | {summary['mutants']} | {summary['killed']} | {summary['survived']} | {summary['not_covered']} | "
+        f"{summary['timed_out']} | **{summary['score_percent']} %** |"
+    )
     unexplained = [s["mutant"] for s in summary["survivors"] if not s["equivalent"]]
-    lines.append(f"\n{summary['survived']} survivor(s), {len(unexplained)} without a test or an equivalence reason.")
+    lines.append(f"\n{len(summary['survivors'])} survivor(s), {len(unexplained)} without a test or an equivalence reason.")
     lines.extend(f"  {name}" for name in unexplained[:40])
     return "\n".join(lines)
 
