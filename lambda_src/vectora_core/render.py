@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Sequence
@@ -46,8 +47,10 @@ def _environment(autoescape: bool) -> Environment:
     return env
 
 
-_HTML = _environment(True)
-_MD = _environment(False)
+@lru_cache(maxsize=2)
+def _templates(autoescape: bool) -> Environment:
+    """Built on first use rather than at import, which keeps importing the engine cheap."""
+    return _environment(autoescape)
 
 
 def label_for(editorial: Editorial) -> str:
@@ -88,6 +91,6 @@ def render(
         "Markup": Markup,
     }
     return RenderedNewsletter(
-        markdown=_MD.get_template("newsletter.md.j2").render(**context),
-        html=_HTML.get_template("newsletter.html.j2").render(**context),
+        markdown=_templates(False).get_template("newsletter.md.j2").render(**context),
+        html=_templates(True).get_template("newsletter.html.j2").render(**context),
     )
