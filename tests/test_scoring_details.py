@@ -1,0 +1,164 @@
+"""Scoring, duplicate merging and selection on a small hand-made client, with the points worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from vectora_core.models import ClientConfig, Entity, EventRule, NormalizedItem, Scopes, Section, Source, WatchDomain
+from vectora_core.scoring import _jaccard, _overlap, merge_duplicates, same_story, score_item, section_for, select
+
+END = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+
+SCOPES = Scopes(
+    version="t1",
+    companies=(
+        Entity("MedinCell", ("MedinCell",), "pure_player"),
+        Entity("Camurus", ("Camurus",), "pure_player"),
+        Entity("Indivior", ("Indivior",), "pure_player"),
+        Entity("Teva", ("Teva",), "big_pharma"),
+        Entity("Pfizer", ("Pfizer",), "big_pharma"),
+        Entity("Novartis", ("Novartis",), "big_pharma"),
+    ),
+    molecules=(Entity("olanzapine", ("olanzapine",)), Entity("risperidone", ("risperidone",)), Entity("buprenorphine", ("buprenorphine",))),
+    trademarks=(Entity("UZEDY", ("UZEDY",), "Teva"), Entity("Brixadi", ("Brixadi",), "Camurus"), Entity("Sublocade", ("Sublocade",), "Indivior")),
+    technologies=(Entity("BEPO", ("BEPO",)), Entity("FluidCrystal", ("FluidCrystal",))),
+    event_types=(EventRule("regulatory", ("approves",), 3.0), EventRule("clinical", ("trial",), 2.0), EventRule("other", (), 0.25)),
+)
+CLIENT = ClientConfig(
+    client_id="t",
+    name="T",
+    language="en",
+    default_period_days=7,
+    sources=(Source("press", "Press", "https://e.com/p", "company", 1.25), Source("trade", "Trade", "https://e.com/t", "trade_press")),
+    watch_domains=(WatchDomain("pure", "Pure", companies=("MedinCell",), weight=1.2), WatchDomain("uzedy", "UZEDY", trademarks=("UZEDY",), weight=2.0),
+                   WatchDomain("tech", "Tech", technologies=("BEPO",)), WatchDomain("mol", "Mol", molecules=("buprenorphine",))),
+    sections=(Section("regulatory", "Regulatory", ("regulatory",), 2), Section("rest", "Everything else", (), 3)),
+    min_score=2.0,
+    scopes=SCOPES,
+)
+
+
+def item(item_id="a", **changes) -> NormalizedItem:
+    fields = dict(item_id=item_id, source_id="press", url=f"https://e.com/{item_id}", title="FDA approves UZEDY", published=END - timedelta(days=1),
+                  content_hash="h", summary="Teva said the FDA approved UZEDY for schizophrenia patients.", event_type="regulatory",
+                  companies=("Teva",), molecules=(), trademarks=("UZEDY",), technologies=(), backend="offline")
+    fields.update(changes)
+    return NormalizedItem(**fields)
+
+
+# --- points ---------------------------------------------------------------------------------------------
+
+def test_every_component_is_weighted_and_capped():
+    rich = item(companies=("MedinCell", "Camurus", "Indivior", "Teva", "Pfizer", "Novartis", "Unknown"), molecules=("olanzapine", "risperidone", "buprenorphine"),
+                trademarks=("UZEDY", "Brixadi", "Sublocade"), technologies=("BEPO", "FluidCrystal"))
+    scored = score_item(rich, CLIENT, END, 3)
+    b = scored.breakdown
+    assert (b["event"], b["pure_players"], b["big_pharma"], b["trademarks"], b["molecules"], b["technologies"]) == (3.0, 4.0, 1.5, 3.0, 1.0, 1.0)
+    assert b["recency"] == 0.667  # one day old in a three-day window
+    assert b["domain_weight"] == 14.167  # base 14.167, best domain weight 2.0
+    assert b["source_priority"] == 7.083  # base × 2.0 × 0.25
+    assert scored.score == 35.417 and scored.domains == ("pure", "uzedy", "tech", "mol")
+
+
+def test_unknown_event_type_scores_half_a_point():
+    assert score_item(item(event_type="gossip"), CLIENT, END, 7).breakdown["event"] == 0.5
+
+
+def test_a_source_missing_from_the_config_has_neutral_priority():
+    assert score_item(item(source_id="elsewhere"), CLIENT, END, 7).breakdown["source_priority"] == 0.0
+
+
+def test_a_source_of_priority_one_adds_nothing():
+    assert score_item(item(source_id="trade"), CLIENT, END, 7).breakdown["source_priority"] == 0.0
+
+
+def test_a_domain_of_weight_one_adds_nothing():
+    assert score_item(item(trademarks=(), technologies=("BEPO",)), CLIENT, END, 7).breakdown["domain_weight"] == 0.0
+
+
+@pytest.mark.parametrize("days_old, points", [(0, 1.0), (-2, 1.0), (3.5, 0.5), (7, 0.0), (10, 0.0)])
+def test_recency_falls_linearly_over_the_window(days_old, points):
+    assert score_item(item(published=END - timedelta(days=days_old)), CLIENT, END, 7).breakdown["recency"] == points
+
+
+@pytest.mark.parametrize("field, value", [("companies", ("MedinCell",)), ("molecules", ("buprenorphine",)), ("trademarks", ("UZEDY",)), ("technologies", ("BEPO",))])
+def test_any_kind_of_entity_can_place_an_item_in_a_domain(field, value):
+    bare = item(**{"companies": (), "molecules": (), "trademarks": (), "technologies": (), field: value})
+    assert score_item(bare, CLIENT, END, 7) is not None
+
+
+def test_an_item_touching_no_domain_is_noise():
+    assert score_item(item(companies=("Pfizer",), trademarks=()), CLIENT, END, 7) is None
+
+
+# --- same story ---------------------------------------------------------------------------------------
+
+def twin(**changes) -> NormalizedItem:
+    return item("b", **{"source_id": "trade", "title": "FDA approves Teva UZEDY", **changes})
+
+
+def test_the_same_story_from_another_source_within_three_days_matches():
+    assert same_story(item(), twin(published=END - timedelta(days=3)))
+
+
+def test_stories_more_than_three_days_apart_do_not_match():
+    assert not same_story(item(published=END), twin(published=END - timedelta(days=3, seconds=1)))
+
+
+def test_two_items_of_one_source_never_match():
+    assert not same_story(item(), twin(source_id="press"))
+
+
+def test_different_event_types_never_match():
+    assert not same_story(item(), twin(event_type="clinical"))
+
+
+def test_decisions_of_different_regulators_do_not_match_but_one_regulator_does():
+    assert not same_story(item(), twin(title="EMA approves Teva UZEDY", summary="Teva said the EMA approved UZEDY for schizophrenia patients."))
+    assert same_story(item(title="UZEDY approved"), twin(title="FDA approves Teva UZEDY"))
+
+
+def test_little_shared_wording_does_not_match():
+    assert not same_story(item(), twin(title="UZEDY", summary="Quarterly revenue rose sharply."))
+
+
+def test_set_similarities():
+    assert _jaccard({1, 2, 3}, {2, 3, 4}) == 0.5 and _jaccard(set(), {1}) == 0.0 and _jaccard({1}, set()) == 0.0
+    assert _overlap({1, 2, 3}, {2, 3}) == 1.0 and _overlap({1, 2}, {2, 5, 6}) == 0.5 and _overlap(set(), {1}) == 0.0
+
+
+def test_merged_story_is_led_by_its_best_item_with_every_link_and_coverage_points():
+    lead, other = score_item(item(), CLIENT, END, 7), score_item(twin(), CLIENT, END, 7)
+    assert lead.score > other.score
+    (merged,), count = merge_duplicates([other, lead])
+    assert count == 1 and merged.item.item_id == "a" and merged.merged_ids == ("b",)
+    assert merged.links == (("press", "https://e.com/a"), ("trade", "https://e.com/b"))
+    assert merged.breakdown["coverage"] == 0.5 and merged.score == round(lead.score + 0.5, 3)
+    assert merged.section_id == "" and merged.domains == ("uzedy",)
+
+
+def test_unmerged_items_keep_their_score_and_have_no_coverage():
+    alone = score_item(item(), CLIENT, END, 7)
+    (merged,), count = merge_duplicates([alone])
+    assert count == 0 and merged.score == alone.score and "coverage" not in merged.breakdown and merged.links == (("press", "https://e.com/a"),)
+
+
+# --- selection ----------------------------------------------------------------------------------------
+
+def test_sections_take_their_event_types_and_the_catch_all_takes_the_rest():
+    assert section_for("regulatory", CLIENT.sections) == "regulatory"
+    assert section_for("clinical", CLIENT.sections) == "rest"
+    assert section_for("clinical", CLIENT.sections[:1]) is None
+
+
+def test_selection_orders_by_score_then_newest_then_id_and_caps_each_section():
+    candidates = [
+        score_item(item("low", published=END - timedelta(days=5)), CLIENT, END, 7),
+        score_item(item("new", published=END - timedelta(hours=1)), CLIENT, END, 7),
+        score_item(item("old"), CLIENT, END, 7),
+    ]
+    merged, _ = merge_duplicates(candidates)
+    chosen = select(merged, CLIENT)
+    assert [(s.item.item_id, s.section_id) for s in chosen] == [("new", "regulatory"), ("old", "regulatory")]
