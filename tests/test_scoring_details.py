@@ -162,3 +162,39 @@ def test_selection_orders_by_score_then_newest_then_id_and_caps_each_section():
     merged, _ = merge_duplicates(candidates)
     chosen = select(merged, CLIENT)
     assert [(s.item.item_id, s.section_id) for s in chosen] == [("new", "regulatory"), ("old", "regulatory")]
+
+
+# --- offline extraction on the same hand-made scopes ----------------------------------------------------
+
+def raw(title: str, text: str = ""):
+    from vectora_core.models import RawItem
+
+    return RawItem("r", "press", "https://e.com/r", title, text, END, "h")
+
+
+def test_a_title_keyword_counts_double_against_the_text():
+    from vectora_core.extraction import classify_event
+
+    assert classify_event("Phase 3 trial starts", "The agency approves the design.", SCOPES) == "clinical"
+    assert classify_event("News", "The agency approves it after the trial.", SCOPES) == "regulatory"  # a tie: the first rule
+    assert classify_event("News", "Nothing here.", SCOPES) == "other"
+
+
+def test_names_match_whole_words_in_any_case_and_possessives():
+    from vectora_core.extraction import extract
+
+    found = extract(raw("teva's update", "MEDINCELL and pre-Camurus and Camurusian and BEPO-based"), SCOPES)
+    assert found.companies == ("MedinCell", "Teva") and found.technologies == ()
+
+
+def test_longer_aliases_win_over_their_prefixes():
+    from vectora_core.extraction import _alias_pattern
+
+    assert _alias_pattern(["Invega", "Invega Sustenna", " "]).search("new Invega Sustenna data").group() == "Invega Sustenna"
+
+
+def test_a_product_brings_its_owner_once():
+    from vectora_core.extraction import extract
+
+    found = extract(raw("UZEDY and Teva", "Brixadi"), SCOPES)
+    assert found.companies == ("Teva", "Camurus") and found.trademarks == ("UZEDY", "Brixadi")

@@ -168,11 +168,13 @@ def run_mutation(max_children: int = 2, printer: Callable[[str], None] = print, 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     command = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(max_children)]
     printer(f"mutmut over {len(MODULES)} modules with {len(FAST_TESTS)} test files (slow: tens of minutes)")
-    completed = subprocess.run(command, cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    (workdir / "mutmut-output.txt").write_text(completed.stdout)
+    log = workdir / "mutmut-output.txt"
+    printer(f"progress: {log}")
+    with log.open("w") as output:
+        completed = subprocess.run(command, cwd=workdir, env=environment, stdout=output, stderr=subprocess.STDOUT)
     found = statuses(workdir)
     if not found:
-        raise MutationError(f"mutmut produced no results (exit {completed.returncode}); see {workdir / 'mutmut-output.txt'}")
+        raise MutationError(f"mutmut produced no results (exit {completed.returncode}); see {log}")
     summary = summarize(found, equivalent_mutants(), time.monotonic() - started)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
