@@ -122,3 +122,55 @@ def test_a_malformed_feed_names_the_xml_error_with_its_position():
     parsed = parse_feed(rss(item())[:-30], "s", NOW)
     assert parsed.bozo and parsed.bozo_reason.startswith("XML error at line 1, column ")
     assert len(parsed.bozo_reason) <= 200 and "\n" not in parsed.bozo_reason
+
+
+def test_a_feed_declared_latin1_only_by_its_http_header_is_decoded_with_it():
+    body = "<rss version='2.0'><channel><item><title>Médicament approuvé</title><link>https://e.com/a</link></item></channel></rss>".encode("latin-1")
+    assert parse_feed(body, "s", NOW, "application/rss+xml; charset=iso-8859-1").items[0].title == "Médicament approuvé"
+
+
+def test_an_entry_without_summary_or_content_has_empty_text():
+    assert parse_feed(rss(item()), "s", NOW).items[0].text == ""
+
+
+def test_published_date_wins_over_updated():
+    atom = b"""<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title>
+    <entry><title>A</title><link href='https://e.com/a'/><published>2026-11-18T08:00:00Z</published><updated>2026-11-20T08:30:00Z</updated></entry></feed>"""
+    assert parse_feed(atom, "s", NOW).items[0].published == datetime(2026, 11, 18, 8, tzinfo=timezone.utc)
+
+
+def test_a_creation_date_is_used_when_nothing_else_dates_the_entry():
+    import time
+
+    from vectora_core.ingest.parse import _entry_datetime
+
+    created = time.strptime("2026-11-19 07:00", "%Y-%m-%d %H:%M")
+    assert _entry_datetime({"created_parsed": created}) == datetime(2026, 11, 19, 7, tzinfo=timezone.utc)
+    assert _entry_datetime({}) is None
+
+
+def test_the_default_port_is_dropped_after_credentials_in_the_address():
+    assert canonical_url("https://user:pw@e.com:443/a") == "https://user:pw@e.com/a"
+
+
+def test_invisible_elements_nest():
+    assert html_to_text("<head><style>a</style>b</head>c") == "c"
+
+
+def test_text_extraction_falls_back_to_unescaping_when_the_parser_fails(monkeypatch):
+    from vectora_core.ingest import parse
+
+    def broken_feed(self, data):
+        raise AssertionError("parser failure")
+
+    monkeypatch.setattr(parse._TextExtractor, "feed", broken_feed)
+    assert html_to_text("<b>R&amp;D</b>") == "<b>R&D</b>"
+
+
+def test_malformed_feed_reasons_are_one_short_line():
+    from vectora_core.ingest.parse import _bozo_reason
+
+    assert _bozo_reason(None) == "malformed feed"
+    assert _bozo_reason(ValueError()) == "ValueError"
+    assert _bozo_reason(ValueError("bad\n   byte")) == "bad byte"
+    assert _bozo_reason(ValueError("x" * 300)) == "x" * 200

@@ -357,3 +357,121 @@ def test_a_corrupt_entry_is_a_logged_miss(body, capsys):
     assert editorial_cache.load_cached(s3, "news", "c", "k") is None
     line = capsys.readouterr().out
     assert "Cache éditorial corrompu, régénération" in line and '"key": "cache/c/k.json"' in line and '"level": "WARNING"' in line
+
+
+# --- what the survivors of the mutation run showed untested ---------------------------------------------
+
+@pytest.fixture
+def fresh_templates():
+    """Template environments are built once per process; rebuild them so this test sees the current code."""
+    from vectora_core import render as render_module
+
+    render_module._templates.cache_clear()
+    yield
+    render_module._templates.cache_clear()
+
+
+def test_the_html_render_escapes_and_the_markdown_render_uses_its_own_filters(client, fresh_templates):
+    hostile = item("x", title="<b>A</b> (B)", url="https://e.com/a b_(c)")
+    rendered = render(client, EDITORIAL, [scored(hostile)], START, END, {})
+    assert "&lt;b&gt;A&lt;/b&gt; (B)" in rendered.html
+    assert "\\<b\\>A\\</b\\> (B)" in rendered.markdown and "https://e.com/a%20b_%28c%29" in rendered.markdown
+
+
+def test_the_render_is_exact_for_a_known_newsletter(client, fresh_templates):
+    # Whitespace control and the trailing newline shape every line of the email: pin one small newsletter.
+    markdown = render(client, EDITORIAL, [scored(item())], START, END, {"fierce_pharma": "Fierce Pharma"}).markdown
+    assert markdown.endswith("\n") and not markdown.endswith("\n\n\n")
+    assert "\n\n\n\n" not in markdown and "{%" not in markdown and "  \n-" not in markdown
+    html = render(client, EDITORIAL, [scored(item())], START, END, {}).html
+    assert html.startswith("<!DOCTYPE html>") and html.endswith("\n")
+
+
+def test_a_missing_template_variable_is_an_error_not_a_blank(client, fresh_templates):
+    from jinja2 import UndefinedError
+
+    from vectora_core import render as render_module
+
+    with pytest.raises(UndefinedError):
+        render_module._templates(True).from_string("{{ nowhere }}").render()
+
+
+def test_md_url_encodes_spaces_and_parentheses():
+    from vectora_core.render import md_url
+
+    assert md_url("https://e.com/a b(c)") == "https://e.com/a%20b%28c%29"
+
+
+def test_items_sit_under_their_own_section(client):
+    selected = [scored(item("c", event_type="clinical", title="Phase 3 starts"), section_id="clinical"), scored(item("r", title="Label approved"))]
+    markdown = render(client, EDITORIAL, selected, START, END, {}).markdown
+    assert markdown.index("Regulatory") < markdown.index("Label approved") < markdown.index("Clinical development") < markdown.index("Phase 3 starts")
+
+
+def test_a_section_without_an_editorial_intro_shows_none(client):
+    html = render(client, dataclasses.replace(EDITORIAL, sections=()), [scored(item())], START, END, {}).html
+    assert "color:#52606d;\">" not in html.split("Regulatory", 1)[1].split("</td>", 1)[0]
+
+
+def test_no_item_note_without_offline_items(client):
+    html = render(client, EDITORIAL, [scored(item())], START, END, {}).html
+    assert "background:#fff4e5;padding:8px 14px" not in html
+
+
+def test_a_summary_of_exactly_the_limit_is_kept_whole():
+    summary = "s" * prompts.SUMMARY_CHARS
+    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|" + summary)
+
+
+def test_a_cut_summary_loses_the_space_before_the_ellipsis():
+    summary = "x" * (prompts.SUMMARY_CHARS - 2) + " yyyy"
+    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|" + "x" * (prompts.SUMMARY_CHARS - 2) + "…")
+
+
+def test_only_the_first_product_is_named_in_an_item_line():
+    line = prompts.editorial_item_line(1, scored(item(trademarks=("UZEDY", "PERSERIS"))))
+    assert "PERSERIS" not in line
+
+
+def test_sections_without_items_are_skipped_not_the_end_of_the_prompt(client):
+    clinical_only = [scored(item("c", event_type="clinical"), section_id="clinical")]
+    _system, user = prompts.build_editorial_prompt("LAI Weekly", START, END, client.sections, clinical_only)
+    assert user.splitlines()[1].startswith("[clinical] ") and user.splitlines()[2].startswith("#1|")
+
+
+def test_a_long_title_is_cut_in_the_normalization_prompt():
+    from vectora_core.models import RawItem
+
+    raw = RawItem("id1", "s", "https://e.com/1", "t" * 201, "body", PUBLISHED, "h")
+    _system, user = prompts.build_normalization_prompt([raw], ["other"])
+    assert user == "id1\t" + "t" * 199 + "…\tbody"
+
+
+def test_every_normalization_entry_is_checked_after_a_bad_one():
+    answer = {"items": [{"id": 1}, {**VALID_ENTRY, "molecules": "m", "trademarks": "t"}]}
+    assert prompts.validate_normalization(answer, ["a"], ["regulatory"]) == [
+        "every item needs a string id", "a: molecules must be a list of strings", "a: trademarks must be a list of strings",
+    ]
+
+
+def test_entity_lists_may_be_left_out_of_a_normalization_answer():
+    entry = {"id": "a", "event_type": "regulatory", "summary": "S"}
+    assert prompts.validate_normalization({"items": [entry]}, ["a"], ["regulatory"]) == []
+
+
+@pytest.mark.parametrize("code", ["NoSuchKey", "404", "NotFound"])
+def test_every_not_found_code_is_a_miss(code):
+    s3 = MemoryS3(get_error=code)
+    s3.objects[("news", "cache/c/k.json")] = b"{}"
+    assert editorial_cache.load_cached(s3, "news", "c", "k") is None
+
+
+def test_a_corrupt_entry_logs_why(capsys):
+    import json
+
+    s3 = MemoryS3()
+    s3.objects[("news", "cache/c/k.json")] = b"{not json"
+    editorial_cache.load_cached(s3, "news", "c", "k")
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert line["message"] == "Cache éditorial corrompu, régénération"
+    assert line["reason"].startswith("Expecting property name enclosed in double quotes")

@@ -198,3 +198,84 @@ def test_a_product_brings_its_owner_once():
 
     found = extract(raw("UZEDY and Teva", "Brixadi"), SCOPES)
     assert found.companies == ("Teva", "Camurus") and found.trademarks == ("UZEDY", "Brixadi")
+
+
+@pytest.fixture
+def fresh_extraction_cache():
+    """Compiled alias patterns are cached per scopes; rebuild them so this test sees the current code."""
+    from vectora_core import extraction
+
+    extraction._compiled.cache_clear()
+    yield
+    extraction._compiled.cache_clear()
+
+
+def test_aliases_match_whatever_their_case(fresh_extraction_cache):
+    from vectora_core.extraction import extract
+
+    scopes = Scopes("t2", (Entity("Janssen", ("Janssen Pharmaceuticals", " ")),), (), (Entity("Invega Sustenna", ("invega sustenna", "IS-1")),), (), ())
+    found = extract(raw("JANSSEN pharmaceuticals files", "Invega Sustenna (paliperidone), also is-1"), scopes)
+    assert found.companies == ("Janssen",) and found.trademarks == ("Invega Sustenna",)
+    assert extract(raw("Janssen files", "IS-10"), scopes).companies == ()
+
+
+def test_a_product_owner_already_named_is_not_repeated(fresh_extraction_cache):
+    from vectora_core.extraction import extract
+
+    assert extract(raw("Teva UZEDY", ""), SCOPES).companies == ("Teva",)
+
+
+def test_a_text_hit_does_not_cancel_a_title_hit(fresh_extraction_cache):
+    from vectora_core.extraction import classify_event
+
+    assert classify_event("FDA approves", "approves", SCOPES) == "regulatory"
+    assert classify_event("Trial", "it approves and approves", SCOPES) == "regulatory"  # 3 text hits beat 2 for one title hit
+
+
+def test_a_rule_without_keywords_does_not_stop_the_others(fresh_extraction_cache):
+    from vectora_core.extraction import classify_event
+
+    scopes = Scopes("t3", (), (), (), (), (EventRule("other", (), 0.25), EventRule("clinical", ("trial",), 2.0)))
+    assert classify_event("Trial", "", scopes) == "clinical"
+
+
+def test_one_keyword_hit_is_enough_to_classify(fresh_extraction_cache):
+    from vectora_core.extraction import classify_event
+
+    assert classify_event("", "a trial", SCOPES) == "clinical"
+
+
+def test_the_points_of_a_merged_story_keep_three_decimals():
+    lead = score_item(item(published=END - timedelta(hours=7)), CLIENT, END, 7)
+    (merged,), _ = merge_duplicates([lead, score_item(twin(published=END - timedelta(hours=7)), CLIENT, END, 7)])
+    assert merged.score == round(merged.score, 3) and merged.score == round(sum(merged.breakdown.values()), 3)
+
+
+def test_stories_exactly_three_days_apart_still_match():
+    assert same_story(item(published=END), twin(published=END - timedelta(days=3)))
+
+
+def test_selection_keeps_each_items_breakdown_domains_links_and_merged_ids():
+    (merged,), _ = merge_duplicates([score_item(item(), CLIENT, END, 7), score_item(twin(), CLIENT, END, 7)])
+    (chosen,) = select([merged], CLIENT)
+    assert (chosen.breakdown, chosen.domains, chosen.links, chosen.merged_ids) == (merged.breakdown, merged.domains, merged.links, merged.merged_ids)
+
+
+def test_among_equal_scores_the_newer_item_comes_first():
+    older = score_item(item("o", published=END - timedelta(days=2)), CLIENT, END, 0)
+    newer = score_item(item("n", published=END - timedelta(days=1)), CLIENT, END, 0)
+    assert older.score == newer.score  # a zero-day window gives no recency points to either
+    assert [s.item.item_id for s in select(merge_duplicates([older, newer])[0], CLIENT)] == ["n", "o"]
+
+
+def test_only_big_pharma_companies_earn_big_pharma_points():
+    assert score_item(item(companies=("MedinCell", "Teva")), CLIENT, END, 7).breakdown["big_pharma"] == 0.75
+
+
+def test_the_recency_of_a_day_old_item_in_a_one_day_window_is_zero():
+    assert score_item(item(published=END - timedelta(days=1)), CLIENT, END, 1).breakdown["recency"] == 0.0
+
+
+def test_recency_is_computed_from_seconds():
+    assert score_item(item(published=END - timedelta(days=7) + timedelta(seconds=30)), CLIENT, END, 7).breakdown["recency"] == 0.0
+    assert score_item(item(published=END - timedelta(days=3, hours=12)), CLIENT, END, 7).breakdown["recency"] == 0.5

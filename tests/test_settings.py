@@ -153,3 +153,12 @@ def test_settings_default_to_the_process_environment(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATA_BUCKET", "from-the-process")
     assert load_settings().data_bucket == "from-the-process"
+
+
+def test_every_bad_tuning_variable_is_named_at_once():
+    with pytest.raises(SettingsError) as err:
+        load_settings({**BASE, "NORMALIZATION_CONCURRENCY": "0", "FETCH_MAX_BYTES": "lots"})
+    assert str(err.value) == (
+        "Invalid Lambda environment: NORMALIZATION_CONCURRENCY must be between 1 and 64, got 0; "
+        "FETCH_MAX_BYTES must be an integer, got 'lots'"
+    )

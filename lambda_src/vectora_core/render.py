@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from .models import ClientConfig, Editorial, ScoredItem
 
@@ -88,7 +87,6 @@ def render(
         "window_start": window_start,
         "window_end": window_end,
         "source_names": source_names,
-        "Markup": Markup,
     }
     return RenderedNewsletter(
         markdown=_templates(False).get_template("newsletter.md.j2").render(**context),
