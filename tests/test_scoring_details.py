@@ -269,7 +269,7 @@ def test_among_equal_scores_the_newer_item_comes_first():
 
 
 def test_only_big_pharma_companies_earn_big_pharma_points():
-    assert score_item(item(companies=("MedinCell", "Teva")), CLIENT, END, 7).breakdown["big_pharma"] == 0.75
+    assert score_item(item(companies=("MedinCell", "Camurus", "Teva")), CLIENT, END, 7).breakdown["big_pharma"] == 0.75
 
 
 def test_the_recency_of_a_day_old_item_in_a_one_day_window_is_zero():
@@ -279,3 +279,40 @@ def test_the_recency_of_a_day_old_item_in_a_one_day_window_is_zero():
 def test_recency_is_computed_from_seconds():
     assert score_item(item(published=END - timedelta(days=7) + timedelta(seconds=30)), CLIENT, END, 7).breakdown["recency"] == 0.0
     assert score_item(item(published=END - timedelta(days=3, hours=12)), CLIENT, END, 7).breakdown["recency"] == 0.5
+
+
+def test_domain_weight_points_keep_three_decimals():
+    # Only the 1.2-weight domain matches: its points are a fifth of the base, rounded to three decimals.
+    scored = score_item(item(companies=("MedinCell",), trademarks=(), published=END - timedelta(days=1)), CLIENT, END, 7)
+    base = sum(v for k, v in scored.breakdown.items() if k not in ("domain_weight", "source_priority"))
+    assert scored.breakdown["domain_weight"] == round(base * 0.2, 3) != round(base * 0.2, 4)
+
+
+@pytest.mark.parametrize("fields", [{"trademarks": ("UZEDY",), "technologies": ("BEPO",)}, {"companies": ("MedinCell",), "molecules": ("olanzapine",)}])
+def test_hits_of_different_kinds_add_up_in_a_domain(fields):
+    domain = WatchDomain("both", "Both", companies=("MedinCell",), molecules=("olanzapine",), trademarks=("UZEDY",), technologies=("BEPO",))
+    client = ClientConfig(**{**CLIENT.__dict__, "watch_domains": (domain,)})
+    bare = item(**{"companies": (), "molecules": (), "trademarks": (), "technologies": (), **fields})
+    assert score_item(bare, client, END, 7).domains == ("both",)
+
+
+def test_items_without_long_words_have_no_shared_wording():
+    assert _jaccard(set(), set()) == 0.0 and _overlap(set(), set()) == 0.0
+
+
+def test_wording_shared_at_exactly_the_threshold_matches():
+    shared = ["alpha", "bravo", "charlie"]
+    mine = " ".join(shared + [f"mine{i:02d}" for i in range(11)])
+    theirs = " ".join(shared + [f"their{i:02d}" for i in range(11)])
+    a, b = item(title="x", summary=mine), twin(title="x", summary=theirs)
+    assert _jaccard(set(mine.split()), set(theirs.split())) == 0.12 and same_story(a, b)
+
+
+def test_a_long_first_sentence_is_cut_on_a_word_with_an_ellipsis():
+    from vectora_core.extraction import extractive_summary
+
+    text = "Camurus, " + "alpha bravo, " * 20 + "end."
+    summary = extractive_summary("T", text, limit=40)
+    assert summary == "Camurus, alpha bravo, alpha bravo…" and len(summary) <= 40
+    exact = "word " * 7 + "abcd"  # 39 characters, one under the limit
+    assert extractive_summary("T", exact + "x", limit=40) == exact + "x"
