@@ -316,3 +316,10 @@ def test_a_long_first_sentence_is_cut_on_a_word_with_an_ellipsis():
     assert summary == "Camurus, alpha bravo, alpha bravo…" and len(summary) <= 40
     exact = "word " * 7 + "abcd"  # 39 characters, one under the limit
     assert extractive_summary("T", exact + "x", limit=40) == exact + "x"
+
+
+def test_a_cut_keeps_a_whole_word_ending_just_before_the_limit_without_its_comma():
+    from vectora_core.extraction import extractive_summary
+
+    assert extractive_summary("T", "Teva BOTOX, more words follow here.", limit=13) == "Teva BOTOX…"
+    assert extractive_summary("T", "abcd efg hijkl mnop.", limit=10) == "abcd efg…"
