@@ -19,7 +19,7 @@ demo: setup
 
 ## The whole test suite.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile -p randomly -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -p randomly -q
 
 clean:
 	rm -rf $(VENV) dist build .local out
