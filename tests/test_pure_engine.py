@@ -14,7 +14,7 @@ import pytest
 from vectora_core import editorial_cache
 from vectora_core.client_config import parse_client_config, parse_scopes
 from vectora_core.llm import prompts
-from vectora_core.models import Editorial, EditorialSection, NormalizedItem, ScoredItem, Section
+from vectora_core.models import Editorial, EditorialSection, NormalizedItem, ScoredItem
 from vectora_core.render import label_for, md_escape, render
 from vectora_core.scoring import select
 
