@@ -27,9 +27,9 @@ checkov: $(CHECKOV_VENV)/bin/checkov
 demo: setup
 	$(BIN)/invoke demo
 
-## The whole test suite, with everything it needs (checkov included).
+## The whole test suite, with everything it needs (checkov included), in random order (the seed is printed).
 test: setup checkov
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -p randomly -q
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) dist build .local out

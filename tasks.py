@@ -352,6 +352,20 @@ def tf_bootstrap(c, env=None):
     _guard(bootstrap_state, env)
 
 
+# --- mutation score (slow: not part of make test or CI) ------------------------------------------
+@task(help={"jobs": "mutants tested in parallel (default 2)"})
+def mutate(c, jobs=2):
+    """Mutation score of the engine's pure modules against their fast tests; writes bench/mutation.json."""
+    from toolkit.mutation import MutationError, run_mutation
+
+    try:
+        summary = run_mutation(max_children=int(jobs))
+    except MutationError as exc:
+        raise _fail(exc) from None
+    print(f"bench/mutation.json written: {summary['score_percent']} % of {summary['mutants']} mutants killed")
+
+
+
 local = Collection("local", local_up, local_down, local_status)
 tf = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap, tf_mirror)
 namespace = Collection(
@@ -359,3 +373,4 @@ namespace = Collection(
 )
 namespace.add_task(doctor)
 namespace.add_task(eval_)
+namespace.add_task(mutate)

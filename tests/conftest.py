@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,26 +21,99 @@ LAMBDA_ENV = LOCAL_ENV["lambda_environment"]
 REGION = LOCAL_ENV["aws_region"]
 
 
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+REAL_AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_PROFILE")
+
+
+def use_fake_credentials(patch: pytest.MonkeyPatch) -> None:
+    for name, value in FAKE_CREDENTIALS.items():
+        patch.setenv(name, value)
+    for name in REAL_AWS_VARIABLES:
+        patch.delenv(name, raising=False)
+
+
+def use_lambda_environment(patch: pytest.MonkeyPatch, **overrides: str) -> dict[str, str]:
+    """Fake credentials and the local environment's Lambda variables, offline LLM unless overridden."""
+    use_fake_credentials(patch)
+    environment = {**LAMBDA_ENV, "LLM_BACKEND": "offline", **overrides}
+    for name, value in environment.items():
+        patch.setenv(name, value)
+    return environment
+
+
+@contextlib.contextmanager
+def engine_buckets(feeds_base_url: str):
+    """In-process S3 with the three engine buckets and the config pointed at the sample feeds; yields the client."""
+    import boto3
+    from moto import mock_aws
+
+    from toolkit.config_sync import sync_config
+
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        for key in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"):
+            client.create_bucket(Bucket=LAMBDA_ENV[key], CreateBucketConfiguration={"LocationConstraint": REGION})
+        sync_config(client, LAMBDA_ENV["CONFIG_BUCKET"], feeds_base_url)
+        yield client
+
+
+@contextlib.contextmanager
+def fresh_handler():
+    """The Lambda handler with a fresh container (no state kept from another test)."""
+    import handler
+    from vectora_core.llm import bedrock
+
+    handler._runtime.clear()
+    bedrock.reset_clients()
+    try:
+        yield handler
+    finally:
+        handler._runtime.clear()
+        bedrock.reset_clients()
+
+
+@dataclass
+class RecordedRun:
+    """What one handler run returned, wrote (every object of every bucket) and logged."""
+
+    result: dict
+    objects: dict[str, dict[str, bytes]]
+    logs: list[dict]
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return self.objects[bucket][key]
+
+    def log_lines(self, message: str) -> list[dict]:
+        return [line for line in self.logs if line.get("message") == message]
+
+
+def record_run(handler_module, s3, payload: dict, context=None) -> RecordedRun:
+    """Run the handler once, capturing its JSON log lines, then copy every bucket's objects."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        result = handler_module.lambda_handler(dict(payload), context or FakeContext())
+    objects = {}
+    for bucket in (LAMBDA_ENV[k] for k in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")):
+        listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        objects[bucket] = {o["Key"]: read_object(s3, bucket, o["Key"]) for o in listed}
+    logs = [json.loads(line) for line in output.getvalue().splitlines() if line.startswith("{")]
+    return RecordedRun(result, objects, logs)
+
+
 @pytest.fixture
 def fake_aws_credentials(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+    use_fake_credentials(monkeypatch)
 
 
 @pytest.fixture
-def lambda_env(monkeypatch, fake_aws_credentials):
+def lambda_env(monkeypatch):
     """The local environment's Lambda variables, offline LLM unless a test says otherwise."""
-    for name, value in LAMBDA_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("LLM_BACKEND", "offline")
-    return dict(LAMBDA_ENV, LLM_BACKEND="offline")
+    return use_lambda_environment(monkeypatch)
 
 
 @pytest.fixture
@@ -53,30 +129,15 @@ def feed_server():
 @pytest.fixture
 def s3(lambda_env, feed_server):
     """In-process S3 with the three engine buckets and the config pointed at the sample feeds."""
-    import boto3
-    from moto import mock_aws
-
-    from toolkit.config_sync import sync_config
-
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        for key in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"):
-            client.create_bucket(Bucket=LAMBDA_ENV[key], CreateBucketConfiguration={"LocationConstraint": REGION})
-        sync_config(client, LAMBDA_ENV["CONFIG_BUCKET"], feed_server.base_url)
+    with engine_buckets(feed_server.base_url) as client:
         yield client
 
 
 @pytest.fixture
 def handler_module(s3):
     """The Lambda handler with a fresh container (no state kept from another test)."""
-    import handler
-    from vectora_core.llm import bedrock
-
-    handler._runtime.clear()
-    bedrock.reset_clients()
-    yield handler
-    handler._runtime.clear()
-    bedrock.reset_clients()
+    with fresh_handler() as handler:
+        yield handler
 
 
 class FakeContext:
@@ -103,3 +164,21 @@ def read_object(s3_client, bucket: str, key: str) -> bytes:
 def _no_local_port_offset(monkeypatch):
     """Tests pick their own ports; a port offset set for the local services must not shift them."""
     monkeypatch.delenv("VECTORA_LOCAL_PORT_OFFSET", raising=False)
+
+
+# --- random test order (pytest-randomly): say which order ran, so a failure can be replayed ---------------
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"random test order, seed {seed}: replay it with --randomly-seed={seed}")
+
+
+# The two modules that apply Terraform take over a minute each: run first (`make test` keeps this order with
+# --no-loadscope-reorder), they start one per worker and the other modules fill in around them. A stable sort
+# keeps the random order of everything else.
+SLOW_MODULES_FIRST = ("test_terraform_emulator.py", "test_cycle_integration.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: 0 if item.path.name in SLOW_MODULES_FIRST else 1)

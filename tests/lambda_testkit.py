@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import hashlib
 import io
-import logging
 import textwrap
 import urllib.request
 import zipfile
@@ -117,17 +116,67 @@ def builder(package: FakePackage):
     return lambda env, printer: package
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def emulator_process():
+    """A moto server in its own process on a free loopback port; yields the port.
+
+    Its own process, not a thread: moto keeps one state per process, and the in-process `mock_aws` of other
+    tests resets that state when it starts and stops, which would wipe whatever a module built on the server.
+    """
+    import subprocess
+    import sys
+    import time
+
+    for _attempt in range(3):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        if process.poll() is None and time.monotonic() < deadline:
+            break
+        process.kill()
+        process.wait()
+    else:
+        raise RuntimeError("the moto server did not start on loopback")
+    try:
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def reset_emulator(port: int) -> None:
+    """Empty every service of the emulator on `port`."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).read()
+
+
 @pytest.fixture(scope="session")
 def emulator():
     """A moto server on an ephemeral loopback port, for this test process."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    yield port
-    server.stop()
+    with emulator_process() as port:
+        yield port
 
 
 @pytest.fixture
@@ -137,8 +186,7 @@ def fake_env(emulator, tmp_path, monkeypatch) -> EnvFile:
     Every local service port points at the emulator, so `ensure_services` finds them all listening and starts
     nothing. The local target caches unpacked zips under the test's temporary directory.
     """
-    request = urllib.request.Request(f"http://127.0.0.1:{emulator}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).read()
+    reset_emulator(emulator)
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", tmp_path / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", tmp_path / "lambda-runtime")
     base = load_env("local")
@@ -205,8 +253,7 @@ def local_services(emulator_port: int, standin_latency_ms: int = 0):
     from toolkit.bedrock_standin import BedrockStandIn
     from toolkit.sample_feeds import SampleFeedServer
 
-    request = urllib.request.Request(f"http://127.0.0.1:{emulator_port}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).read()
+    reset_emulator(emulator_port)
     feeds = SampleFeedServer().start()
     standin = BedrockStandIn(latency_ms=standin_latency_ms).start()
     env = dataclasses.replace(
@@ -231,3 +278,43 @@ def engine_buckets_with_config(env: EnvFile):
         s3.create_bucket(Bucket=env.lambda_environment[variable], CreateBucketConfiguration={"LocationConstraint": env.aws_region})
     sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"))
     return s3
+
+
+def edit_client_config(s3, bucket: str, edit, client_id: str = "lai_weekly_v3") -> dict:
+    """Load a client's config from the config bucket, let `edit(config)` change it in place, write it back."""
+    import yaml
+
+    key = f"clients/{client_id}.yaml"
+    config = yaml.safe_load(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    edit(config)
+    s3.put_object(Bucket=bucket, Key=key, Body=yaml.safe_dump(config).encode())
+    return config
+
+
+@contextlib.contextmanager
+def loopback_http_server(handler_class, server_class=None):
+    """A threaded HTTP server on an ephemeral loopback port serving `handler_class`; yields the server with
+    its `base_url`."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = (server_class or ThreadingHTTPServer)(("127.0.0.1", 0), handler_class)
+    server.daemon_threads = True
+    server.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def live_on_second_version(env: EnvFile, directory: Path, source: str = GOOD_HANDLER):
+    """The usual starting point of a rollback test: version 1 as Terraform leaves it, then a real deploy of
+    version 2 (smoke-tested, `live` moved). Returns deploy's result for version 2."""
+    from toolkit.deploy import deploy
+
+    create_function(env, handler_zip(source))
+    return deploy(env, build=builder(fake_package(directory, handler_zip(source, "v2"))), printer=lambda line: None)

@@ -78,7 +78,8 @@ def refused_with_a_command_to_run_first(result) -> bool:
 
 @pytest.fixture(scope="module")
 def walk(tmp_path_factory):
-    require_terraform_provider()
+    provider = pytest.MonkeyPatch()
+    require_terraform_provider(provider)
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -100,6 +101,7 @@ def walk(tmp_path_factory):
                 yield Walk(env, f"http://{host}:{port}")
     finally:
         server.stop()
+        provider.undo()
         shutil.rmtree(workdir / "functions", ignore_errors=True)
 
 

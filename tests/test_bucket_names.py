@@ -68,7 +68,7 @@ def test_an_emulator_environment_may_not_name_buckets_by_account(tmp_path):
         load_env("local", env_dir=tmp_path)
 
 
-def test_dev_terraform_fills_the_account_id_into_every_bucket_name(tmp_path):
+def test_dev_terraform_fills_the_account_id_into_every_bucket_name(tmp_path, monkeypatch):
     """The dev composition fills {account_id} from aws_caller_identity, as the toolkit does (plan on an emulator,
     the S3 backend left out)."""
     import re
@@ -79,7 +79,7 @@ def test_dev_terraform_fills_the_account_id_into_every_bucket_name(tmp_path):
     from tests.test_terraform import copy_infrastructure, require_terraform_provider
     from toolkit import terraform
 
-    require_terraform_provider()
+    require_terraform_provider(monkeypatch)
     root = copy_infrastructure(tmp_path)
     versions = root / "terraform" / "envs" / "dev" / "versions.tf"
     versions.write_text(versions.read_text().replace('backend "s3" {}', ""))

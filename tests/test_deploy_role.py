@@ -32,7 +32,8 @@ OIDC = "token.actions.githubusercontent.com"
 
 @pytest.fixture(scope="module")
 def roles(tmp_path_factory):
-    require_terraform_provider()
+    provider = pytest.MonkeyPatch()
+    require_terraform_provider(provider)
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -53,10 +54,11 @@ def roles(tmp_path_factory):
             ws,
             ["apply", "-input=false", "-auto-approve", f"-var=github_repository={REPOSITORY}", f"-var=state_bucket={STATE_BUCKET}"],
             lines.append,
-            "apply bootstrap",
+            "apply-bootstrap",
         )
     except terraform.TerraformError as exc:
         server.stop()
+        provider.undo()
         pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
     outputs = json.loads(
         subprocess.run(["terraform", "output", "-json"], cwd=directory, env=ws.process_env, capture_output=True, text=True, check=True).stdout
@@ -64,6 +66,7 @@ def roles(tmp_path_factory):
     iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
     yield {name: item["value"] for name, item in outputs.items()}, iam
     server.stop()
+    provider.undo()
 
 
 def _document(value) -> dict:
@@ -102,8 +105,8 @@ STACK_RESOURCES = (
 )
 
 
-def test_the_bootstrap_configuration_is_valid(tmp_path):
-    require_terraform_provider()
+def test_the_bootstrap_configuration_is_valid(tmp_path, monkeypatch):
+    require_terraform_provider(monkeypatch)
     lines: list[str] = []
 
     assert terraform.validate_bootstrap(lines.append, repo_root=copy_infrastructure(tmp_path)) == 0, "\n".join(lines)

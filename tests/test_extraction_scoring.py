@@ -89,7 +89,7 @@ def test_same_story_from_three_sources_is_merged_with_all_links(client):
     assert lead.breakdown["coverage"] == 1.0
 
 
-def test_selection_caps_items_per_section_and_applies_min_score(client):
+def test_selection_caps_items_per_section(client):  # the threshold: test_pure_engine
     companies = ["MedinCell", "Camurus", "Indivior", "Alkermes", "Tolmar", "Luye Pharma"]
     items = [
         raw(f"FDA approves {name} depot", f"The FDA approved a long-acting injectable from {name}.", f"s{i}", item_id=f"id{i}")

@@ -1,12 +1,13 @@
 """The feed fetcher against a loopback HTTP server with misbehaving routes."""
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from vectora_core.ingest.fetch import FetchError, check_url_allowed, fetch_feed
+
+from lambda_testkit import loopback_http_server
 
 FEED = b"<rss version='2.0'><channel><item><title>T</title><link>https://e.com/x</link></item></channel></rss>"
 
@@ -49,10 +50,8 @@ class Routes(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Routes)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with loopback_http_server(Routes) as httpd:
+        yield httpd.base_url
 
 
 def fetch(url, **kw):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import LAMBDA_ENV, read_object
+from conftest import LAMBDA_ENV, engine_buckets, fresh_handler, read_object, record_run, use_lambda_environment
+from lambda_testkit import edit_client_config
 
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
@@ -21,20 +24,37 @@ def run(handler_module, context):
     return _run
 
 
+@pytest.fixture(scope="module")
+def default_run():
+    """One default run on fresh buckets, shared by the tests that only read what it returned, wrote and logged."""
+    from toolkit.sample_feeds import SampleFeedServer
+
+    with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds:
+        use_lambda_environment(patch)
+        with engine_buckets(feeds.base_url) as s3, fresh_handler() as handler:
+            recorded = record_run(handler, s3, PAYLOAD)
+    # Emulator stopped and environment restored before any test uses the record: nothing leaks into others.
+    return recorded
+
+
 def keys(s3, bucket, prefix=""):
     return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
 
 
-def test_run_writes_markdown_html_and_manifest(run, s3):
-    result = run()
+def default_manifest(default_run) -> dict:
+    return json.loads(default_run.read(NEWSLETTERS, default_run.result["s3"]["manifest"]))
+
+
+def test_run_writes_markdown_html_and_manifest(default_run):
+    result = default_run.result
     assert result["status"] == "ok"
-    written = keys(s3, NEWSLETTERS, "newsletters/")
+    written = sorted(k for k in default_run.objects[NEWSLETTERS] if k.startswith("newsletters/"))
     assert written == sorted([result["s3"]["markdown"], result["s3"]["html"], result["s3"]["manifest"]])
     assert result["s3"]["manifest"].startswith(f"newsletters/lai_weekly_v3/{result['period']['date']}/")
 
 
-def test_response_reports_counts_per_stage(run):
-    counts = run()["counts"]
+def test_response_reports_counts_per_stage(default_run):
+    counts = default_run.result["counts"]
     assert counts["fetched"] >= 60 and counts["in_window"] < counts["fetched"]
     # Items the screen keeps from the model are counted apart; every other item in the window is normalized.
     assert counts["screened_out"] > 0
@@ -43,23 +63,52 @@ def test_response_reports_counts_per_stage(run):
     assert counts["merged_duplicates"] >= 2
 
 
-def test_three_source_story_is_one_item_with_three_links(run, s3):
-    manifest = json.loads(read_object(s3, NEWSLETTERS, run()["s3"]["manifest"]))
-    assert max(len(item["links"]) for item in manifest["items"]) >= 3
+def test_three_source_story_is_one_item_with_three_links(default_run):
+    assert max(len(item["links"]) for item in default_manifest(default_run)["items"]) >= 3
 
 
-def test_every_selected_item_carries_its_score_breakdown(run, s3):
-    manifest = json.loads(read_object(s3, NEWSLETTERS, run()["s3"]["manifest"]))
-    for item in manifest["items"]:
+def test_every_selected_item_carries_its_score_breakdown(default_run):
+    for item in default_manifest(default_run)["items"]:
         assert abs(sum(item["score_breakdown"].values()) - item["score"]) < 0.01
 
 
-def test_manifest_checksums_match_the_written_files(run, s3):
-    import hashlib
+def test_manifest_checksums_match_the_written_files(default_run):
+    for entry in default_manifest(default_run)["files"].values():
+        assert hashlib.sha256(default_run.read(NEWSLETTERS, entry["key"])).hexdigest() == entry["sha256"]
 
-    manifest = json.loads(read_object(s3, NEWSLETTERS, run()["s3"]["manifest"]))
-    for entry in manifest["files"].values():
-        assert hashlib.sha256(read_object(s3, NEWSLETTERS, entry["key"])).hexdigest() == entry["sha256"]
+
+def test_first_run_without_force_is_a_miss(default_run):
+    assert default_run.result["cache"] == "miss"
+
+
+def test_malformed_feed_is_a_warning_not_a_failure(default_run):
+    assert any("malformed" in w["warning"] for w in default_run.result["source_warnings"])
+    assert default_run.result["sources_failed"] == []
+
+
+def test_offline_edition_is_labelled_in_both_formats(default_run):
+    assert "Offline edition" in default_run.read(NEWSLETTERS, default_run.result["s3"]["html"]).decode()
+    assert "Offline edition" in default_run.read(NEWSLETTERS, default_run.result["s3"]["markdown"]).decode()
+
+
+def test_script_tags_in_feed_content_are_stripped_before_rendering(default_run):
+    # Parsing drops <script> elements; escaping of what remains is test_pure_engine's and test_resilience_security's.
+    html = default_run.read(NEWSLETTERS, default_run.result["s3"]["html"]).decode()
+    assert "<script" not in html.lower()
+
+
+def test_timings_cover_every_stage(default_run):
+    timings = default_run.result["timings_ms"]
+    assert {"config", "ingest", "normalize", "score", "editorial", "render", "write", "total"} <= set(timings)
+
+
+def test_run_end_is_logged_with_the_responses_counts_cache_and_costs(default_run):
+    (line,) = default_run.log_lines("Run terminé")
+    result = default_run.result
+    assert line["level"] == "INFO" and line["client_id"] == "lai_weekly_v3"
+    assert (line["counts"], line["cache"], line["degraded"]) == (result["counts"], result["cache"], result["degraded"])
+    assert line["llm"] == result["llm"] and line["timings_ms"] == result["timings_ms"]
+    assert line["request_id"] == "test-request"
 
 
 def test_second_run_is_a_cache_hit_and_normalizes_nothing(run, capsys):
@@ -69,10 +118,6 @@ def test_second_run_is_a_cache_hit_and_normalizes_nothing(run, capsys):
     assert second["counts"]["normalized"] == 0
     logs = capsys.readouterr().out
     assert "Newsletter sauvegardée en cache" in logs and "Newsletter récupérée depuis cache S3" in logs
-
-
-def test_first_run_without_force_is_a_miss(run):
-    assert run()["cache"] == "miss"
 
 
 def test_force_regenerate_bypasses_the_cache(run):
@@ -102,8 +147,11 @@ def test_pre_p1_payload_still_works(run):
 
 
 def test_target_date_moves_the_window(run):
-    result = run({**PAYLOAD, "target_date": "2026-01-15"})
-    assert result["period"]["date"] == "2026-01-15" and result["counts"]["in_window"] == 0
+    # The sample items are at most a few weeks old, whatever today is: a year back has none of them.
+    year_ago = (datetime.now(timezone.utc).date() - timedelta(days=365)).isoformat()
+    result = run({**PAYLOAD, "target_date": year_ago})
+    assert result["period"]["date"] == year_ago and result["counts"]["in_window"] == 0
+    assert result["counts"]["fetched"] > 0
 
 
 def test_invalid_payload_returns_validation_error_and_writes_nothing(run, s3):
@@ -127,43 +175,19 @@ def test_broken_client_config_names_file_and_field(run, s3):
 
 
 def test_failing_source_is_reported_and_the_run_completes(run, s3, feed_server):
-    import yaml
+    def break_first_source(config):
+        config["sources"][0]["url"] = feed_server.base_url + "/feeds/does_not_exist.xml"
 
-    key = "clients/lai_weekly_v3.yaml"
-    config = yaml.safe_load(read_object(s3, LAMBDA_ENV["CONFIG_BUCKET"], key))
-    config["sources"][0]["url"] = feed_server.base_url + "/feeds/does_not_exist.xml"
-    s3.put_object(Bucket=LAMBDA_ENV["CONFIG_BUCKET"], Key=key, Body=yaml.safe_dump(config).encode())
+    config = edit_client_config(s3, LAMBDA_ENV["CONFIG_BUCKET"], break_first_source)
     result = run()
     assert result["status"] == "ok"
     assert result["sources_failed"] == [{"source_id": config["sources"][0]["id"], "reason": "HTTP 404 Not Found"}]
-
-
-def test_malformed_feed_is_a_warning_not_a_failure(run):
-    result = run()
-    assert any("malformed" in w["warning"] for w in result["source_warnings"])
-    assert result["sources_failed"] == []
 
 
 def test_unchanged_feeds_are_fetched_conditionally(run, feed_server):
     run()
     run()
     assert any(status == 304 for _path, status in feed_server.requests)
-
-
-def test_offline_edition_is_labelled_in_both_formats(run, s3):
-    result = run()
-    assert "Offline edition" in read_object(s3, NEWSLETTERS, result["s3"]["html"]).decode()
-    assert "Offline edition" in read_object(s3, NEWSLETTERS, result["s3"]["markdown"]).decode()
-
-
-def test_script_in_a_feed_never_reaches_the_html_unescaped(run, s3):
-    html = read_object(s3, NEWSLETTERS, run()["s3"]["html"]).decode()
-    assert "<script" not in html.lower()
-
-
-def test_timings_cover_every_stage(run):
-    timings = run()["timings_ms"]
-    assert {"config", "ingest", "normalize", "score", "editorial", "render", "write", "total"} <= set(timings)
 
 
 def test_missing_environment_variable_is_named(monkeypatch, handler_module, context):
@@ -191,14 +215,30 @@ def test_failed_write_leaves_no_manifest_and_releases_the_lease(run, s3, handler
     assert run()["status"] == "ok"
 
 
-def test_concurrent_runs_end_with_one_consistent_newsletter(run, s3):
-    import hashlib
+def test_concurrent_runs_write_their_files_one_run_after_the_other(run, s3, handler_module):
+    import threading
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
     run()  # warm the stored items so both runs race on the write phase
+    writes: list[tuple[int, str]] = []
+    real_put = s3.put_object
+
+    def recording_put(**kwargs):
+        if kwargs["Key"].startswith("newsletters/"):
+            writes.append((threading.get_ident(), kwargs["Key"].rsplit("/", 1)[1]))
+            time.sleep(0.05)  # widen the window in which an unserialized writer would slip in
+        return real_put(**kwargs)
+
+    handler_module._container()["s3"].put_object = recording_put
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda force: run({**PAYLOAD, "force_regenerate": force}), (True, True)))
     assert [r["status"] for r in results] == ["ok", "ok"]
+    writers = [writer for writer, _name in writes]
+    first, second = writers[0], next(w for w in writers if w != writers[0])
+    # Each run's markdown, html and manifest are contiguous: the lease kept the other run out meanwhile.
+    assert writers == [first] * 3 + [second] * 3
+    assert [name for _writer, name in writes] == ["newsletter.md", "newsletter.html", "manifest.json"] * 2
     manifest = json.loads(read_object(s3, NEWSLETTERS, results[0]["s3"]["manifest"]))
     for entry in manifest["files"].values():
         assert hashlib.sha256(read_object(s3, NEWSLETTERS, entry["key"])).hexdigest() == entry["sha256"]

@@ -13,14 +13,13 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import yaml
 
 from conftest import LAMBDA_ENV, REGION, FakeContext, read_object
+from lambda_testkit import edit_client_config, loopback_http_server
 
 CONFIG = LAMBDA_ENV["CONFIG_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
-CLIENT_KEY = "clients/lai_weekly_v3.yaml"
 GOOD_SOURCE = "fda_press"
 FETCH_TIMEOUT_S = 4  # FETCH_TIMEOUT_SECONDS for the run: room for a loaded CI machine, short enough to wait for
 STALL_S = 12  # how long the slow routes would keep the client waiting
@@ -155,15 +154,11 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def hostile_server():
-    httpd = HostileServer(("127.0.0.1", 0), HostileFeeds)
-    httpd.stop = threading.Event()
-    httpd.oversized_completed = httpd.trickle_completed = False
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.stop.set()
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_http_server(HostileFeeds, HostileServer) as httpd:
+        httpd.stop = threading.Event()
+        httpd.oversized_completed = httpd.trickle_completed = False
+        yield httpd
+        httpd.stop.set()
 
 
 @pytest.fixture(scope="module")
@@ -197,14 +192,15 @@ def hostile_run(hostile_server):
         for bucket in (CONFIG, DATA, NEWSLETTERS):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         sync_config(s3, CONFIG, sample_feeds.base_url)
-        config = yaml.safe_load(read_object(s3, CONFIG, CLIENT_KEY))
-        good = [s for s in config["sources"] if s["id"] == GOOD_SOURCE]
         hostile = [
             {"id": source_id, "name": source_id.replace("_", " "), "url": base + route, "kind": "trade_press"}
             for source_id, (route, _outcome, _reason) in HOSTILE.items()
         ]
-        config["sources"] = good + hostile
-        s3.put_object(Bucket=CONFIG, Key=CLIENT_KEY, Body=yaml.safe_dump(config).encode())
+
+        def good_and_hostile_sources(config):
+            config["sources"] = [s for s in config["sources"] if s["id"] == GOOD_SOURCE] + hostile
+
+        edit_client_config(s3, CONFIG, good_and_hostile_sources)
         handler._runtime.clear()
         bedrock.reset_clients()
         try:

@@ -7,21 +7,19 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
-import yaml
 
 from conftest import LAMBDA_ENV, read_object
+from lambda_testkit import edit_client_config, loopback_http_server
 
 CONFIG = LAMBDA_ENV["CONFIG_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
-CLIENT_KEY = "clients/lai_weekly_v3.yaml"
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7}
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 # A name the fake network resolves to a public address and routes to the loopback server.
@@ -99,15 +97,10 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    httpd.daemon_threads = True
-    httpd.requests = []
-    httpd.xxe_body = b""
-    httpd.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_http_server(Recorder) as httpd:
+        httpd.requests = []
+        httpd.xxe_body = b""
+        yield httpd
 
 
 @pytest.fixture
@@ -152,9 +145,10 @@ def dev_environment(monkeypatch, handler_module):
 
 
 def use_sources(s3, urls: dict[str, str]) -> None:
-    config = yaml.safe_load(read_object(s3, CONFIG, CLIENT_KEY))
-    config["sources"] = [{"id": source_id, "url": url, "kind": "trade_press"} for source_id, url in urls.items()]
-    s3.put_object(Bucket=CONFIG, Key=CLIENT_KEY, Body=yaml.safe_dump(config).encode())
+    def replace_sources(config):
+        config["sources"] = [{"id": source_id, "url": url, "kind": "trade_press"} for source_id, url in urls.items()]
+
+    edit_client_config(s3, CONFIG, replace_sources)
 
 
 def failures(response: dict) -> dict[str, str]:

@@ -313,6 +313,17 @@ def test_source_ids_lists_one_id_per_feed_file():
     assert source_ids() == sorted(p.stem for p in CORPUS_DIR.glob("*.xml"))
 
 
+def _read_line_within(stream, seconds: float) -> str:
+    """One line from a subprocess pipe, or a test failure if none comes in time (never a hung suite)."""
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(timeout=seconds):
+            pytest.fail(f"no output from the sample-feed server within {seconds} s")
+    return stream.readline()
+
+
 def test_cli_serves_until_sigterm():
     process = subprocess.Popen(
         [sys.executable, "-m", "toolkit.sample_feeds", "--host", "127.0.0.1", "--port", "0", "--today", "2026-03-10"],
@@ -322,7 +333,7 @@ def test_cli_serves_until_sigterm():
         text=True,
     )
     try:
-        banner = process.stdout.readline()
+        banner = _read_line_within(process.stdout, seconds=15)
         base_url = banner.split(" at ")[1].split("/feeds/")[0]
         status, _, _ = _get(f"{base_url}/feeds/fda_press.xml")
         process.send_signal(signal.SIGTERM)

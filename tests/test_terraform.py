@@ -14,8 +14,10 @@ from toolkit.envfile import load_env
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def require_terraform_provider() -> None:
-    """Fail, not skip, when Terraform or its AWS provider cannot be found: CI must run these checks."""
+def require_terraform_provider(patch: pytest.MonkeyPatch) -> None:
+    """Fail, not skip, when Terraform or its AWS provider cannot be found: CI must run these checks.
+
+    Sets TF_PLUGIN_DIR through `patch`, so it is undone after the test (or module) that asked for it."""
     if not shutil.which("terraform"):
         pytest.fail("terraform is not on PATH; install Terraform 1.11 or later")
     from toolkit.terraform import discover_plugin_dir
@@ -26,7 +28,7 @@ def require_terraform_provider() -> None:
             "no Terraform AWS provider mirror found: set TF_PLUGIN_DIR to the directory holding "
             "registry.terraform.io/hashicorp/aws/..."
         )
-    os.environ["TF_PLUGIN_DIR"] = plugin_dir  # the toolkit's terraform calls in this process use it too
+    patch.setenv("TF_PLUGIN_DIR", plugin_dir)  # the toolkit's terraform calls in this process use it too
     if not list(Path(plugin_dir).glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*")):
         pytest.fail(f"TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider")
 
@@ -47,8 +49,8 @@ def test_terraform_files_are_formatted():
 
 
 @pytest.mark.parametrize("env_name", ["local", "dev"])
-def test_environment_configuration_is_valid(env_name, tmp_path):
-    require_terraform_provider()
+def test_environment_configuration_is_valid(env_name, tmp_path, monkeypatch):
+    require_terraform_provider(monkeypatch)
     lines: list[str] = []
 
     code = terraform.validate(env_name, lines.append, repo_root=copy_infrastructure(tmp_path))

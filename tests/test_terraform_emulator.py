@@ -7,16 +7,16 @@ run the suite with `--dist loadfile` to keep the module on one xdist worker. Eve
 
 from __future__ import annotations
 
+import fnmatch
 import json
-import logging
-import os
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
 
+from conftest import FakeContext, fresh_handler, use_lambda_environment
+from lambda_testkit import emulator_process
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
 from toolkit.envfile import load_env
@@ -54,32 +54,17 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    require_terraform_provider()
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     workdir = tmp_path_factory.mktemp("terraform-emulator")
-    root = copy_infrastructure(workdir / "repo")
-    package = _tiny_package(workdir, status_code=200)
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    # moto keeps one state per process: start from an empty emulator, whatever ran before in this worker.
-    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10).read()
-    # The rules dev and prod get, checked here on the emulator (Terraform reads TF_VAR_* from its environment).
-    saved = os.environ.get("TF_VAR_bucket_lifecycle_rules")
-    os.environ["TF_VAR_bucket_lifecycle_rules"] = "true"
-    try:
-        stack = Stack(root, f"http://{host}:{port}", package.path, package.sha256, {})
+    # An emulator process of its own: the in-process `mock_aws` of other tests cannot wipe this stack.
+    with pytest.MonkeyPatch.context() as patch, emulator_process() as port:
+        require_terraform_provider(patch)
+        # The rules dev and prod get, checked here on the emulator (Terraform reads TF_VAR_* from its environment).
+        patch.setenv("TF_VAR_bucket_lifecycle_rules", "true")
+        root = copy_infrastructure(workdir / "repo")
+        package = _tiny_package(workdir, status_code=200)
+        stack = Stack(root, f"http://127.0.0.1:{port}", package.path, package.sha256, {})
         stack.outputs = stack.run(terraform.apply, package_path=package.path)
         yield stack
-    finally:
-        server.stop()
-        if saved is None:
-            os.environ.pop("TF_VAR_bucket_lifecycle_rules", None)
-        else:
-            os.environ["TF_VAR_bucket_lifecycle_rules"] = saved
 
 
 def _tiny_package(workdir: Path, status_code: int):
@@ -414,3 +399,130 @@ def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
 
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
     assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"] == []
+
+
+# --- the execution policy is sufficient: every call the engine makes is allowed -------------------------
+
+GEO_PROFILE_PREFIXES = ("eu.", "us.", "apac.", "global.")
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _iam_request(call: dict, account: str) -> tuple[str, str, dict]:
+    """(action, resource ARN, condition context) IAM evaluates for one recorded API call."""
+    service, operation, params = call["service"], call["operation"], call["params"]
+    if service == "s3":
+        bucket = params["Bucket"]
+        if operation in ("ListObjectsV2", "ListObjects"):
+            return "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": params.get("Prefix", "")}
+        action = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject",
+                  "DeleteObject": "s3:DeleteObject"}.get(operation)
+        if action:
+            return action, f"arn:aws:s3:::{bucket}/{params['Key']}", {}
+    if service == "bedrock-runtime" and operation in ("InvokeModel", "InvokeModelWithResponseStream"):
+        model_id, region = params["modelId"], call["region"]
+        if model_id.startswith(GEO_PROFILE_PREFIXES):
+            return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}", {}
+        return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}::foundation-model/{model_id}", {}
+    pytest.fail(f"no IAM mapping for {service}:{operation}: add it to _iam_request so the policy check covers it")
+
+
+def _conditions_hold(conditions: dict, context: dict) -> bool:
+    for test, pairs in conditions.items():
+        for key, allowed in pairs.items():
+            if key not in context:
+                return False
+            value, patterns = context[key], _as_list(allowed)
+            if test == "StringEquals" and value not in patterns:
+                return False
+            if test == "StringLike" and not any(fnmatch.fnmatchcase(value, p) for p in patterns):
+                return False
+            if test not in ("StringEquals", "StringLike"):
+                return False  # an operator this check does not model: fail closed
+    return True
+
+
+def _allowing_statement(statements: list[dict], action: str, resource: str, context: dict) -> str | None:
+    """Sid of the Allow statement that lets the request through, or None (denied); IAM wildcards are * and ?."""
+
+    def matches(statement):
+        return (
+            any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"]))
+            and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"]))
+            and _conditions_hold(statement.get("Condition", {}), context)
+        )
+
+    if any(s["Effect"] == "Deny" and matches(s) for s in statements):
+        return None
+    return next((s.get("Sid", "?") for s in statements if s["Effect"] == "Allow" and matches(s)), None)
+
+
+@pytest.fixture(scope="module")
+def engine_calls(stack):
+    """Every AWS call the engine makes in a cache-miss run, a cache-hit run and a forced run on the stack's
+    buckets (Bedrock through the stand-in), plus the log writes the Lambda service makes for the function."""
+    from toolkit.bedrock_standin import BedrockStandIn
+    from toolkit.config_sync import sync_config
+    from toolkit.sample_feeds import SampleFeedServer
+
+    calls: list[dict] = []
+
+    def record(params, model, context=None, **_):
+        calls.append({"service": model.service_model.service_name, "operation": model.name,
+                      "params": dict(params), "region": (context or {}).get("client_region")})
+
+    session = boto3.session.Session()
+    session.events.register("provide-client-params.*.*", record)
+    with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds, BedrockStandIn() as standin:
+        use_lambda_environment(patch, LLM_BACKEND="bedrock", AWS_ENDPOINT_URL_S3=stack.endpoint_url,
+                               AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.url)
+        sync_config(stack.client("s3"), LAMBDA_ENV["CONFIG_BUCKET"], feeds.base_url)  # not the engine's: unrecorded
+        patch.setattr(boto3, "DEFAULT_SESSION", session)
+        payload = {"client_id": "lai_weekly_v3", "period_days": 7}
+        with fresh_handler() as handler:
+            results = [handler.lambda_handler(dict(payload, force_regenerate=force), FakeContext()) for force in (False, False, True)]
+    assert [(r["status"], r["cache"]) for r in results] == [("ok", "miss"), ("ok", "hit"), ("ok", "bypass")]
+    stream = f"{ENV.log_group}:log-stream:2026/01/01/[$LATEST]0123456789abcdef"
+    for operation in ("CreateLogStream", "PutLogEvents"):
+        calls.append({"service": "logs", "operation": operation, "stream": stream})
+    return calls
+
+
+def _requests(calls: list[dict], account: str) -> list[tuple[str, str, dict]]:
+    requests = []
+    for call in calls:
+        if call["service"] == "logs":
+            requests.append((f"logs:{call['operation']}", f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{call['stream']}", {}))
+        else:
+            requests.append(_iam_request(call, account))
+    return requests
+
+
+def _policy(stack) -> list[dict]:
+    document = stack.client("iam").get_role_policy(
+        RoleName=stack.outputs["role_name"], PolicyName=stack.outputs["policy_name"]
+    )["PolicyDocument"]
+    return (json.loads(document) if isinstance(document, str) else document)["Statement"]
+
+
+def test_execution_policy_allows_every_call_the_engine_makes(stack, engine_calls):
+    account = stack.client("sts").get_caller_identity()["Account"]
+    requests = _requests(engine_calls, account)
+    assert {r[0] for r in requests} >= {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "bedrock:InvokeModel"}
+    denied = sorted({(a, r) for a, r, c in requests if _allowing_statement(_policy(stack), a, r, c) is None})
+    assert denied == []
+
+
+def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
+    # Shows the check above is not vacuous: without any one statement it relies on, some call is denied.
+    account = stack.client("sts").get_caller_identity()["Account"]
+    statements = _policy(stack)
+    requests = _requests(engine_calls, account)
+    used = {_allowing_statement(statements, a, r, c) for a, r, c in requests}
+    assert {"ReadConfig", "ReadWriteData", "ReleaseWriteLeases", "PublishNewsletters", "ReadWriteEditorialCache",
+            "ListEditorialCache", "InvokeInferenceProfiles", "WriteOwnLogs"} <= used
+    for sid in used:
+        remaining = [s for s in statements if s.get("Sid") != sid]
+        assert any(_allowing_statement(remaining, a, r, c) is None for a, r, c in requests), sid

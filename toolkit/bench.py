@@ -424,7 +424,7 @@ PLAN_FIGURES = {
     "cold_invocation_ms": ("cold invocation, cache hit (fresh process)", 3000.0, "ms", None),
     "warm_miss_s": ("warm run, cache miss, stand-in 400 ms/call", 9.93, "s", 4.0),
     "cache_hit_s": ("cache-hit run", 5.0, "s", 0.3),
-    "prompt_tokens": ("editorial prompt, 12 items", 1000, "tokens", 700),
+    "prompt_tokens": ("editorial prompt, 12 items (estimated tokens)", 1000, "tokens", 700),
     "rollback_s": ("rollback", 300.0, "s", 2.0),
     "deploy_unchanged_s": ("deploy of unchanged code", None, "s", 10.0),
     "peak_rss_mb": ("peak memory of a warm run", 400.0, "MB", None),

@@ -59,7 +59,7 @@ def load_cached(s3, bucket: str, client_id: str, key: str, prefix: str | None = 
         raise
     try:
         editorial = editorial_from_dict(json.loads(body))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # AttributeError: valid JSON, not an object
         log_event("Cache éditorial corrompu, régénération", level="WARNING", key=location, reason=str(exc)[:200])
         return None
     return editorial

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from .models import ClientConfig, Editorial, ScoredItem
 
@@ -46,8 +46,10 @@ def _environment(autoescape: bool) -> Environment:
     return env
 
 
-_HTML = _environment(True)
-_MD = _environment(False)
+@lru_cache(maxsize=2)
+def _templates(autoescape: bool) -> Environment:
+    """Built on first use rather than at import, which keeps importing the engine cheap."""
+    return _environment(autoescape)
 
 
 def label_for(editorial: Editorial) -> str:
@@ -98,9 +100,8 @@ def render(
         "window_start": window_start,
         "window_end": window_end,
         "source_names": source_names,
-        "Markup": Markup,
     }
     return RenderedNewsletter(
-        markdown=_MD.get_template("newsletter.md.j2").render(**context),
-        html=_HTML.get_template("newsletter.html.j2").render(**context),
+        markdown=_templates(False).get_template("newsletter.md.j2").render(**context),
+        html=_templates(True).get_template("newsletter.html.j2").render(**context),
     )

@@ -9,6 +9,16 @@ from typing import Mapping
 REQUIRED = ("ENV", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")
 LLM_BACKENDS = ("bedrock", "offline")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Optional tuning variables: (name, default, lowest, highest accepted).
+TUNING = (
+    ("NORMALIZATION_CONCURRENCY", 8, 1, 64),
+    ("NORMALIZATION_BATCH_SIZE", 6, 1, 25),
+    ("BEDROCK_MAX_ATTEMPTS", 4, 1, 10),
+    ("TIME_BUDGET_RESERVE_MS", 60_000, 0, 600_000),
+    ("BEDROCK_READ_TIMEOUT_SECONDS", 120, 1, 900),
+    ("FETCH_TIMEOUT_SECONDS", 10, 1, 120),
+    ("FETCH_MAX_BYTES", 5_000_000, 1_000, 50_000_000),
+)
 
 
 class SettingsError(ValueError):
@@ -91,36 +101,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         targets[purpose] = target
         if llm_backend == "bedrock":
             problems.extend(f"{name} is not set" for name in missing)
-    try:
-        concurrency = _int(environ, "NORMALIZATION_CONCURRENCY", 8, 1, 64)
-        batch_size = _int(environ, "NORMALIZATION_BATCH_SIZE", 6, 1, 25)
-        max_attempts = _int(environ, "BEDROCK_MAX_ATTEMPTS", 4, 1, 10)
-        reserve_ms = _int(environ, "TIME_BUDGET_RESERVE_MS", 60_000, 0, 600_000)
-        read_timeout = _int(environ, "BEDROCK_READ_TIMEOUT_SECONDS", 120, 1, 900)
-        fetch_timeout = _int(environ, "FETCH_TIMEOUT_SECONDS", 10, 1, 120)
-        fetch_max_bytes = _int(environ, "FETCH_MAX_BYTES", 5_000_000, 1_000, 50_000_000)
-    except SettingsError as exc:
-        problems.append(str(exc))
-        concurrency, batch_size, max_attempts, reserve_ms, read_timeout = 8, 6, 4, 60_000, 120
-        fetch_timeout, fetch_max_bytes = 10, 5_000_000
+    tuning: dict[str, int] = {}
+    for name, default, low, high in TUNING:
+        try:
+            tuning[name] = _int(environ, name, default, low, high)
+        except SettingsError as exc:
+            problems.append(str(exc))
     if problems:
         raise SettingsError("Invalid Lambda environment: " + "; ".join(problems))
-    offline = BedrockTarget("-", "-", "-")
     return Settings(
         env=environ["ENV"],
         project_name=environ["PROJECT_NAME"],
         config_bucket=environ["CONFIG_BUCKET"],
         data_bucket=environ["DATA_BUCKET"],
         newsletters_bucket=environ["NEWSLETTERS_BUCKET"],
-        newsletter=targets["newsletter"] or BedrockTarget("newsletter", offline.region, offline.model_id),
-        normalization=targets["normalization"] or BedrockTarget("normalization", offline.region, offline.model_id),
+        # The offline backend calls no model: placeholders keep the settings' shape.
+        newsletter=targets["newsletter"] or BedrockTarget("newsletter", "-", "-"),
+        normalization=targets["normalization"] or BedrockTarget("normalization", "-", "-"),
         llm_backend=llm_backend,
         log_level=log_level,
-        normalization_concurrency=concurrency,
-        normalization_batch_size=batch_size,
-        bedrock_max_attempts=max_attempts,
-        time_budget_reserve_ms=reserve_ms,
-        bedrock_read_timeout_seconds=float(read_timeout),
-        fetch_timeout_seconds=float(fetch_timeout),
-        fetch_max_bytes=fetch_max_bytes,
+        normalization_concurrency=tuning["NORMALIZATION_CONCURRENCY"],
+        normalization_batch_size=tuning["NORMALIZATION_BATCH_SIZE"],
+        bedrock_max_attempts=tuning["BEDROCK_MAX_ATTEMPTS"],
+        time_budget_reserve_ms=tuning["TIME_BUDGET_RESERVE_MS"],
+        bedrock_read_timeout_seconds=float(tuning["BEDROCK_READ_TIMEOUT_SECONDS"]),
+        fetch_timeout_seconds=float(tuning["FETCH_TIMEOUT_SECONDS"]),
+        fetch_max_bytes=tuning["FETCH_MAX_BYTES"],
     )

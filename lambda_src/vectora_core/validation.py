@@ -79,7 +79,6 @@ def parse_payload(event: Any, today: date | None = None) -> Invocation:
             errors["target_date"] = "must be an ISO date YYYY-MM-DD"
         if target_date and today and target_date > today:
             errors["target_date"] = f"must not be after today ({today.isoformat()} UTC)"
-            target_date = None
 
     mode = event.get("mode", PUBLISH)
     if mode not in MODES:
