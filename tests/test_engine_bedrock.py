@@ -91,7 +91,7 @@ def test_normalization_is_batched(default_run):
 
 def test_region_routing_is_logged(default_run):
     recorded, _calls = default_run
-    messages = {line["message"] for line in recorded.logs}
+    messages = {line.get("message") for line in recorded.logs}
     assert "Client Bedrock hybride : newsletter → eu-west-3" in messages
     assert "Client Bedrock hybride : normalization → us-east-1" in messages
 

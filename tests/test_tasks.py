@@ -68,7 +68,7 @@ def test_passed_smoke_test_exits_0(monkeypatch):
 def test_a_deploy_error_exits_1_with_its_message(monkeypatch):
     import toolkit.deploy
 
-    def refuse(env, smoke_payload):
+    def refuse(env, smoke_payload, **options):
         raise toolkit.deploy.DeployError("smoke test of version 3 failed: basic")
 
     monkeypatch.setattr(toolkit.deploy, "deploy", refuse)

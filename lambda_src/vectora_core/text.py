@@ -42,15 +42,15 @@ def shorten(text: str, limit: int) -> str:
         kept = candidate
     if kept:
         return kept
-    room = text[: limit - len(ELLIPSIS) + 1]
-    if not text[limit - len(ELLIPSIS) + 1 : limit - len(ELLIPSIS) + 2].isspace():
-        room = room[:-1]  # the next character continues a word: do not keep its first part
+    room = text[: limit - len(ELLIPSIS)]
+    if not text[len(room)].isspace():  # the last word runs on past the room: leave all of it out
+        room = room[: room.rfind(" ") + 1]  # up to and with the last space ("" for a single word)
     clause_ends = [m.start() + (1 if m.group(0) == ")" else 0) for m in _CLAUSE_END.finditer(room)]
     clause_ends = [end for end in clause_ends if end >= MIN_CLAUSE_SHARE * limit]
     if clause_ends:
         cut = room[: clause_ends[-1]]
     else:
-        cut = room.rsplit(" ", 1)[0] if " " in room.strip() else room
+        cut = room.rstrip()
         # "…the study of…" reads as an accident: end on a word that carries meaning.
         while " " in cut and _DANGLING.match(cut.rsplit(" ", 1)[1]):
             cut = cut.rsplit(" ", 1)[0]
