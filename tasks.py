@@ -21,8 +21,8 @@ def _fail(exc: Exception) -> Exit:
 
 def _known_errors() -> tuple[type[Exception], ...]:
     from toolkit.envfile import EnvFileError
-    from toolkit.run_local import RunError
-    from toolkit.services import ServiceError
+    from toolkit.local.run_local import RunError
+    from toolkit.local.services import ServiceError
 
     errors: list[type[Exception]] = [EnvFileError, RunError, ServiceError]
     for module, name in (
@@ -31,13 +31,13 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.release_config", "ReleaseConfigError"),
         ("toolkit.smoke", "SmokeError"),
         ("toolkit.cloudwatch", "LogsError"),
-        ("toolkit.local_lambda", "LocalLambdaError"),
+        ("toolkit.local.lambda_runner", "LocalLambdaError"),
         ("toolkit.terraform", "TerraformError"),
-        ("toolkit.demo", "DemoError"),
-        ("toolkit.bench", "BenchError"),
+        ("toolkit.drivers.demo", "DemoError"),
+        ("toolkit.drivers.bench", "BenchError"),
         ("toolkit.bootstrap", "BootstrapError"),
-        ("toolkit.evaluate", "EvalError"),
-        ("toolkit.screenshot", "ScreenshotError"),
+        ("toolkit.drivers.evaluate", "EvalError"),
+        ("toolkit.drivers.screenshot", "ScreenshotError"),
         ("toolkit.operations", "OperationsError"),
     ):
         try:
@@ -58,13 +58,13 @@ def _guard(function, *args, **kwargs):
             "screenshot": "render the edition in headless Chromium at 1200 and 375 px; PNGs beside it"})
 def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False, screenshot=False):
     """Run the handler in process on the emulator with the sample feeds; print a summary and the newsletter's path."""
-    from toolkit.run_local import OUT_DIR, load_payload_file, run_payload
+    from toolkit.local.run_local import OUT_DIR, load_payload_file, run_payload
 
     result = _guard(lambda: run_payload(env, load_payload_file(payload), llm_backend="offline" if offline else None))
     if result.get("status") != "ok":
         raise Exit(code=1)
     if screenshot:
-        from toolkit.screenshot import screenshot_edition
+        from toolkit.drivers.screenshot import screenshot_edition
 
         _guard(screenshot_edition, OUT_DIR / result["client_id"] / result["period"]["date"] / "newsletter.html")
 
@@ -173,7 +173,7 @@ def config_sync(c, env=None):
     """
     from toolkit.config_sync import sync_config
     from toolkit.envfile import load_env
-    from toolkit.run_local import prepare_local
+    from toolkit.local.run_local import prepare_local
     from toolkit.services import boto3_client
 
     environment = _guard(load_env, env)
@@ -187,7 +187,7 @@ def config_sync(c, env=None):
             "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)"})
 def bench(c, env=None, skip_deploy=False, scenario=None):
     """Measure zip size, cold start, warm/cached runs, prompt size, rollback and a realistic week into bench/results.json."""
-    from toolkit.bench import main
+    from toolkit.drivers.bench import main
 
     _guard(main, env, include_deploy=not skip_deploy, scenario=scenario)
 
@@ -224,7 +224,7 @@ def trigger(c, env=None, client="lai_weekly_v3"):
 @task(help={"verbose": "show every step's full output (Terraform's included) instead of one line per step"})
 def demo(c, verbose=False):
     """The main job on the embedded default: emulator up, terraform apply, package, deploy, smoke, rollback drill, this week's edition."""
-    from toolkit.demo import main_job
+    from toolkit.drivers.demo import main_job
 
     _guard(main_job, verbose=verbose or None)
 
@@ -237,7 +237,7 @@ def eval_(c, date=None):
     """Measure relevance on the labelled weeks (precision, recalls, duplicates) into bench/eval.json."""
     from datetime import date as _date
 
-    from toolkit.evaluate import main
+    from toolkit.drivers.evaluate import main
 
     results = _guard(main, _date.fromisoformat(date) if date else None)
     if not results["meets_targets"]:
@@ -251,7 +251,7 @@ def eval_(c, date=None):
 def local_up(c, env=None):
     """Start the AWS emulator, the Bedrock stand-in and the sample-feed server (state lives while they run)."""
     from toolkit.envfile import load_env
-    from toolkit.services import ensure_services
+    from toolkit.local.services import ensure_services
 
     urls = _guard(ensure_services, _guard(load_env, env))
     for name, url in urls.items():
@@ -262,7 +262,7 @@ def local_up(c, env=None):
 def local_down(c, env=None):
     """Stop the local services (the emulator's state is lost; the next command notices and applies Terraform afresh)."""
     from toolkit.envfile import load_env
-    from toolkit.services import stop_services
+    from toolkit.local.services import stop_services
 
     _guard(stop_services, _guard(load_env, env))
 
@@ -271,7 +271,7 @@ def local_down(c, env=None):
 def local_status(c, env=None):
     """Show which local services are running."""
     from toolkit.envfile import load_env
-    from toolkit.services import services_status
+    from toolkit.local.services import services_status
 
     for name, running in _guard(services_status, _guard(load_env, env)).items():
         print(f"  {name:<16} {'running' if running else 'stopped'}")
@@ -356,7 +356,7 @@ def tf_bootstrap(c, env=None):
 @task(help={"jobs": "mutants tested in parallel (default 2)"})
 def mutate(c, jobs=2):
     """Mutation score of the engine's pure modules against their fast tests; writes bench/mutation.json."""
-    from toolkit.mutation import MutationError, run_mutation
+    from toolkit.drivers.mutation import MutationError, run_mutation
 
     try:
         summary = run_mutation(max_children=int(jobs))

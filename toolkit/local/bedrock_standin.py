@@ -19,7 +19,7 @@ real account gives: model access not granted (403 AccessDeniedException), answer
 (`access_denied_models`, `cut_answers`, `refuse_answers` in the config).
 
 Control endpoint: `GET /_standin/health`, `GET|DELETE /_standin/calls`, `POST /_standin/config`.
-CLI: `python -m toolkit.bedrock_standin --port 5056 [--latency-ms N] [--throttle-rate R] ...`.
+CLI: `python -m toolkit.local.bedrock_standin --port 5056 [--latency-ms N] [--throttle-rate R] ...`.
 """
 
 from __future__ import annotations
@@ -1074,7 +1074,7 @@ def _rate(value: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m toolkit.bedrock_standin",
+        prog="python -m toolkit.local.bedrock_standin",
         description="Local Bedrock Runtime stand-in for Anthropic models (InvokeModel, Converse).",
     )
     parser.add_argument("--host", default="127.0.0.1")
