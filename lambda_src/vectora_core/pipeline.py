@@ -19,10 +19,10 @@ from .ingest.fetch import FetchError, FetchResult
 from .ingest.parse import parse_feed
 from .llm.base import Budget, EditorialRequest, LLMLayer
 from .logs import log_event
-from .models import ClientConfig, NormalizedItem, RawItem, Source
-from .render import render
-from .scoring import merge_duplicates, score_item, select
-from .screen import screened_out_summary, split_by_screen
+from .models import ClientConfig, Editorial, NormalizedItem, RawItem, ScoredItem, Source
+from .render import RenderedNewsletter, render
+from .scoring import Candidate, merge_duplicates, score_item, select
+from .screen import ScreenedOut, screened_out_summary, split_by_screen
 from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
 from .validation import Invocation
@@ -153,7 +153,7 @@ class Run(NamedTuple):
     end_day: date
     window_start: datetime
     window_end: datetime
-    place: Any  # store.output_place: where this run reads and writes (publishing or check run)
+    place: store.OutputPlace  # where this run reads and writes: a publishing run's places, or a check run's
 
     @property
     def data(self) -> tuple[Any, str, str]:
@@ -170,7 +170,7 @@ class Ingested(NamedTuple):
 
 class Screened(NamedTuple):
     kept: list[RawItem]
-    screened_out: list[Any]
+    screened_out: list[ScreenedOut]
 
 
 class Normalized(NamedTuple):
@@ -180,19 +180,19 @@ class Normalized(NamedTuple):
 
 
 class Scored(NamedTuple):
-    candidates: list[Any]
-    merged: list[Any]
+    candidates: list[Candidate]
+    merged: list[ScoredItem]
     merged_count: int
 
 
 class Unpublished(NamedTuple):
-    stories: list[Any]  # the merged stories no earlier edition carried (or that changed materially)
-    withheld: list[Any]
-    edition_history: Any
+    stories: list[ScoredItem]  # the merged stories no earlier edition carried (or that changed materially)
+    withheld: list[dict[str, str]]
+    edition_history: dict[str, Any]
 
 
 class Written(NamedTuple):
-    editorial: Any
+    editorial: Editorial
     cache_state: str  # "hit", "miss" or "bypass"
 
 
@@ -330,14 +330,14 @@ def score(run: Run, normalized: dict[str, NormalizedItem]) -> Scored:
     return Scored(candidates, merged, merged_count)
 
 
-def withhold_published(run: Run, stories: list[Any]) -> Unpublished:
+def withhold_published(run: Run, stories: list[ScoredItem]) -> Unpublished:
     """A story an earlier edition published is withheld unless it changed materially."""
     edition_history = history.load_history(*run.data)
     kept, withheld = history.withhold_published(stories, history.published_before(edition_history, run.end_day))
     return Unpublished(kept, withheld, edition_history)
 
 
-def write_editorial(run: Run, selected: list[Any]) -> Written:
+def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
     """The editorial, from the cache unless forced; a degraded one is never cached."""
     client, edges, invocation = run.client, run.edges, run.invocation
     bucket, cache_prefix = run.settings.newsletters_bucket, run.place.cache_prefix
@@ -361,7 +361,7 @@ def write_editorial(run: Run, selected: list[Any]) -> Written:
     return Written(editorial, cache_state)
 
 
-def render_edition(run: Run, editorial, selected: list[Any], degraded_count: int):
+def render_edition(run: Run, editorial: Editorial, selected: list[ScoredItem], degraded_count: int) -> RenderedNewsletter:
     """Markdown and HTML of the edition."""
     names = {s.source_id: s.name for s in run.client.sources}
     return render(run.client, editorial, selected, run.window_start.date(), run.end_day, names, degraded_count)
@@ -374,9 +374,9 @@ def assemble(
     normalized: Normalized,
     scored: Scored,
     unpublished: Unpublished,
-    selected: list[Any],
+    selected: list[ScoredItem],
     written: Written,
-    rendered,
+    rendered: RenderedNewsletter,
     degraded_items: list[NormalizedItem],
 ) -> Edition:
     """The response and the manifest, built in one place from what the stages returned."""
@@ -460,6 +460,6 @@ def publish(run: Run, edition: Edition) -> None:
         store.put_json(s3, bucket, edition.keys["manifest"], edition.manifest)
 
 
-def record_edition(run: Run, edition_history, selected: list[Any]) -> None:
+def record_edition(run: Run, edition_history: dict[str, Any], selected: list[ScoredItem]) -> None:
     """A publishing run records what its edition carried; check runs (smoke, drill, bench) never do."""
     history.save_history(*run.data, history.with_edition(edition_history, run.end_day, run.now, selected))
