@@ -118,7 +118,7 @@ def lambda_env(monkeypatch):
 
 @pytest.fixture
 def feed_server():
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.sample_feeds import SampleFeedServer
 
     server = SampleFeedServer()
     server.start()

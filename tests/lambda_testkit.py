@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import local_lambda
+from toolkit.local import lambda_runner as local_lambda
 from toolkit.envfile import EnvFile, load_env
 from toolkit.services import boto3_client
 
@@ -250,8 +250,8 @@ def live_version(env: EnvFile) -> str:
 def local_services(emulator_port: int, standin_latency_ms: int = 0):
     """The local environment on ephemeral ports: the emptied test emulator, a Bedrock stand-in and the sample
     feeds. Yields (env, feeds, standin)."""
-    from toolkit.bedrock_standin import BedrockStandIn
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.bedrock_standin import BedrockStandIn
+    from toolkit.local.sample_feeds import SampleFeedServer
 
     reset_emulator(emulator_port)
     feeds = SampleFeedServer().start()

@@ -21,12 +21,14 @@ from lambda_testkit import local_services
 
 import tasks
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
-from toolkit import local_lambda, packaging, services, terraform
+from toolkit import packaging, terraform
+from toolkit.local import lambda_runner as local_lambda
+from toolkit.local import services
 from toolkit.cloudwatch import tail_logs
 from toolkit.deploy import deploy, list_versions, rollback
-from toolkit.demo import drill_package, main_job, schedule_payload
+from toolkit.drivers.demo import drill_package, main_job, schedule_payload
 from toolkit.invoker import invoke_function
-from toolkit.run_local import run_payload
+from toolkit.local.run_local import run_payload
 from toolkit.smoke import run_smoke
 from toolkit.stack import apply_stack
 

@@ -18,7 +18,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from toolkit.bedrock_standin import BedrockStandIn, classify_event, signing_scope
+from toolkit.local.bedrock_standin import BedrockStandIn, classify_event, signing_scope
 from vectora_core.llm.prompts import (
     build_editorial_prompt,
     build_normalization_prompt,
@@ -509,7 +509,7 @@ def _free_port() -> int:
 def test_cli_serves_with_its_flags_until_sigterm():
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "toolkit.bedrock_standin", "--port", str(port), "--latency-ms", "7", "--throttle-rate", "0.5", "--seed", "3"],
+        [sys.executable, "-m", "toolkit.local.bedrock_standin", "--port", str(port), "--latency-ms", "7", "--throttle-rate", "0.5", "--seed", "3"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -616,20 +616,20 @@ def test_refuse_answers_stop_with_refusal_and_no_text(standin, eu_client, editor
 # --- the model's latency: time to first token plus output tokens at the output rate ----------------------
 
 def test_model_latency_is_time_to_first_token_plus_output_at_the_rate():
-    from toolkit.bedrock_standin import model_latency_ms
+    from toolkit.local.bedrock_standin import model_latency_ms
 
     settings = {"latency_scale": 1.0, "ttft_ms": 1800, "output_tokens_per_s": 63.0}
     assert model_latency_ms(630, settings) == pytest.approx(1800 + 10_000)
 
 
 def test_model_latency_is_off_by_default():
-    from toolkit.bedrock_standin import BedrockStandIn, model_latency_ms
+    from toolkit.local.bedrock_standin import BedrockStandIn, model_latency_ms
 
     assert model_latency_ms(5000, BedrockStandIn().settings) == 0
 
 
 def test_default_model_figures_are_claude_sonnet_4_5_on_bedrock():
-    from toolkit.bedrock_standin import BedrockStandIn
+    from toolkit.local.bedrock_standin import BedrockStandIn
 
     settings = BedrockStandIn().settings
     assert (settings["ttft_ms"], settings["output_tokens_per_s"]) == (1800, 63.0)

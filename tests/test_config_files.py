@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.sample_feeds import CORPUS_DIR, source_ids
+from toolkit.local.sample_feeds import CORPUS_DIR, source_ids
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"

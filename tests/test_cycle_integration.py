@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from lambda_testkit import emulator, live_version, local_services  # noqa: F401
 
-from toolkit import REPO_ROOT, local_lambda, terraform
+from toolkit import REPO_ROOT, terraform
+from toolkit.local import lambda_runner as local_lambda
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.config_sync import sync_config
 from toolkit.deploy import DeployError, deploy, list_versions, rollback

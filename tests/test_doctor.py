@@ -10,7 +10,8 @@ from botocore.stub import Stubber
 from lambda_testkit import emulator, local_services  # noqa: F401  (fixture)
 
 from toolkit import doctor
-from toolkit.cloudwatch import now_ms, write_events
+from toolkit.cloudwatch import now_ms
+from toolkit.local.log_writer import write_events
 from toolkit.doctor import OK, PROBLEM, UNCHECKED, Edges, Finding, run_doctor
 from toolkit.envfile import load_env
 from toolkit.services import boto3_client

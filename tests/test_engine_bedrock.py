@@ -16,7 +16,7 @@ PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": F
 
 @pytest.fixture
 def standin(monkeypatch, lambda_env):
-    from toolkit.bedrock_standin import BedrockStandIn
+    from toolkit.local.bedrock_standin import BedrockStandIn
 
     server = BedrockStandIn()
     server.start()
@@ -38,8 +38,8 @@ def run(standin, handler_module, context):
 @pytest.fixture(scope="module")
 def default_run():
     """One default Bedrock run on fresh buckets: (record of the run, the stand-in's calls)."""
-    from toolkit.bedrock_standin import BedrockStandIn
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.bedrock_standin import BedrockStandIn
+    from toolkit.local.sample_feeds import SampleFeedServer
 
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds, BedrockStandIn() as server:
         use_lambda_environment(

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from toolkit import eval_corpus
-from toolkit.evaluate import TARGETS, evaluate
+from toolkit.drivers import eval_corpus
+from toolkit.drivers.evaluate import TARGETS, evaluate
 
 TODAY = date(2026, 11, 26)
 
@@ -20,7 +20,7 @@ def test_committed_weeks_are_what_the_generator_writes(tmp_path):
     for week in ("week1", "week2"):
         for written in sorted((tmp_path / week).iterdir()):
             committed = eval_corpus.EVAL_DIR / week / written.name
-            assert committed.read_bytes() == written.read_bytes(), f"{week}/{written.name}: run python -m toolkit.eval_corpus"
+            assert committed.read_bytes() == written.read_bytes(), f"{week}/{written.name}: run python -m toolkit.drivers.eval_corpus"
 
 
 @pytest.mark.parametrize("week", ["week1", "week2"])
@@ -74,8 +74,8 @@ def test_sample_corpus_selection_holds_no_noise_and_screens_out_no_relevant_item
 
     import yaml
 
-    from toolkit.evaluate import load_client, make_llm, reference_now
-    from toolkit.sample_feeds import CORPUS_DIR, render, source_ids
+    from toolkit.drivers.evaluate import load_client, make_llm, reference_now
+    from toolkit.local.sample_feeds import CORPUS_DIR, render, source_ids
     from vectora_core import scoring
     from vectora_core.ingest.parse import parse_feed
     from vectora_core.llm.base import Budget

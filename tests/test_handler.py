@@ -27,7 +27,7 @@ def run(handler_module, context):
 @pytest.fixture(scope="module")
 def default_run():
     """One default run on fresh buckets, shared by the tests that only read what it returned, wrote and logged."""
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.sample_feeds import SampleFeedServer
 
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds:
         use_lambda_environment(patch)

@@ -22,7 +22,7 @@ def labels_by_title() -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def selected() -> list[dict]:
     """The items the offline engine selected for the default week, from its manifest."""
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.sample_feeds import SampleFeedServer
 
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds:
         use_lambda_environment(patch)

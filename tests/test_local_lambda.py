@@ -19,8 +19,8 @@ from lambda_testkit import (  # noqa: F401
     upload_zip,
 )
 
-from toolkit import local_lambda
-from toolkit.local_lambda import LocalLambdaError, invoke_local, select_interpreter
+from toolkit.local import lambda_runner as local_lambda
+from toolkit.local.lambda_runner import LocalLambdaError, invoke_local, select_interpreter
 from toolkit.services import boto3_client
 
 CONTEXT_HANDLER = '''

@@ -6,7 +6,9 @@ import pytest
 from lambda_testkit import emulator, fake_env  # noqa: F401
 
 from toolkit import cloudwatch
-from toolkit.cloudwatch import LogsError, fetch_invocation_logs, now_ms, parse_since, tail_logs, write_events
+from toolkit.cloudwatch import LogsError, fetch_invocation_logs, now_ms, parse_since, tail_logs
+from toolkit.local import log_writer
+from toolkit.local.log_writer import write_events
 from toolkit.services import boto3_client
 
 MINUTE_MS = 60_000
@@ -87,7 +89,7 @@ def test_tail_of_a_missing_log_group_says_so(fake_env):
 
 
 def test_events_are_written_in_chronological_order_across_batches(fake_env, monkeypatch):
-    monkeypatch.setattr(cloudwatch, "MAX_BATCH_EVENTS", 4)
+    monkeypatch.setattr(log_writer, "MAX_BATCH_EVENTS", 4)
     logs = boto3_client(fake_env, "logs")
     start = now_ms()
     events = [(start + i, f"line {i}") for i in reversed(range(10))]

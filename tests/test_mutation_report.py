@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from toolkit import mutation
+from toolkit.drivers import mutation
 
 
 def test_statuses_are_read_from_mutmuts_per_file_records(tmp_path):

@@ -15,7 +15,8 @@ import pytest
 from lambda_testkit import create_function, emulator, engine_buckets_with_config, local_services  # noqa: F401
 from test_run_metrics import emf_lines
 
-from toolkit import REPO_ROOT, local_lambda
+from toolkit import REPO_ROOT
+from toolkit.local import lambda_runner as local_lambda
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.invoker import invoke_function
 from toolkit.operations import collect_status, failed_invocations, format_failures, format_status

@@ -169,7 +169,7 @@ def hostile_run(hostile_server):
 
     import handler
     from toolkit.config_sync import sync_config
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.sample_feeds import SampleFeedServer
     from vectora_core.llm import bedrock
 
     base = f"http://127.0.0.1:{hostile_server.server_address[1]}"

@@ -20,7 +20,7 @@ import feedparser
 import pytest
 import yaml
 
-from toolkit.sample_feeds import (
+from toolkit.local.sample_feeds import (
     ATOM_CONTENT_TYPE,
     RSS_CONTENT_TYPE,
     CORPUS_DIR,
@@ -326,7 +326,7 @@ def _read_line_within(stream, seconds: float) -> str:
 
 def test_cli_serves_until_sigterm():
     process = subprocess.Popen(
-        [sys.executable, "-m", "toolkit.sample_feeds", "--host", "127.0.0.1", "--port", "0", "--today", "2026-03-10"],
+        [sys.executable, "-m", "toolkit.local.sample_feeds", "--host", "127.0.0.1", "--port", "0", "--today", "2026-03-10"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from toolkit.evaluate import load_client, load_week
+from toolkit.drivers.evaluate import load_client, load_week
 from vectora_core.models import RawItem
 from vectora_core.screen import BIG_PHARMA_ONLY, NO_FIELD_WORD, screen_reason, split_by_screen
 

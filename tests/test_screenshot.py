@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from toolkit.screenshot import BROWSERS, ScreenshotError, capture, screenshot_edition
+from toolkit.drivers.screenshot import BROWSERS, ScreenshotError, capture, screenshot_edition
 
 pytestmark = pytest.mark.skipif(
     not any(shutil.which(b) for b in BROWSERS), reason="Chromium is not installed (apt-get install -y chromium)"
@@ -33,7 +33,7 @@ def test_rendered_edition_fits_a_phone(tmp_path):
 
     from vectora_core.models import Editorial
     from vectora_core.render import render
-    from toolkit.evaluate import load_client
+    from toolkit.drivers.evaluate import load_client
 
     client = load_client()
     editorial = Editorial(title="LAI Weekly: a very long title " * 3, intro="Intro.", tldr=("One.",), sections=(), backend="offline")

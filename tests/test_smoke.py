@@ -11,7 +11,8 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from lambda_testkit import BROKEN_HANDLER, GOOD_HANDLER, create_function, emulator, fake_env, handler_zip  # noqa: F401
 
-from toolkit.cloudwatch import now_ms, write_events
+from toolkit.cloudwatch import now_ms
+from toolkit.local.log_writer import write_events
 from toolkit.invoker import InvokeResult, invoke_aws
 from toolkit.services import boto3_client
 from toolkit.smoke import (

@@ -26,18 +26,18 @@ def test_run_with_a_missing_payload_file_exits_1_naming_the_file():
 
 
 def test_run_whose_handler_answers_an_error_exits_1(monkeypatch):
-    import toolkit.run_local
+    import toolkit.local.run_local
 
-    monkeypatch.setattr(toolkit.run_local, "run_payload", lambda env, payload, llm_backend=None: {"status": "error"})
+    monkeypatch.setattr(toolkit.local.run_local, "run_payload", lambda env, payload, llm_backend=None: {"status": "error"})
     with pytest.raises(Exit) as exit_:
         tasks.run(MockContext())
     assert exit_.value.code == 1
 
 
 def test_run_that_succeeds_returns_normally(monkeypatch):
-    import toolkit.run_local
+    import toolkit.local.run_local
 
-    monkeypatch.setattr(toolkit.run_local, "run_payload", lambda env, payload, llm_backend=None: {"status": "ok"})
+    monkeypatch.setattr(toolkit.local.run_local, "run_payload", lambda env, payload, llm_backend=None: {"status": "ok"})
     assert tasks.run(MockContext()) is None
 
 
@@ -78,12 +78,12 @@ def test_a_deploy_error_exits_1_with_its_message(monkeypatch):
 
 
 def test_mutation_run_that_cannot_start_exits_1(monkeypatch):
-    import toolkit.mutation
+    import toolkit.drivers.mutation
 
     def cannot_start(max_children):
-        raise toolkit.mutation.MutationError("mutmut is not installed")
+        raise toolkit.drivers.mutation.MutationError("mutmut is not installed")
 
-    monkeypatch.setattr(toolkit.mutation, "run_mutation", cannot_start)
+    monkeypatch.setattr(toolkit.drivers.mutation, "run_mutation", cannot_start)
     with pytest.raises(Exit) as exit_:
         tasks.mutate(MockContext())
     assert (exit_.value.code, exit_.value.message) == (1, "error: mutmut is not installed")

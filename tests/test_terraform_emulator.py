@@ -463,9 +463,9 @@ def _allowing_statement(statements: list[dict], action: str, resource: str, cont
 def engine_calls(stack):
     """Every AWS call the engine makes in a cache-miss run, a cache-hit run and a forced run on the stack's
     buckets (Bedrock through the stand-in), plus the log writes the Lambda service makes for the function."""
-    from toolkit.bedrock_standin import BedrockStandIn
+    from toolkit.local.bedrock_standin import BedrockStandIn
     from toolkit.config_sync import sync_config
-    from toolkit.sample_feeds import SampleFeedServer
+    from toolkit.local.sample_feeds import SampleFeedServer
 
     calls: list[dict] = []
 

@@ -19,7 +19,7 @@ def local_stack(emulator):  # noqa: F811
 
 
 def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_stack, tmp_path):
-    from toolkit.run_local import run_payload
+    from toolkit.local.run_local import run_payload
 
     env, standin = local_stack
     lines: list[str] = []
@@ -32,7 +32,7 @@ def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_stack, tmp
 
 
 def test_run_payload_reports_an_unknown_client_without_writing(local_stack, tmp_path):
-    from toolkit.run_local import run_payload
+    from toolkit.local.run_local import run_payload
 
     env, _ = local_stack
     lines: list[str] = []
@@ -42,14 +42,14 @@ def test_run_payload_reports_an_unknown_client_without_writing(local_stack, tmp_
 
 
 def test_run_refuses_an_environment_without_emulator():
-    from toolkit.run_local import RunError, run_payload
+    from toolkit.local.run_local import RunError, run_payload
 
     with pytest.raises(RunError, match="invoke smoke --env dev"):
         run_payload("dev", {"client_id": "lai_weekly_v3"})
 
 
 def test_drill_package_is_the_same_code_with_a_note(tmp_path):
-    from toolkit.demo import DRILL_NOTE, drill_package
+    from toolkit.drivers.demo import DRILL_NOTE, drill_package
 
     original = tmp_path / "engine.zip"
     with zipfile.ZipFile(original, "w") as archive:
@@ -61,7 +61,7 @@ def test_drill_package_is_the_same_code_with_a_note(tmp_path):
 
 
 def test_multiplied_feed_repeats_items_under_distinct_links():
-    from toolkit.bench import multiplied_feed
+    from toolkit.drivers.bench import multiplied_feed
     from vectora_core.ingest.parse import parse_feed
 
     now = datetime.now(timezone.utc)
@@ -91,7 +91,7 @@ def test_smoke_basic_refuses_a_run_that_cannot_reach_the_model(local_stack, tmp_
     """End to end: the stand-in answers AccessDenied as Bedrock does before model access is enabled; the engine
     degrades, reports the blocking problem, and the pre-promotion smoke check fails naming the fix."""
     from toolkit.invoker import InvokeResult
-    from toolkit.run_local import run_payload
+    from toolkit.local.run_local import run_payload
     from toolkit.smoke import FAILED, check_basic
 
     env, standin = local_stack

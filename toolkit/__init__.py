@@ -1,6 +1,6 @@
 """Vectora Inbox DevOps toolkit: package, deploy, smoke-test, roll back and observe the engine.
 
-Every Invoke task in `tasks.py` is a thin wrapper over a function of this package.
+Every Invoke task in `tasks/` is a thin wrapper over a function of this package.
 """
 
 from pathlib import Path

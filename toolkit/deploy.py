@@ -45,8 +45,9 @@ from . import release_config as rc
 from .deploy_lease import LeaseHeld, deploy_lease
 from .envfile import EnvFile, load_env
 from .invoker import invoke_function
-from .local_lambda import artifact_key
-from .services import boto3_client, ensure_services, service_url
+from .local_target import ensure_services
+from .packaging import artifact_key
+from .services import boto3_client, service_url
 from .smoke import DEFAULT_PAYLOAD, SmokeReport, basic_payload, check_basic, load_payload, run_smoke
 
 # What goes into the package: a change there makes the recorded commit `-dirty`.

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterable
 
 from . import REPO_ROOT
 from .envfile import ACCOUNT_ID, EnvFile, load_env
-from .services import boto3_client, ensure_services
+from .local_target import ensure_services
+from .services import boto3_client
 
 OK, PROBLEM, UNCHECKED, SKIPPED = "ok", "problem", "could not check", "skipped"
 MIN_TERRAFORM = (1, 11, 0)  # S3 native state locking (use_lockfile) is generally available from 1.11

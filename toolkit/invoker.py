@@ -10,36 +10,14 @@ import base64
 import json
 import re
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from .cloudwatch import fetch_invocation_logs, now_ms
 from .envfile import EnvFile
+from .invoke_result import InvokeResult, decode_payload
 from .services import boto3_client
 
 _REPORT_DURATION = re.compile(r"^REPORT RequestId: (\S+)\s+Duration: ([\d.]+) ms", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class InvokeResult:
-    status_code: int
-    function_error: str | None
-    payload: Any  # the decoded JSON response: a dict for the engine, Lambda's error object on failure
-    log_text: str  # the invocation's log lines, START to REPORT
-    duration_ms: float  # Lambda's billed-work Duration (the handler's run, without init)
-    request_id: str
-    executed_version: str = ""
-    log_stream: str = ""
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code == 200 and not self.function_error
-
-    def error_summary(self) -> str:
-        """`errorType: errorMessage` of a failed invocation, for messages."""
-        if isinstance(self.payload, dict) and "errorMessage" in self.payload:
-            return f"{self.payload.get('errorType', 'Error')}: {self.payload['errorMessage']}"
-        return f"{self.function_error or 'status ' + str(self.status_code)}"
 
 
 def invoke_function(
@@ -58,7 +36,7 @@ def invoke_function(
     if invocation_type not in ("RequestResponse", "Event"):
         raise ValueError(f"invocation type is RequestResponse or Event, not {invocation_type!r}")
     if env.emulator:
-        from .local_lambda import invoke_local, invoke_local_async
+        from .local_target import invoke_local, invoke_local_async
 
         if invocation_type == "Event":
             return invoke_local_async(env, qualifier, payload, printer=printer)
@@ -114,16 +92,6 @@ def invoke_aws(env: EnvFile, qualifier: str, payload: dict, *, lambda_client=Non
         request_id=request_id,
         executed_version=response.get("ExecutedVersion", ""),
     )
-
-
-def decode_payload(raw: bytes | str) -> Any:
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return {"raw": text}
 
 
 def report_duration_ms(log_text: str, request_id: str) -> float | None:

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
-from .services import boto3_client, ensure_services
+from .local_target import ensure_services
+from .services import boto3_client
 
 Printer = Callable[[str], None]
 NEWSLETTERS_PREFIX = "newsletters/"

@@ -1,25 +1,13 @@
-"""Local services of the embedded default: the AWS emulator, the Bedrock stand-in and the sample feeds.
+"""AWS clients and process environments for an environment: AWS itself, or the emulator of the local target.
 
-They run as detached processes so their state survives between commands; `local.up` starts them,
-`local.down` stops them, and every task that needs them starts them on demand.
+Starting and stopping the local services is the local stand-ins' business (`toolkit.local.services`); the release
+toolkit reaches them through `toolkit.local_target`.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-
-from . import REPO_ROOT
 from .envfile import EnvFile
 
-STATE_DIR = REPO_ROOT / ".local"
 TEST_CREDENTIALS = {
     # The emulator accepts any credentials; fixed fake ones keep real ones out of local runs.
     "AWS_ACCESS_KEY_ID": "testing",
@@ -28,49 +16,8 @@ TEST_CREDENTIALS = {
 }
 
 
-class ServiceError(RuntimeError):
-    """A local service did not start or answer."""
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    port_key: str
-    module_args: tuple[str, ...]
-    description: str
-
-    def command(self, port: int, extra: tuple[str, ...] = ()) -> list[str]:
-        return [sys.executable, "-m", *self.module_args, *self._port_args(port), *extra]
-
-    def _port_args(self, port: int) -> list[str]:
-        if self.name == "emulator":
-            return ["-H", "127.0.0.1", "-p", str(port)]
-        return ["--host", "127.0.0.1", "--port", str(port)]
-
-
-SERVICES = (
-    ServiceSpec("emulator", "emulator", ("moto.server",), "AWS emulator (moto server)"),
-    ServiceSpec("bedrock_standin", "bedrock_standin", ("toolkit.bedrock_standin",), "Bedrock stand-in"),
-    ServiceSpec("sample_feeds", "sample_feeds", ("toolkit.sample_feeds",), "sample LAI feeds"),
-)
-
-
-def _port_open(port: int, timeout: float = 0.2) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _pid_file(name: str) -> Path:
-    return STATE_DIR / f"{name}.pid"
-
-
 def service_url(env: EnvFile, name: str) -> str:
     return f"http://127.0.0.1:{env.service_port(name)}"
-
-
-def standin_latency_ms(env: EnvFile) -> int:
-    return int(env.local_services.get("bedrock_standin_latency_ms", 0))
 
 
 def aws_environment(env: EnvFile) -> dict[str, str]:
@@ -85,62 +32,6 @@ def aws_environment(env: EnvFile) -> dict[str, str]:
         # The service-specific variable wins over AWS_ENDPOINT_URL: Bedrock calls go to the stand-in.
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": service_url(env, "bedrock_standin"),
     }
-
-
-def ensure_services(env: EnvFile, printer: Callable[[str], None] = print, timeout_s: float = 20.0) -> dict[str, str]:
-    """Start whichever local services are not running yet; return their URLs."""
-    if not env.emulator:
-        return {}
-    STATE_DIR.mkdir(exist_ok=True)
-    urls = {}
-    for spec in SERVICES:
-        port = env.service_port(spec.port_key)
-        urls[spec.name] = service_url(env, spec.port_key)
-        if _port_open(port):
-            continue
-        started = time.monotonic()
-        log = open(STATE_DIR / f"{spec.name}.log", "ab")
-        extra: tuple[str, ...] = ()
-        if spec.name == "bedrock_standin":
-            # A model call takes time; a stand-in that answers instantly would make the cache look useless.
-            extra = ("--latency-ms", str(standin_latency_ms(env)))
-        process = subprocess.Popen(
-            spec.command(port, extra),
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # survives the task that started it
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        )
-        _pid_file(spec.name).write_text(str(process.pid))
-        while not _port_open(port):
-            if process.poll() is not None:
-                raise ServiceError(f"{spec.description} exited at start; see {STATE_DIR.name}/{spec.name}.log")
-            if time.monotonic() - started > timeout_s:
-                process.kill()
-                raise ServiceError(f"{spec.description} did not listen on port {port} within {timeout_s:.0f} s")
-            time.sleep(0.05)
-        printer(f"  started {spec.description} on {urls[spec.name]} ({time.monotonic() - started:.1f} s)")
-    return urls
-
-
-def stop_services(env: EnvFile, printer: Callable[[str], None] = print) -> None:
-    for spec in SERVICES:
-        pid_file = _pid_file(spec.name)
-        if not pid_file.exists():
-            continue
-        pid = int(pid_file.read_text())
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            printer(f"  stopped {spec.description} (pid {pid})")
-        except ProcessLookupError:
-            pass
-        pid_file.unlink()
-
-
-def services_status(env: EnvFile) -> dict[str, bool]:
-    return {spec.name: _port_open(env.service_port(spec.port_key)) for spec in SERVICES}
 
 
 def boto3_client(env: EnvFile, service: str, region: str | None = None):

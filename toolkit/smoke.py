@@ -24,7 +24,7 @@ from typing import Any, Callable
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
 from .invoker import InvokeResult, invoke_function
-from .services import ensure_services
+from .local_target import ensure_services
 
 DEFAULT_PAYLOAD = Path("payloads/test-payload-p1.json")
 SMOKE_MODE = "smoke"

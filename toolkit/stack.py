@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .envfile import EnvFile
-from .services import boto3_client
+from .services import boto3_client, service_url
 
 Printer = Callable[[str], None]
 
@@ -55,10 +55,22 @@ def apply_stack(
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     if not env.emulator:
         return apply(env.name, printer=printer, verbose=verbose, plan_file=plan_file)
-    from .run_local import prepare_local
-    from .services import ensure_services
+    from .local_target import ensure_services
 
     ensure_services(env, printer)
     outputs = apply(env.name, printer=printer, verbose=verbose, endpoint_url=env.emulator_url(), plan_file=plan_file)
-    prepare_local(env, printer)
+    prepare_stack(env, printer)
     return outputs
+
+
+def prepare_stack(env: EnvFile, printer: Printer = print):
+    """Services up, the stack applied by Terraform if the emulator lacks it, config uploaded with feeds pointed
+    at the sample server. Returns the S3 client it used."""
+    from .config_sync import sync_config
+    from .local_target import ensure_services
+
+    ensure_services(env, printer)
+    ensure_stack(env, printer)
+    s3 = boto3_client(env, "s3")
+    sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), printer=printer)
+    return s3

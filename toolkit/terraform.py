@@ -366,7 +366,7 @@ def _show_text(ws: Workspace, plan_path: Path) -> str:
 def _ready(env_name: str | None, printer: Printer, repo_root: Path | None, endpoint_url: str | None) -> Workspace:
     ws = workspace(env_name, repo_root=repo_root, endpoint_url=endpoint_url)
     if ws.env.emulator and endpoint_url is None:
-        from .services import ensure_services
+        from .local_target import ensure_services
 
         ensure_services(ws.env, printer=printer)
     if ws.env.emulator:

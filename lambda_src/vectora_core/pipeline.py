@@ -1,7 +1,9 @@
-"""The newsletter run: config → ingest → normalize → score → editorial (cached) → render → write.
+"""The newsletter run as named stages: config → ingest → screen → normalize → score → history → select →
+editorial (cached) → render → write → history_write.
 
-Pure steps live in their own modules; this module wires them to the edges it is given (S3, the LLM
-layer, the HTTP fetcher, the clock), so tests pass in-memory or emulated ones.
+Each stage is a function taking and returning plain values; `run_newsletter` calls them in order, each under
+the timer of its name (`timings_ms`). Pure steps live in their own modules; the stages wire them to the edges
+they are given (S3, the LLM layer, the HTTP fetcher, the clock), so tests pass in-memory or emulated ones.
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from . import editorial_cache, history, store
 from .ingest.fetch import FetchError, FetchResult
 from .ingest.parse import parse_feed
 from .llm.base import Budget, EditorialRequest, LLMLayer
 from .logs import log_event
-from .models import ClientConfig, NormalizedItem, RawItem, Source
-from .render import render
-from .scoring import merge_duplicates, score_item, select
-from .screen import screened_out_summary, split_by_screen
+from .models import ClientConfig, Editorial, NormalizedItem, RawItem, ScoredItem, Source
+from .render import RenderedNewsletter, render
+from .scoring import Candidate, merge_duplicates, score_item, select
+from .screen import ScreenedOut, screened_out_summary, split_by_screen
 from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
 from .validation import Invocation
@@ -137,6 +139,75 @@ def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, floa
     return round(total, 5)
 
 
+# The stages' values are NamedTuples: as plain as dataclasses, and an eighth of the cost to define at cold start.
+class Run(NamedTuple):
+    """What every stage after the config reads: the request, its settings and edges, the client, the window."""
+
+    invocation: Invocation
+    settings: Settings
+    edges: Edges
+    budget: Budget
+    client: ClientConfig
+    now: datetime
+    period: int
+    end_day: date
+    window_start: datetime
+    window_end: datetime
+    place: store.OutputPlace  # where this run reads and writes: a publishing run's places, or a check run's
+
+    @property
+    def data(self) -> tuple[Any, str, str]:
+        """(S3 client, data bucket, client id): the arguments of every store call on the client's data."""
+        return self.edges.s3, self.settings.data_bucket, self.client.client_id
+
+
+class Ingested(NamedTuple):
+    states: dict[str, Any]  # feed state per source id, as loaded before this run
+    outcomes: list[SourceOutcome]
+    fetched: dict[str, RawItem]
+    in_window: list[RawItem]
+
+
+class Screened(NamedTuple):
+    kept: list[RawItem]
+    screened_out: list[ScreenedOut]
+
+
+class Normalized(NamedTuple):
+    items: dict[str, NormalizedItem]
+    new: list[RawItem]  # items no stored normalization covered
+    fresh: list[NormalizedItem]  # normalized by this run
+
+
+class Scored(NamedTuple):
+    candidates: list[Candidate]
+    merged: list[ScoredItem]
+    merged_count: int
+
+
+class Unpublished(NamedTuple):
+    stories: list[ScoredItem]  # the merged stories no earlier edition carried (or that changed materially)
+    withheld: list[dict[str, str]]
+    edition_history: dict[str, Any]
+
+
+class Written(NamedTuple):
+    editorial: Editorial
+    cache_state: str  # "hit", "miss" or "bypass"
+
+
+class Edition(NamedTuple):
+    """The run's outcome: the response, the manifest, and the files to write (key and body by kind)."""
+
+    response: dict[str, Any]
+    manifest: dict[str, Any]
+    keys: dict[str, str]
+    bodies: dict[str, bytes]
+
+
+CONTENT_TYPES = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+
+
 def run_newsletter(
     invocation: Invocation, settings: Settings, edges: Edges, budget: Budget, function_version: str = "local"
 ) -> dict[str, Any]:
@@ -149,114 +220,172 @@ def run_newsletter(
     started = time.perf_counter()
     with timer.stage("config"):
         client = store.load_client(edges.s3, settings.config_bucket, invocation.client_id)
+    run = start(invocation, settings, edges, budget, client, function_version)
+    with timer.stage("ingest"):
+        ingested = ingest(run)
+    with timer.stage("screen"):
+        screened = screen(run, ingested.in_window)
+    with timer.stage("normalize"):
+        normalized = normalize(run, screened.kept, has_feed_state=bool(ingested.states))
+    with timer.stage("score"):
+        scored = score(run, normalized.items)
+    with timer.stage("history"):
+        unpublished = withhold_published(run, scored.merged)
+    with timer.stage("select"):
+        selected = select(unpublished.stories, client)
+    with timer.stage("editorial"):
+        written = write_editorial(run, selected)
+    degraded_items = [n for n in normalized.items.values() if n.degraded]
+    with timer.stage("render"):
+        rendered = render_edition(run, written.editorial, selected, len(degraded_items))
+    edition = assemble(run, ingested, screened, normalized, scored, unpublished, selected, written, rendered, degraded_items)
+    with timer.stage("write"):
+        publish(run, edition)
+    if invocation.publishes:
+        with timer.stage("history_write"):
+            record_edition(run, unpublished.edition_history, selected)
+    timer.timings["total"] = int((time.perf_counter() - started) * 1000)
+    response = edition.response
+    response["timings_ms"] = timer.timings
+    log_event("Run terminé", client_id=client.client_id, mode=invocation.mode, counts=response["counts"], cache=written.cache_state,
+              degraded=response["degraded"], timings_ms=timer.timings, llm=response["llm"])
+    return response
+
+
+def start(invocation: Invocation, settings: Settings, edges: Edges, budget: Budget, client: ClientConfig,
+          function_version: str) -> Run:
+    """The run's window and output place, announced in the log."""
     now = edges.now()
     period, end_day, window_start, window_end = window_for(invocation, client, now)
     place = store.output_place(invocation.mode, invocation.publishes, client.client_id, end_day.isoformat(), function_version)
     log_event("Run démarré", client_id=client.client_id, mode=invocation.mode, period_days=period, window_start=window_start.isoformat(),
               window_end=window_end.isoformat(), force_regenerate=invocation.force_regenerate, llm_backend=edges.llm.name)
+    return Run(invocation, settings, edges, budget, client, now, period, end_day, window_start, window_end, place)
 
-    # 1. Ingest every source concurrently; a failing source is reported, never fatal.
-    with timer.stage("ingest"):
-        states = store.load_feed_states(edges.s3, settings.data_bucket, client.client_id, place.data_root)
-        with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(client.sources))) as pool:
-            outcomes = list(
-                pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), settings, edges), client.sources)
-            )
-        changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
-        if changed:
-            store.save_feed_states(edges.s3, settings.data_bucket, client.client_id, {**states, **changed}, place.data_root)
-    fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
-    in_window = [i for i in fetched.values() if window_start <= i.published <= window_end]
 
-    # 1b. Screen: only items naming something of the client's field go on to the model; the others are
-    # counted and listed in the manifest with their reason, never normalized.
-    with timer.stage("screen"):
-        screened_in, screened_out = split_by_screen(in_window, client.scopes)
-
-    # 2. Normalize what is new or changed; reuse stored normalizations.
-    with timer.stage("normalize"):
-        version = edges.llm.normalization_version() + "/" + client.scopes.version
-        index = store.load_index(edges.s3, settings.data_bucket, client.client_id, place.data_root)
-        not_indexed = [i.item_id for i in screened_in if i.item_id not in index]
-        # A client with neither index nor feed state has nothing stored: skip one lookup per item.
-        if not_indexed and (index or states):
-            records = {**index, **store.load_items(edges.s3, settings.data_bucket, client.client_id, not_indexed, place.data_root)}
-        else:
-            records = index
-        normalized: dict[str, NormalizedItem] = {}
-        to_normalize: list[RawItem] = []
-        for raw in screened_in:
-            reused = store.reusable_normalized(records.get(raw.item_id), raw, version)
-            if reused:
-                normalized[raw.item_id] = reused
-            else:
-                to_normalize.append(raw)
-        by_id = {raw.item_id: raw for raw in to_normalize}
-
-        def save_batch(batch: list[NormalizedItem]) -> None:
-            records = [(by_id[n.item_id], n, version) for n in batch]
-            store.save_items(edges.s3, settings.data_bucket, client.client_id, records, place.data_root)
-
-        fresh = edges.llm.normalize(to_normalize, client.scopes, budget, on_batch=save_batch) if to_normalize else []
-        normalized.update({n.item_id: n for n in fresh})
-        if fresh or not_indexed:
-            store.save_index(
-                edges.s3,
-                settings.data_bucket,
-                client.client_id,
-                {i: {"normalized": item_to_dict(n), "normalization_version": version} for i, n in normalized.items()},
-                place.data_root,
-            )
-
-    # 3. Match, score, merge duplicates, select.
-    with timer.stage("score"):
-        candidates = [c for c in (score_item(n, client, window_end, period) for n in normalized.values()) if c]
-        merged, merged_count = merge_duplicates(candidates)
-
-    # 3b. History: a story an earlier edition published is withheld unless it changed materially.
-    with timer.stage("history"):
-        edition_history = history.load_history(edges.s3, settings.data_bucket, client.client_id)
-        merged, withheld = history.withhold_published(merged, history.published_before(edition_history, end_day))
-
-    with timer.stage("select"):
-        selected = select(merged, client)
-
-    # 4. Editorial, from the cache unless forced.
-    with timer.stage("editorial"):
-        prompt_version, model_id = edges.llm.editorial_identity()
-        key = editorial_cache.cache_key(
-            client.client_id, window_start.date(), end_day, selected, prompt_version, model_id
+def ingest(run: Run) -> Ingested:
+    """Every source fetched concurrently; a failing source is reported, never fatal. Changed feed states saved."""
+    states = store.load_feed_states(*run.data, run.place.data_root)
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(run.client.sources))) as pool:
+        outcomes = list(
+            pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), run.settings, run.edges), run.client.sources)
         )
-        editorial = None
-        cache_state = "bypass" if invocation.force_regenerate else "miss"
-        if not invocation.force_regenerate:
-            editorial = editorial_cache.load_cached(
-                edges.s3, settings.newsletters_bucket, client.client_id, key, place.cache_prefix
-            )
-            if editorial:
-                cache_state = "hit"
-                log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
-        if editorial is None:
-            request = EditorialRequest(client, window_start.date(), end_day, tuple(selected))
-            editorial = edges.llm.write_editorial(request, budget)
-            if editorial.degraded:
-                log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
-            else:
-                editorial_cache.save_cached(
-                    edges.s3, settings.newsletters_bucket, client.client_id, key, editorial, place.cache_prefix
-                )
-                log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
+    changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
+    if changed:
+        store.save_feed_states(*run.data, {**states, **changed}, run.place.data_root)
+    fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
+    in_window = [i for i in fetched.values() if run.window_start <= i.published <= run.window_end]
+    return Ingested(states, outcomes, fetched, in_window)
 
-    # 5. Render, then write under a lease.
-    degraded_items = [n for n in normalized.values() if n.degraded]
-    with timer.stage("render"):
-        names = {s.source_id: s.name for s in client.sources}
-        rendered = render(client, editorial, selected, window_start.date(), end_day, names, len(degraded_items))
-    prefix = place.newsletter_prefix
+
+def screen(run: Run, in_window: list[RawItem]) -> Screened:
+    """Only items naming something of the client's field go on to the model; the others are counted and listed in
+    the manifest with their reason, never normalized."""
+    kept, screened_out = split_by_screen(in_window, run.client.scopes)
+    return Screened(kept, screened_out)
+
+
+def normalize(run: Run, items: list[RawItem], *, has_feed_state: bool) -> Normalized:
+    """Normalize what is new or changed; reuse stored normalizations."""
+    s3, bucket, client_id = run.data
+    data_root = run.place.data_root
+    version = run.edges.llm.normalization_version() + "/" + run.client.scopes.version
+    index = store.load_index(s3, bucket, client_id, data_root)
+    not_indexed = [i.item_id for i in items if i.item_id not in index]
+    # A client with neither index nor feed state has nothing stored: skip one lookup per item.
+    if not_indexed and (index or has_feed_state):
+        records = {**index, **store.load_items(s3, bucket, client_id, not_indexed, data_root)}
+    else:
+        records = index
+    normalized: dict[str, NormalizedItem] = {}
+    to_normalize: list[RawItem] = []
+    for raw in items:
+        reused = store.reusable_normalized(records.get(raw.item_id), raw, version)
+        if reused:
+            normalized[raw.item_id] = reused
+        else:
+            to_normalize.append(raw)
+    by_id = {raw.item_id: raw for raw in to_normalize}
+
+    def save_batch(batch: list[NormalizedItem]) -> None:
+        store.save_items(s3, bucket, client_id, [(by_id[n.item_id], n, version) for n in batch], data_root)
+
+    fresh = run.edges.llm.normalize(to_normalize, run.client.scopes, run.budget, on_batch=save_batch) if to_normalize else []
+    normalized.update({n.item_id: n for n in fresh})
+    if fresh or not_indexed:
+        store.save_index(
+            s3,
+            bucket,
+            client_id,
+            {i: {"normalized": item_to_dict(n), "normalization_version": version} for i, n in normalized.items()},
+            data_root,
+        )
+    return Normalized(normalized, to_normalize, fresh)
+
+
+def score(run: Run, normalized: dict[str, NormalizedItem]) -> Scored:
+    """Match and score against the client's scopes, then merge duplicates."""
+    candidates = [c for c in (score_item(n, run.client, run.window_end, run.period) for n in normalized.values()) if c]
+    merged, merged_count = merge_duplicates(candidates)
+    return Scored(candidates, merged, merged_count)
+
+
+def withhold_published(run: Run, stories: list[ScoredItem]) -> Unpublished:
+    """A story an earlier edition published is withheld unless it changed materially."""
+    edition_history = history.load_history(*run.data)
+    kept, withheld = history.withhold_published(stories, history.published_before(edition_history, run.end_day))
+    return Unpublished(kept, withheld, edition_history)
+
+
+def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
+    """The editorial, from the cache unless forced; a degraded one is never cached."""
+    client, edges, invocation = run.client, run.edges, run.invocation
+    bucket, cache_prefix = run.settings.newsletters_bucket, run.place.cache_prefix
+    prompt_version, model_id = edges.llm.editorial_identity()
+    key = editorial_cache.cache_key(client.client_id, run.window_start.date(), run.end_day, selected, prompt_version, model_id)
+    editorial = None
+    cache_state = "bypass" if invocation.force_regenerate else "miss"
+    if not invocation.force_regenerate:
+        editorial = editorial_cache.load_cached(edges.s3, bucket, client.client_id, key, cache_prefix)
+        if editorial:
+            cache_state = "hit"
+            log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
+    if editorial is None:
+        request = EditorialRequest(client, run.window_start.date(), run.end_day, tuple(selected))
+        editorial = edges.llm.write_editorial(request, run.budget)
+        if editorial.degraded:
+            log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
+        else:
+            editorial_cache.save_cached(edges.s3, bucket, client.client_id, key, editorial, cache_prefix)
+            log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
+    return Written(editorial, cache_state)
+
+
+def render_edition(run: Run, editorial: Editorial, selected: list[ScoredItem], degraded_count: int) -> RenderedNewsletter:
+    """Markdown and HTML of the edition."""
+    names = {s.source_id: s.name for s in run.client.sources}
+    return render(run.client, editorial, selected, run.window_start.date(), run.end_day, names, degraded_count)
+
+
+def assemble(
+    run: Run,
+    ingested: Ingested,
+    screened: Screened,
+    normalized: Normalized,
+    scored: Scored,
+    unpublished: Unpublished,
+    selected: list[ScoredItem],
+    written: Written,
+    rendered: RenderedNewsletter,
+    degraded_items: list[NormalizedItem],
+) -> Edition:
+    """The response and the manifest, built in one place from what the stages returned."""
+    settings, edges, editorial = run.settings, run.edges, written.editorial
+    prefix = run.place.newsletter_prefix
     keys = {"markdown": prefix + "newsletter.md", "html": prefix + "newsletter.html", "manifest": prefix + "manifest.json"}
     bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
-    failed = [{"source_id": o.source.source_id, "reason": o.error} for o in outcomes if o.error]
-    warnings = [{"source_id": o.source.source_id, "warning": o.warning} for o in outcomes if o.warning]
+    failed = [{"source_id": o.source.source_id, "reason": o.error} for o in ingested.outcomes if o.error]
+    warnings = [{"source_id": o.source.source_id, "warning": o.warning} for o in ingested.outcomes if o.warning]
     usage = edges.llm.usage
     degraded_reasons = []
     if editorial.degraded:
@@ -266,23 +395,24 @@ def run_newsletter(
         degraded_reasons.append(f"{len(degraded_items)} item(s) normalized offline: {'; '.join(reasons)}")
     response: dict[str, Any] = {
         "status": "ok",
-        "mode": invocation.mode,
-        "client_id": client.client_id,
-        "period": {"days": period, "start": window_start.isoformat(), "end": window_end.isoformat(), "date": end_day.isoformat()},
+        "mode": run.invocation.mode,
+        "client_id": run.client.client_id,
+        "period": {"days": run.period, "start": run.window_start.isoformat(), "end": run.window_end.isoformat(),
+                   "date": run.end_day.isoformat()},
         "counts": {
-            "sources": len(client.sources),
-            "fetched": len(fetched),
-            "in_window": len(in_window),
-            "screened_out": len(screened_out),
-            "new": len(to_normalize),
-            "normalized": len(fresh),
-            "matched": len(candidates),
-            "merged_duplicates": merged_count,
-            "already_published": len(withheld),
+            "sources": len(run.client.sources),
+            "fetched": len(ingested.fetched),
+            "in_window": len(ingested.in_window),
+            "screened_out": len(screened.screened_out),
+            "new": len(normalized.new),
+            "normalized": len(normalized.fresh),
+            "matched": len(scored.candidates),
+            "merged_duplicates": scored.merged_count,
+            "already_published": len(unpublished.withheld),
             "selected": len(selected),
         },
         "s3": {"bucket": settings.newsletters_bucket, **keys},
-        "cache": cache_state,
+        "cache": written.cache_state,
         "editorial": {
             "backend": editorial.backend,
             "model_id": editorial.model_id,
@@ -310,28 +440,26 @@ def run_newsletter(
     }
     manifest = {
         **response,
-        "generated_at": now.isoformat(),
+        "generated_at": run.now.isoformat(),
         "editorial_text": editorial_to_dict(editorial),
         "files": {kind: {"key": keys[kind], "sha256": store.sha256_hex(body)} for kind, body in bodies.items()},
         "items": [scored_to_manifest(s) for s in selected],
-        "screened_out": screened_out_summary(screened_out),
-        "already_published": withheld,
+        "screened_out": screened_out_summary(screened.screened_out),
+        "already_published": unpublished.withheld,
     }
-    # One run at a time writes this newsletter; the manifest goes last so it never points at a missing file.
-    content_types = {"markdown": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
-    with timer.stage("write"), store.write_lease(
-        edges.s3, settings.data_bucket, client.client_id, end_day.isoformat(), key=place.lease_key
-    ):
-        for kind, body in bodies.items():
-            edges.s3.put_object(Bucket=settings.newsletters_bucket, Key=keys[kind], Body=body, ContentType=content_types[kind])
-        store.put_json(edges.s3, settings.newsletters_bucket, keys["manifest"], manifest)
-    # 6b. A publishing run records what its edition carried; check runs (smoke, drill, bench) never do.
-    if invocation.publishes:
-        with timer.stage("history_write"):
-            history.save_history(edges.s3, settings.data_bucket, client.client_id,
-                                 history.with_edition(edition_history, end_day, now, selected))
-    timer.timings["total"] = int((time.perf_counter() - started) * 1000)
-    response["timings_ms"] = timer.timings
-    log_event("Run terminé", client_id=client.client_id, mode=invocation.mode, counts=response["counts"], cache=cache_state,
-              degraded=response["degraded"], timings_ms=timer.timings, llm=response["llm"])
-    return response
+    return Edition(response, manifest, keys, bodies)
+
+
+def publish(run: Run, edition: Edition) -> None:
+    """Write the edition under the lease: one run at a time writes this newsletter, and the manifest goes last so
+    it never points at a missing file."""
+    s3, bucket = run.edges.s3, run.settings.newsletters_bucket
+    with store.write_lease(*run.data, run.end_day.isoformat(), key=run.place.lease_key):
+        for kind, body in edition.bodies.items():
+            s3.put_object(Bucket=bucket, Key=edition.keys[kind], Body=body, ContentType=CONTENT_TYPES[kind])
+        store.put_json(s3, bucket, edition.keys["manifest"], edition.manifest)
+
+
+def record_edition(run: Run, edition_history: dict[str, Any], selected: list[ScoredItem]) -> None:
+    """A publishing run records what its edition carried; check runs (smoke, drill, bench) never do."""
+    history.save_history(*run.data, history.with_edition(edition_history, run.end_day, run.now, selected))

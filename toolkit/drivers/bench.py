@@ -26,12 +26,13 @@ from typing import Any, Callable
 
 import yaml
 
-from . import REPO_ROOT
-from .config_sync import CONFIG_DIR
-from .envfile import EnvFile, load_env
-from .run_local import InProcessHandler, prepare_local
-from .sample_feeds import render_feed
-from .services import service_url, standin_latency_ms
+from .. import REPO_ROOT
+from ..config_sync import CONFIG_DIR
+from ..envfile import EnvFile, load_env
+from ..local.run_local import InProcessHandler, prepare_local
+from ..local.sample_feeds import render_feed
+from ..local.services import standin_latency_ms
+from ..services import service_url
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 # Every benchmark invocation is a check run: its files and state stay under checks/bench/, never in an edition.
@@ -173,7 +174,7 @@ def realistic_week(env: EnvFile, printer: Callable[[str], None] = print, items: 
     """A warm cache-miss run over a generated week of `items` items (~5 % relevant), every model call
     answered at the real model's latency (time to first token + output tokens ÷ output rate)."""
     from .eval_corpus import realistic_week as write_week
-    from .sample_feeds import SampleFeedServer
+    from ..local.sample_feeds import SampleFeedServer
 
     s3 = prepare_local(env, printer=lambda _: None)
     engine = Engine(env)
@@ -291,8 +292,8 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
         printer(f"[bench] {name} ({time.perf_counter() - step_started:.1f} s since last step)")
         step_started = time.perf_counter()
 
-    from .local_lambda import select_interpreter
-    from .packaging import build_package, measure_boto3_tradeoff
+    from ..local.lambda_runner import select_interpreter
+    from ..packaging import build_package, measure_boto3_tradeoff
 
     step("package")
     package = build_package(env.name, printer=lambda _: None)
@@ -378,15 +379,15 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
 
 
 def _current_zip(env: EnvFile) -> Path:
-    from .packaging import build_package
+    from ..packaging import build_package
 
     return Path(build_package(env.name, printer=lambda _line: None).path)
 
 
 def deploy_figures(env: EnvFile, printer: Callable[[str], None]) -> dict[str, Any]:
     """Unchanged-code deploy and a rollback round trip on the emulator (needs `invoke tf.apply` first)."""
-    from .deploy import deploy, rollback
-    from .invoker import invoke_function
+    from ..deploy import deploy, rollback
+    from ..invoker import invoke_function
 
     quiet = lambda _line: None  # noqa: E731
     deploy(env, printer=quiet)  # make sure the current code is live

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import REPO_ROOT
-from .envfile import load_env
-from .run_local import OUT_DIR
+from .. import REPO_ROOT
+from ..envfile import load_env
+from ..local.run_local import OUT_DIR
 
 Printer = Callable[[str], None]
 DRILL_NOTE = "drill.txt"
@@ -108,7 +108,7 @@ class _Steps:
 
 def save_newsletter(env, result: dict, out_root: Path = OUT_DIR) -> Path:
     """Copy the edition a run wrote from the emulator to out/<client>/<date>/."""
-    from .services import boto3_client
+    from ..services import boto3_client
 
     s3 = boto3_client(env, "s3")
     bucket = result["s3"]["bucket"]
@@ -129,13 +129,13 @@ def schedule_payload(client_id: str = "lai_weekly_v3") -> dict:
 
 def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None, out_root: Path = OUT_DIR) -> Path:
     """The main job; returns the local copy of the published edition. `env` defaults to `local`."""
-    from .deploy import deploy, rollback
-    from .invoker import invoke_function
-    from .packaging import build_package
-    from .run_local import prepare_local
-    from .services import STATE_DIR, ensure_services
-    from .smoke import invocation_problems, run_smoke
-    from .terraform import apply, verbose_by_default
+    from ..deploy import deploy, rollback
+    from ..invoker import invoke_function
+    from ..packaging import build_package
+    from ..local.run_local import prepare_local
+    from ..local.services import STATE_DIR, ensure_services
+    from ..smoke import invocation_problems, run_smoke
+    from ..terraform import apply, verbose_by_default
 
     started = time.perf_counter()
     env = env or load_env("local")

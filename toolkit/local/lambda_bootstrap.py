@@ -1,6 +1,6 @@
 """Runs one invocation of a Lambda handler inside a fresh interpreter, the way the Python runtime does.
 
-Started by `toolkit.local_lambda` as `python -I -S -u bootstrap.py SPEC_FILE`: isolated mode and no `site`,
+Started by `toolkit.local.lambda_runner` as `python -I -S -u bootstrap.py SPEC_FILE`: isolated mode and no `site`,
 so the function sees only the standard library, its own unpacked zip and the runtime's packages (boto3 and its
 closure), as on Lambda. Standard library only: nothing of the toolkit is importable here.
 

@@ -40,10 +40,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from .cloudwatch import write_events
-from .envfile import EnvFile
-from .invoker import InvokeResult, decode_payload
-from .services import STATE_DIR, aws_environment, boto3_client
+from ..envfile import EnvFile
+from ..invoke_result import InvokeResult, decode_payload
+from ..packaging import artifact_key
+from ..services import aws_environment, boto3_client
+from .log_writer import write_events
+from .services import STATE_DIR
 
 FUNCTIONS_DIR = STATE_DIR / "functions"
 RUNTIME_DIR = STATE_DIR / "lambda-runtime"
@@ -92,11 +94,6 @@ def resolve_version(lambda_client, function_name: str, qualifier: str) -> dict:
         raise LocalLambdaError(
             f"{function_name} has no alias {qualifier!r}: run `invoke tf.apply` first (it creates the function and its alias)"
         ) from None
-
-
-def artifact_key(function_name: str, sha256_hex: str) -> str:
-    """Where the toolkit (and Terraform's first upload) keep a zip: by function and content hash."""
-    return f"{function_name}/{sha256_hex}.zip"
 
 
 def code_sha256_to_hex(code_sha256: str) -> str:

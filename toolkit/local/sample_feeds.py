@@ -7,7 +7,7 @@ server's "today" (UTC), so a run on any day finds a full week of news:
 - `{{date:-3@14:05}}` → same day at 14:05 UTC; `{{date:-3@08:30-0500}}` → 08:30 local time at UTC-5;
 - `{{isodate:-3@14:05}}` → the same instants in RFC 3339 (Atom).
 
-Run `python -m toolkit.sample_feeds --host 127.0.0.1 --port 5057` to serve until SIGTERM.
+Run `python -m toolkit.local.sample_feeds --host 127.0.0.1 --port 5057` to serve until SIGTERM.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlsplit
 
-from . import REPO_ROOT
+from .. import REPO_ROOT
 
 CORPUS_DIR = REPO_ROOT / "sample_feeds"
 DEFAULT_PORT = 5057
@@ -307,7 +307,7 @@ class SampleFeedServer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m toolkit.sample_feeds", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m toolkit.local.sample_feeds", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--corpus-dir", default=None, help="folder of <source_id>.xml templates")

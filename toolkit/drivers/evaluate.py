@@ -32,8 +32,8 @@ from typing import Any, Callable, Sequence
 
 import yaml
 
-from . import REPO_ROOT
-from .sample_feeds import render, source_ids
+from .. import REPO_ROOT
+from ..local.sample_feeds import render, source_ids
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 if str(LAMBDA_SRC) not in sys.path:
@@ -83,7 +83,7 @@ def load_week(name: str, today: date, eval_dir: Path = EVAL_DIR) -> Week:
     directory = eval_dir / name
     labels_path = directory / "labels.yaml"
     if not labels_path.exists():
-        raise EvalError(f"no labelled week at {directory}: run `python -m toolkit.eval_corpus` to write it")
+        raise EvalError(f"no labelled week at {directory}: run `python -m toolkit.drivers.eval_corpus` to write it")
     labels = yaml.safe_load(labels_path.read_text(encoding="utf-8"))
     now = reference_now(today)
     items, by_id = [], {}
@@ -107,7 +107,7 @@ def standin_llm():
     from vectora_core.llm.bedrock import BedrockLLM
     from vectora_core.settings import load_settings
 
-    from .bedrock_standin import answer_text, estimate_tokens, prompt_purpose
+    from ..local.bedrock_standin import answer_text, estimate_tokens, prompt_purpose
 
     local = json.loads((REPO_ROOT / "env" / "local.json").read_text())["lambda_environment"]
 

@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .. import REPO_ROOT
+
 WORKDIR = REPO_ROOT / ".mutation"
 RESULTS = REPO_ROOT / "bench" / "mutation.json"
 EQUIVALENT = REPO_ROOT / "bench" / "mutation-equivalent.txt"

@@ -12,10 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from . import REPO_ROOT
-from .config_sync import sync_config
-from .envfile import EnvFile, load_env
-from .services import aws_environment, boto3_client, ensure_services, service_url
+from .. import REPO_ROOT
+from ..envfile import EnvFile, load_env
+from ..services import aws_environment
+from ..stack import prepare_stack
 
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 OUT_DIR = REPO_ROOT / "out"
@@ -88,13 +88,7 @@ def prepare_local(env: EnvFile, printer: Callable[[str], None] = print):
     at the sample server."""
     if not env.emulator:
         raise RunError(f"`invoke run` runs the handler in process on the emulator; for {env.name} use `invoke smoke --env {env.name}`")
-    from .stack import ensure_stack
-
-    ensure_services(env, printer)
-    ensure_stack(env, printer)
-    s3 = boto3_client(env, "s3")
-    sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), printer=printer)
-    return s3
+    return prepare_stack(env, printer)
 
 
 def run_payload(

@@ -1,0 +1,28 @@
+"""Vectora Inbox toolkit. Every task is a thin wrapper over a tested function of the `toolkit` package.
+
+Environments are `env/<name>.json`; `--env` defaults to `local` (the embedded AWS emulator) or $VECTORA_ENV.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke import Collection
+
+from . import local, tf
+from ._guard import _known_errors  # noqa: F401  (tests read the known errors from here)
+from .drivers import bench, demo, eval_, mutate, run
+from .operations import failures, logs, status, trigger
+from .release import config_sync, deploy, doctor, package, rollback, smoke, versions
+
+# The tasks import the toolkit when they run, from the checkout (the project is not installed).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+namespace = Collection(
+    run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, status, failures, trigger,
+    local.ns, tf.ns
+)
+namespace.add_task(doctor)
+namespace.add_task(eval_)
+namespace.add_task(mutate)
