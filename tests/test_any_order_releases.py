@@ -1,0 +1,65 @@
+"""The everyday release commands in several orders, from an empty emulator, with the real engine and the real
+Terraform: the demo and rollback after an apply, a published edition kept through deploy, smoke and rollback,
+and what each command says when the stack is missing.
+
+The second half of the any-order walk (test_any_order.py holds Terraform's side); see any_order_walk.py for the
+module's services and how a refused step is recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from any_order_walk import Refused, refused_with_a_command_to_run_first, walk  # noqa: F401  (fixture)
+
+from toolkit import packaging
+from toolkit.cloudwatch import tail_logs
+from toolkit.deploy import deploy, list_versions, rollback
+from toolkit.drivers.demo import drill_package, main_job, schedule_payload
+from toolkit.invoker import invoke_function
+from toolkit.local import services
+from toolkit.smoke import run_smoke
+from toolkit.stack import apply_stack
+
+
+def test_commands_needing_the_stack_name_tf_apply_on_an_empty_emulator(walk):
+    walk.fresh_emulator()
+
+    commands = ((deploy, ()), (run_smoke, ("payloads/test-payload-p1.json",)), (rollback, ()), (list_versions, ()), (tail_logs, ()))
+    for action, args in commands:
+        result = walk.step(action, walk.env, *args)
+        assert refused_with_a_command_to_run_first(result), f"{action.__name__}: {getattr(result, 'message', result)}"
+        assert "invoke tf.apply" in result.message
+
+
+def test_down_up_demo_then_rollback(walk, tmp_path):
+    """After `local.down` and `local.up` the demo re-applies from a fresh state; a rollback after it either works
+    or names the command that would (the demo leaves `live` on the version Terraform created)."""
+    walk.fresh_emulator()
+    walk.succeeds(apply_stack, walk.env)
+    walk.fresh_emulator()  # local.down, local.up: the Terraform state now lists what the emulator lost
+
+    saved = walk.succeeds(main_job, env=walk.env, out_root=tmp_path)
+    result = walk.step(rollback, walk.env)
+
+    assert (saved / "newsletter.html").is_file()
+    demo_log = (services.STATE_DIR / "logs" / "demo.log").read_text()
+    assert "the emulator was restarted since the last apply" in demo_log
+    assert not isinstance(result, Refused) or refused_with_a_command_to_run_first(result), result.message
+
+
+def test_published_edition_is_byte_identical_after_deploy_smoke_and_rollback(walk, tmp_path):
+    walk.fresh_emulator()
+    walk.succeeds(apply_stack, walk.env)
+    weekly = invoke_function(walk.env, walk.env.alias_name, schedule_payload(), printer=walk.printed.append)
+    assert weekly.payload["mode"] == "publish"
+    before = walk.published_edition()
+    assert {weekly.payload["s3"]["markdown"], weekly.payload["s3"]["html"], weekly.payload["s3"]["manifest"]} <= set(before)
+
+    current = packaging.build_package("local", printer=walk.printed.append)
+    drill = drill_package(Path(current.path), tmp_path)
+    assert walk.succeeds(deploy, walk.env, build=lambda _env, _printer: drill).live_version == "2"
+    assert walk.succeeds(run_smoke, walk.env, "payloads/test-payload-p1.json").ok
+    assert walk.succeeds(rollback, walk.env).to_version == "1"
+
+    assert walk.published_edition() == before
