@@ -12,10 +12,48 @@ from lambda_testkit import emulator, local_services  # noqa: F401  (fixture)
 from toolkit.envfile import load_env
 
 
+@pytest.fixture(scope="module")
+def applied_stack(emulator, tmp_path_factory):  # noqa: F811
+    """The local stack applied once for the module by the step `invoke run` takes when the emulator lacks it
+    (Terraform on a copy of the tree, so the working copy's state is left alone). What these tests check is the
+    run on that stack, not the apply (test_any_order.py checks `run` bringing the stack up)."""
+    from tests.test_terraform import copy_infrastructure, require_terraform_provider
+    from toolkit import terraform
+    from toolkit.stack import ensure_stack
+
+    with pytest.MonkeyPatch.context() as patch:
+        require_terraform_provider(patch)
+        patch.setattr(terraform, "REPO_ROOT", copy_infrastructure(tmp_path_factory.mktemp("toolkit-local") / "repo"))
+        with local_services(emulator) as (env, _feeds, _standin):
+            lines: list[str] = []
+            assert ensure_stack(env, lines.append), "\n".join(lines)
+            yield env
+
+
 @pytest.fixture
-def local_stack(emulator):  # noqa: F811
-    with local_services(emulator) as (env, _feeds, standin):
-        yield env, standin
+def local_stack(applied_stack):
+    """The applied stack as a fresh apply leaves it (the engine's data and newsletters emptied), with a Bedrock
+    stand-in and sample feeds of the test's own."""
+    import dataclasses
+
+    from toolkit.local.bedrock_standin import BedrockStandIn
+    from toolkit.local.sample_feeds import SampleFeedServer
+    from toolkit.services import boto3_client
+
+    s3 = boto3_client(applied_stack, "s3")
+    for variable in ("DATA_BUCKET", "NEWSLETTERS_BUCKET"):
+        bucket = applied_stack.lambda_environment[variable]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"])
+    feeds = SampleFeedServer().start()
+    standin = BedrockStandIn().start()
+    ports = {**applied_stack.local_services, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port}
+    try:
+        yield dataclasses.replace(applied_stack, local_services=ports), standin
+    finally:
+        standin.stop()
+        feeds.stop()
 
 
 def test_run_payload_runs_the_handler_and_copies_the_newsletter(local_stack, tmp_path):
