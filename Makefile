@@ -28,8 +28,10 @@ demo: setup
 	$(BIN)/invoke demo
 
 ## The whole test suite, with everything it needs (checkov included), in random order (the seed is printed).
+# Four workers on two cores: the Terraform modules spend much of their time in the AWS provider's fixed waits
+# (about 25 s per SQS queue created), which other modules' tests fill.
 test: setup checkov
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -p randomly -q
+	$(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder -p randomly -q
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) dist build .local out

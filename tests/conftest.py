@@ -177,7 +177,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # The modules that apply Terraform or run the real engine take from half a minute to over two minutes each; the
 # rest of the suite takes about two minutes together. `--dist loadfile` keeps each module on one xdist worker and
 # `make test` (--no-loadscope-reorder) hands modules out in collection order, so the slow ones go first, longest
-# first: each worker starts on one and the short modules fill in around them. A stable sort keeps the random order
+# first: each worker starts on one and the short modules fill in around them (and around the
+# provider's fixed waits, which is why `make test` runs four workers on two cores). A stable sort keeps the random order
 # of everything else. Rough costs on two cores, for when a module grows: any_order ~140 s, terraform_emulator
 # ~135 s, any_order_releases ~135 s, cycle_integration ~55 s, toolkit_local ~45 s, deploy_safety ~20 s.
 SLOW_MODULES_FIRST = (

@@ -6,7 +6,7 @@ are the ones the Invoke tasks wrap. Each test starts from an empty emulator (wha
 the state went stale. One set of services (emulator, Bedrock stand-in, sample feeds, on ports of this module) and
 one copy of the Terraform tree serve the whole module.
 
-The walk is split over two modules so that the two xdist workers each take half of it: this one covers
+The walk is split over two modules so that two xdist workers each take half of it: this one covers
 the stack coming up (run before apply, apply twice, smoke and deploy on a fresh stack, stale state), and
 test_any_order_releases.py the demo, rollback and the refusals before any apply.
 """
