@@ -44,6 +44,8 @@ FAST_TESTS = (
     "tests/test_pure_engine.py",
     "tests/test_parse_details.py",
     "tests/test_scoring_details.py",
+    "tests/test_importance.py",
+    "tests/test_text.py",
 )
 # mutmut's exit codes; a mutant in code no fast test runs ("no tests") counts against the score like a survivor.
 STATUS_BY_EXIT_CODE = {
