@@ -95,21 +95,6 @@ def versions(c, env=None):
     print(format_versions(found, load_env(env).alias_name, _guard(latest_differences, env, printer=lambda _line: None)))
 
 
-@task(
-    help={
-        "env": ENV_HELP,
-        "since": "how far back to start, e.g. 30s, 10m, 2h, 1d",
-        "follow": "keep polling for new events",
-        "filter": 'CloudWatch filter pattern, e.g. \'"Client Bedrock hybride"\'',
-    }
-)
-def logs(c, env=None, since="10m", follow=False, filter=None):
-    """Tail the function's CloudWatch logs like `aws logs tail`."""
-    from toolkit.cloudwatch import tail_logs
-
-    _guard(tail_logs, env, since=since, follow=follow, filter_pattern=filter)
-
-
 @task(help={"env": ENV_HELP})
 def config_sync(c, env=None):
     """Check config/ with the engine's parser, then upload the changed files to the config bucket.

@@ -311,8 +311,7 @@ def _publish_and_promote(
         failing = report.failing_check
         note(f"version {version}: " + ("passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"))
     if not report.ok:
-        name = failing.name if failing else "smoke"
-        detail = failing.detail if failing else "no check ran"
+        name, detail = _failure(report)
         raise DeployError(
             f"smoke test of {version_label(published)} failed at check '{name}': {detail}; "
             f"{env.alias_name} stays on version {live_version}",
@@ -333,6 +332,12 @@ def _publish_and_promote(
                         release.digest, reasons=tuple(reasons))
 
 
+def _failure(report: SmokeReport) -> tuple[str, str]:
+    """The failing check's name and detail, for the one-line error of a failed smoke test."""
+    failing = report.failing_check
+    return (failing.name, failing.detail) if failing else ("smoke", "no check ran")
+
+
 def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex) -> DeployResult:
     """Only the config files changed: `live` already reads them, so its version is smoke-tested with them."""
     version = live_config["Version"]
@@ -345,8 +350,7 @@ def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_pay
         verdict = "passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"
         note(f"{version_label(live_config)} with config {release.digest[:12]}: {verdict}")
     if not report.ok:
-        name = failing.name if failing else "smoke"
-        detail = failing.detail if failing else "no check ran"
+        name, detail = _failure(report)
         raise DeployError(
             f"smoke test of {version_label(live_config)} with the new config files failed at check '{name}': {detail}; "
             f"the previous config files are back and {env.alias_name} stays on version {version}",
