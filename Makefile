@@ -8,10 +8,12 @@ CHECKOV_VERSION := 3.3.30
 
 .PHONY: setup checkov demo test clean
 
-$(BIN)/invoke: requirements.txt requirements-dev.txt
+# The project itself is installed editable (pyproject.toml): the toolkit and the engine import from the checkout.
+$(BIN)/invoke: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps --editable .
 	touch $(BIN)/invoke
 
 setup: $(BIN)/invoke

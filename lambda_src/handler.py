@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from typing import Any
 
 from vectora_core.logs import configure, log_event
@@ -35,8 +36,13 @@ def _check_sdk_at_start_up() -> str | None:
 
     versions = {package: sdk.installed_version(package) for package in ("boto3", "botocore")}
     source = sdk.installed_from("botocore", os.environ.get("LAMBDA_TASK_ROOT", ""))
-    log_event("SDK AWS du runtime", boto3=versions["boto3"], botocore=versions["botocore"], source=source,
-              minimum_botocore=sdk.MIN_BOTOCORE_TEXT)
+    log_event(
+        "SDK AWS du runtime",
+        boto3=versions["boto3"],
+        botocore=versions["botocore"],
+        source=source,
+        minimum_botocore=sdk.MIN_BOTOCORE_TEXT,
+    )
     _sdk_problem = sdk.botocore_problem(versions["botocore"])
     if _sdk_problem:
         log_event("SDK AWS trop ancien", level="ERROR", error=_sdk_problem)
@@ -56,11 +62,9 @@ def _container():
         if _sdk_problem:
             raise RuntimeError(_sdk_problem)  # a function error the smoke test names, not a failed write at the end
         import boto3
-
-        from vectora_core.settings import load_settings
-
         from botocore.config import Config
 
+        from vectora_core.settings import load_settings
         from vectora_core.store import s3_pool_size
 
         settings = load_settings()  # raises SettingsError naming every missing variable
@@ -115,16 +119,16 @@ def _emit_run_metrics(run: dict[str, Any], duration_ms: float, context: Any) -> 
             function_version=getattr(context, "function_version", None),
             manifest=((response or {}).get("s3") or {}).get("manifest"),
         )
-    except Exception as exc:  # noqa: BLE001 - a metrics problem is logged, never raised
+    except Exception as exc:
         log_event("Métriques non émises", level="WARNING", error=f"{type(exc).__name__}: {exc}")
 
 
 def _handle(event: Any, context: Any, run: dict[str, Any]) -> dict[str, Any]:
     configure(request_id=getattr(context, "aws_request_id", "") or "")
     try:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        invocation = parse_payload(event, today=datetime.now(timezone.utc).date())
+        invocation = parse_payload(event, today=datetime.now(UTC).date())
         run["invocation"] = invocation
     except PayloadError as exc:
         log_event("Payload invalide", level="WARNING", fields=exc.fields)
@@ -147,7 +151,9 @@ def _handle(event: Any, context: Any, run: dict[str, Any]) -> dict[str, Any]:
         from vectora_core.llm.offline import OfflineLLM
 
         llm = OfflineLLM()
-    edges = Edges(s3=runtime["s3"], llm=llm, fetch=fetch_feed, pricing=load_pricing(runtime["s3"], settings.config_bucket))
+    edges = Edges(
+        s3=runtime["s3"], llm=llm, fetch=fetch_feed, pricing=load_pricing(runtime["s3"], settings.config_bucket)
+    )
     try:
         return run_newsletter(
             invocation,

@@ -5,9 +5,6 @@ Environments are `env/<name>.json`; `--env` defaults to `local` (the embedded AW
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from invoke import Collection
 
 from . import local, tf
@@ -16,12 +13,22 @@ from .drivers import bench, demo, eval_, mutate, run
 from .operations import failures, logs, status, trigger
 from .release import config_sync, deploy, doctor, package, rollback, smoke, versions
 
-# The tasks import the toolkit when they run, from the checkout (the project is not installed).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 namespace = Collection(
-    run, package, deploy, smoke, rollback, versions, logs, config_sync, bench, demo, status, failures, trigger,
-    local.ns, tf.ns
+    run,
+    package,
+    deploy,
+    smoke,
+    rollback,
+    versions,
+    logs,
+    config_sync,
+    bench,
+    demo,
+    status,
+    failures,
+    trigger,
+    local.ns,
+    tf.ns,
 )
 namespace.add_task(doctor)
 namespace.add_task(eval_)

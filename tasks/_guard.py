@@ -6,6 +6,7 @@ from invoke import Exit
 
 ENV_HELP = "environment file env/<ENV>.json (default: local, the embedded emulator)"
 
+
 def _fail(exc: Exception) -> Exit:
     return Exit(f"error: {exc}", code=1)
 

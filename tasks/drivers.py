@@ -7,8 +7,14 @@ from invoke import Exit, task
 from ._guard import ENV_HELP, _fail, _guard
 
 
-@task(help={"payload": "JSON payload file", "env": ENV_HELP, "offline": "use the offline LLM backend instead of the Bedrock stand-in",
-            "screenshot": "render the edition in headless Chromium at 1200 and 375 px; PNGs beside it"})
+@task(
+    help={
+        "payload": "JSON payload file",
+        "env": ENV_HELP,
+        "offline": "use the offline LLM backend instead of the Bedrock stand-in",
+        "screenshot": "render the edition in headless Chromium at 1200 and 375 px; PNGs beside it",
+    }
+)
 def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False, screenshot=False):
     """Run the handler in process on the emulator with the sample feeds; print a summary and the newsletter's path.
 
@@ -26,8 +32,13 @@ def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False, scr
         _guard(screenshot_edition, OUT_DIR / result["client_id"] / result["period"]["date"] / "newsletter.html")
 
 
-@task(help={"env": ENV_HELP, "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)",
-            "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)"})
+@task(
+    help={
+        "env": ENV_HELP,
+        "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)",
+        "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)",
+    }
+)
 def bench(c, env=None, skip_deploy=False, scenario=None):
     """Measure zip size, cold start, warm/cached runs, prompt size, rollback and a realistic week into bench/results.json.
 

@@ -37,5 +37,4 @@ def local_status(c, env=None):
         print(f"  {name:<16} {'running' if running else 'stopped'}")
 
 
-
 ns = Collection("local", local_up, local_down, local_status)

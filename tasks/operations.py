@@ -12,7 +12,7 @@ from ._guard import ENV_HELP, _guard
         "env": ENV_HELP,
         "since": "how far back to start, e.g. 30s, 10m, 2h, 1d",
         "follow": "keep polling for new events",
-        "filter": 'CloudWatch filter pattern, e.g. \'"Client Bedrock hybride"\'',
+        "filter": "CloudWatch filter pattern, e.g. '\"Client Bedrock hybride\"'",
     }
 )
 def logs(c, env=None, since="10m", follow=False, filter=None):

@@ -7,7 +7,13 @@ from invoke import Exit, task
 from ._guard import ENV_HELP, _guard
 
 
-@task(help={"env": ENV_HELP, "force": "rebuild even if the inputs are unchanged", "bundle_boto3": "bundle boto3 instead of using the runtime's"})
+@task(
+    help={
+        "env": ENV_HELP,
+        "force": "rebuild even if the inputs are unchanged",
+        "bundle_boto3": "bundle boto3 instead of using the runtime's",
+    }
+)
 def package(c, env=None, force=False, bundle_boto3=None):
     """Build the reproducible Lambda zip dist/vectora-inbox-engine-<hash>.zip (skipped when inputs are unchanged).
 
@@ -60,8 +66,6 @@ def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live"
         print(report.to_json())
     if not report.ok:
         raise Exit(code=1)
-
-
 
 
 @task(

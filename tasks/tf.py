@@ -69,5 +69,4 @@ def tf_bootstrap(c, env=None):
     _guard(bootstrap_state, env)
 
 
-
 ns = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap, tf_mirror)

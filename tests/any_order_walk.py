@@ -34,7 +34,9 @@ class Walk:
 
     def fresh_emulator(self) -> None:
         """What `invoke local.down` then `local.up` leave: an empty emulator, the Terraform state still on disk."""
-        urllib.request.urlopen(urllib.request.Request(f"{self.emulator_url}/moto-api/reset", method="POST"), timeout=10).read()
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.emulator_url}/moto-api/reset", method="POST"), timeout=10
+        ).read()
 
     def step(self, action, *args, **kwargs):
         """The step's result, or the message of the error the task would print (then exit 1)."""
@@ -45,7 +47,9 @@ class Walk:
 
     def succeeds(self, action, *args, **kwargs):
         result = self.step(action, *args, **kwargs)
-        assert not isinstance(result, Refused), f"{action.__name__} failed: {result.message}\n" + "\n".join(self.printed[-30:])
+        assert not isinstance(result, Refused), f"{action.__name__} failed: {result.message}\n" + "\n".join(
+            self.printed[-30:]
+        )
         return result
 
     def published_edition(self) -> dict[str, str]:
@@ -54,7 +58,10 @@ class Walk:
         s3 = boto3_client(self.env, "s3")
         bucket = self.env.lambda_environment["NEWSLETTERS_BUCKET"]
         listing = s3.list_objects_v2(Bucket=bucket, Prefix="newsletters/").get("Contents", [])
-        return {o["Key"]: hashlib.sha256(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()).hexdigest() for o in listing}
+        return {
+            o["Key"]: hashlib.sha256(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()).hexdigest()
+            for o in listing
+        }
 
 
 class Refused:
@@ -93,5 +100,3 @@ def walk(tmp_path_factory):
         server.stop()
         provider.undo()
         shutil.rmtree(workdir / "functions", ignore_errors=True)
-
-

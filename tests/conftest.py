@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-for path in (REPO_ROOT, REPO_ROOT / "lambda_src"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
 LOCAL_ENV = json.loads((REPO_ROOT / "env" / "local.json").read_text())
 LAMBDA_ENV = LOCAL_ENV["lambda_environment"]
@@ -167,6 +164,7 @@ def _no_local_port_offset(monkeypatch):
 
 
 # --- random test order (pytest-randomly): say which order ran, so a failure can be replayed ---------------
+
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     seed = getattr(config.option, "randomly_seed", None)

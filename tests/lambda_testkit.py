@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.local import lambda_runner as local_lambda
 from toolkit.envfile import EnvFile, load_env
+from toolkit.local import lambda_runner as local_lambda
 from toolkit.services import boto3_client
 
 FUNCTION_ROLE = "vectora-inbox-test-role"
 
 # Stands in for the engine: logs the phrases the smoke test looks for, keeps its cache in a directory the
 # test names (no boto3 import: each invocation is a cold start, and the tests stay fast).
-GOOD_HANDLER = '''
+GOOD_HANDLER = """
 import json
 import os
 import time
@@ -57,10 +57,10 @@ def lambda_handler(event, context):
         "editorial": {"backend": "bedrock", "model_id": env["BEDROCK_MODEL_ID_NEWSLETTER"],
                       "region": env["BEDROCK_REGION_NEWSLETTER"], "degraded": False},
     }
-'''
+"""
 
 # Writes to the newsletters bucket: it reaches the emulator only through the standard endpoint variables.
-S3_HANDLER = '''
+S3_HANDLER = """
 import os
 
 import boto3
@@ -69,12 +69,12 @@ import boto3
 def lambda_handler(event, context):
     boto3.client("s3").put_object(Bucket=os.environ["NEWSLETTERS_BUCKET"], Key=event["key"], Body=b"{}")
     return {"status": "ok"}
-'''
+"""
 
-BROKEN_HANDLER = '''
+BROKEN_HANDLER = """
 def lambda_handler(event, context):
     raise RuntimeError("deliberately broken build")
-'''
+"""
 
 
 def make_zip(files: dict[str, str]) -> bytes:
@@ -198,7 +198,11 @@ def fake_env(emulator, tmp_path, monkeypatch) -> EnvFile:
         lambda_environment={**base.lambda_environment, "TEST_CACHE_DIR": str(cache_dir)},
     )
     s3 = boto3_client(env, "s3")
-    for bucket in (env.artifacts_bucket, env.lambda_environment["NEWSLETTERS_BUCKET"], env.lambda_environment["CONFIG_BUCKET"]):
+    for bucket in (
+        env.artifacts_bucket,
+        env.lambda_environment["NEWSLETTERS_BUCKET"],
+        env.lambda_environment["CONFIG_BUCKET"],
+    ):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": env.aws_region})
     boto3_client(env, "logs").create_log_group(logGroupName=env.log_group)
     return env
@@ -258,7 +262,11 @@ def local_services(emulator_port: int, standin_latency_ms: int = 0):
     standin = BedrockStandIn(latency_ms=standin_latency_ms).start()
     env = dataclasses.replace(
         load_env("local"),
-        local_services={"emulator_port": emulator_port, "bedrock_standin_port": standin.port, "sample_feeds_port": feeds.port},
+        local_services={
+            "emulator_port": emulator_port,
+            "bedrock_standin_port": standin.port,
+            "sample_feeds_port": feeds.port,
+        },
     )
     try:
         yield env, feeds, standin
@@ -275,7 +283,9 @@ def engine_buckets_with_config(env: EnvFile):
 
     s3 = boto3_client(env, "s3")
     for variable in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"):
-        s3.create_bucket(Bucket=env.lambda_environment[variable], CreateBucketConfiguration={"LocationConstraint": env.aws_region})
+        s3.create_bucket(
+            Bucket=env.lambda_environment[variable], CreateBucketConfiguration={"LocationConstraint": env.aws_region}
+        )
     sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"))
     return s3
 

@@ -13,7 +13,7 @@ test_any_order_releases.py the demo, rollback and the refusals before any apply.
 
 from __future__ import annotations
 
-from any_order_walk import PAYLOAD, refused_with_a_command_to_run_first, walk  # noqa: F401  (fixture)
+from any_order_walk import PAYLOAD, refused_with_a_command_to_run_first, walk
 
 from toolkit import terraform
 from toolkit.deploy import deploy
@@ -49,7 +49,9 @@ def test_buckets_no_state_knows_are_refused_with_the_way_out(walk):
     for path in (terraform.REPO_ROOT / "terraform" / "envs" / "local").glob("terraform.tfstate*"):
         path.unlink()
     bucket = walk.env.lambda_environment["DATA_BUCKET"]
-    boto3_client(walk.env, "s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region})
+    boto3_client(walk.env, "s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region}
+    )
 
     result = walk.step(apply_stack, walk.env)
 
@@ -69,7 +71,9 @@ def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(walk):
         for name in (bucket, walk.env.lambda_environment["CONFIG_BUCKET"])
     ]}  # fmt: skip
     (ws.directory / terraform.STATE_FILE).write_text(json.dumps(state))
-    boto3_client(walk.env, "s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region})
+    boto3_client(walk.env, "s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region}
+    )
 
     dropped = terraform.forget_stale_emulator_state(ws, walk.printed.append)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from any_order_walk import Refused, refused_with_a_command_to_run_first, walk  # noqa: F401  (fixture)
+from any_order_walk import Refused, refused_with_a_command_to_run_first, walk
 
 from toolkit import packaging
 from toolkit.cloudwatch import tail_logs
@@ -25,7 +25,13 @@ from toolkit.stack import apply_stack
 def test_commands_needing_the_stack_name_tf_apply_on_an_empty_emulator(walk):
     walk.fresh_emulator()
 
-    commands = ((deploy, ()), (run_smoke, ("payloads/test-payload-p1.json",)), (rollback, ()), (list_versions, ()), (tail_logs, ()))
+    commands = (
+        (deploy, ()),
+        (run_smoke, ("payloads/test-payload-p1.json",)),
+        (rollback, ()),
+        (list_versions, ()),
+        (tail_logs, ()),
+    )
     for action, args in commands:
         result = walk.step(action, walk.env, *args)
         assert refused_with_a_command_to_run_first(result), f"{action.__name__}: {getattr(result, 'message', result)}"
@@ -54,7 +60,9 @@ def test_published_edition_is_byte_identical_after_deploy_smoke_and_rollback(wal
     weekly = invoke_function(walk.env, walk.env.alias_name, schedule_payload(), printer=walk.printed.append)
     assert weekly.payload["mode"] == "publish"
     before = walk.published_edition()
-    assert {weekly.payload["s3"]["markdown"], weekly.payload["s3"]["html"], weekly.payload["s3"]["manifest"]} <= set(before)
+    assert {weekly.payload["s3"]["markdown"], weekly.payload["s3"]["html"], weekly.payload["s3"]["manifest"]} <= set(
+        before
+    )
 
     current = packaging.build_package("local", printer=walk.printed.append)
     drill = drill_package(Path(current.path), tmp_path)

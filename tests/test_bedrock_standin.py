@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from pathlib import Path
 
 import boto3
@@ -39,7 +39,7 @@ NORMALIZATION_ITEMS = (
         title="FDA approves label update for UZEDY",
         text="Teva and MedinCell announced that the FDA approved a label update for UZEDY (risperidone) "
         "extended-release injectable suspension. The BEPO technology enables monthly dosing.",
-        published=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        published=datetime(2026, 11, 20, tzinfo=UTC),
         content_hash="h1",
     ),
     RawItem(
@@ -49,7 +49,7 @@ NORMALIZATION_ITEMS = (
         title="Camurus reports Phase 3 topline results for CAM2029",
         text="Camurus reported positive Phase 3 topline results for CAM2029 (octreotide subcutaneous depot) "
         "built on its FluidCrystal technology. Full data will follow.",
-        published=datetime(2026, 11, 19, tzinfo=timezone.utc),
+        published=datetime(2026, 11, 19, tzinfo=UTC),
         content_hash="h2",
     ),
     RawItem(
@@ -59,7 +59,7 @@ NORMALIZATION_ITEMS = (
         title="Alkermes expands Medisorb manufacturing capacity",
         text="Alkermes said it will expand manufacturing capacity for ARISTADA (aripiprazole lauroxil) at its "
         "Ohio plant to secure supply.",
-        published=datetime(2026, 11, 18, tzinfo=timezone.utc),
+        published=datetime(2026, 11, 18, tzinfo=UTC),
         content_hash="h3",
     ),
 )
@@ -70,13 +70,15 @@ SECTIONS = (
 )
 
 
-def _scored(item_id: str, section_id: str, event_type: str, companies, molecules, trademarks, summary: str) -> ScoredItem:
+def _scored(
+    item_id: str, section_id: str, event_type: str, companies, molecules, trademarks, summary: str
+) -> ScoredItem:
     item = NormalizedItem(
         item_id=item_id,
         source_id="sample",
         url=f"https://example.invalid/{item_id}",
         title=summary,
-        published=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        published=datetime(2026, 11, 20, tzinfo=UTC),
         content_hash=item_id,
         summary=summary,
         event_type=event_type,
@@ -90,14 +92,42 @@ def _scored(item_id: str, section_id: str, event_type: str, companies, molecules
 
 
 SELECTED = (
-    _scored("e1", "regulatory", "regulatory", ["MedinCell", "Teva"], ["risperidone"], ["UZEDY"],
-            "FDA approves a label update for UZEDY, the risperidone LAI from Teva and MedinCell."),
-    _scored("e2", "clinical", "clinical", ["Camurus"], ["octreotide"], ["CAM2029"],
-            "Camurus reports positive Phase 3 topline results for CAM2029 in acromegaly."),
-    _scored("e3", "industry", "manufacturing", ["Alkermes"], ["aripiprazole"], ["ARISTADA"],
-            "Alkermes expands microsphere manufacturing capacity for ARISTADA in Ohio."),
-    _scored("e4", "industry", "partnership", ["Indivior"], ["buprenorphine"], [],
-            "Indivior signs a licensing agreement for a new buprenorphine depot."),
+    _scored(
+        "e1",
+        "regulatory",
+        "regulatory",
+        ["MedinCell", "Teva"],
+        ["risperidone"],
+        ["UZEDY"],
+        "FDA approves a label update for UZEDY, the risperidone LAI from Teva and MedinCell.",
+    ),
+    _scored(
+        "e2",
+        "clinical",
+        "clinical",
+        ["Camurus"],
+        ["octreotide"],
+        ["CAM2029"],
+        "Camurus reports positive Phase 3 topline results for CAM2029 in acromegaly.",
+    ),
+    _scored(
+        "e3",
+        "industry",
+        "manufacturing",
+        ["Alkermes"],
+        ["aripiprazole"],
+        ["ARISTADA"],
+        "Alkermes expands microsphere manufacturing capacity for ARISTADA in Ohio.",
+    ),
+    _scored(
+        "e4",
+        "industry",
+        "partnership",
+        ["Indivior"],
+        ["buprenorphine"],
+        [],
+        "Indivior signs a licensing agreement for a new buprenorphine depot.",
+    ),
 )
 
 
@@ -125,7 +155,9 @@ def _client(region: str, endpoint_url: str | None, read_timeout: float = 10):
 
 
 def _invoke(client, model_id: str, body: str) -> dict:
-    response = client.invoke_model(modelId=model_id, body=body, contentType="application/json", accept="application/json")
+    response = client.invoke_model(
+        modelId=model_id, body=body, contentType="application/json", accept="application/json"
+    )
     response["parsed"] = json.loads(response["body"].read())
     return response
 
@@ -170,7 +202,12 @@ def test_call_log_records_signed_region_and_decoded_model_id(standin, normalizat
     _invoke(_client(region, standin.url), model_id, _anthropic_body(*normalization_prompt))
 
     [call] = standin.calls
-    assert (call["operation"], call["region"], call["model_id"], call["status"]) == ("InvokeModel", region, model_id, 200)
+    assert (call["operation"], call["region"], call["model_id"], call["status"]) == (
+        "InvokeModel",
+        region,
+        model_id,
+        200,
+    )
 
 
 def test_endpoint_env_variable_routes_boto3_to_the_standin(standin, normalization_prompt, monkeypatch):
@@ -496,7 +533,12 @@ def test_signing_scope_reads_the_credential_scope():
         "SignedHeaders=host;x-amz-date, Signature=abc"
     )
 
-    assert signing_scope(header) == {"access_key": "AKIDEXAMPLE", "date": "20261125", "region": "eu-west-3", "service": "bedrock"}
+    assert signing_scope(header) == {
+        "access_key": "AKIDEXAMPLE",
+        "date": "20261125",
+        "region": "eu-west-3",
+        "service": "bedrock",
+    }
     assert signing_scope("Bearer token") is None
 
 
@@ -509,7 +551,19 @@ def _free_port() -> int:
 def test_cli_serves_with_its_flags_until_sigterm():
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "toolkit.local.bedrock_standin", "--port", str(port), "--latency-ms", "7", "--throttle-rate", "0.5", "--seed", "3"],
+        [
+            sys.executable,
+            "-m",
+            "toolkit.local.bedrock_standin",
+            "--port",
+            str(port),
+            "--latency-ms",
+            "7",
+            "--throttle-rate",
+            "0.5",
+            "--seed",
+            "3",
+        ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -579,7 +633,11 @@ def test_refused_calls_log_no_tokens(standin, eu_client, normalization_prompt):
     with pytest.raises(eu_client.exceptions.ThrottlingException):
         _invoke(eu_client, EU_MODEL, _anthropic_body(*normalization_prompt))
 
-    assert (standin.calls[0]["input_tokens"], standin.calls[0]["output_tokens"], standin.calls[0]["purpose"]) == (0, 0, "normalization")
+    assert (standin.calls[0]["input_tokens"], standin.calls[0]["output_tokens"], standin.calls[0]["purpose"]) == (
+        0,
+        0,
+        "normalization",
+    )
 
 
 def test_access_denied_models_set_through_the_control_endpoint_answer_403(standin, eu_client, normalization_prompt):
@@ -590,7 +648,9 @@ def test_access_denied_models_set_through_the_control_endpoint_answer_403(standi
 
     assert status == 200
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert raised.value.response["Error"]["Message"] == "You don't have access to the model with the specified model ID."
+    assert (
+        raised.value.response["Error"]["Message"] == "You don't have access to the model with the specified model ID."
+    )
 
 
 def test_cut_answers_end_at_max_tokens_with_invalid_json_then_answer_whole(standin, eu_client, editorial_prompt):
@@ -614,6 +674,7 @@ def test_refuse_answers_stop_with_refusal_and_no_text(standin, eu_client, editor
 
 
 # --- the model's latency: time to first token plus output tokens at the output rate ----------------------
+
 
 def test_model_latency_is_time_to_first_token_plus_output_at_the_rate():
     from toolkit.local.bedrock_standin import model_latency_ms

@@ -88,16 +88,31 @@ def test_dev_terraform_fills_the_account_id_into_every_bucket_name(tmp_path, mon
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     try:
-        process_env = terraform.terraform_env(load_env("dev", account_id="0"), base={
-            "PATH": __import__("os").environ["PATH"], "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server._server.server_port}",
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        })
+        process_env = terraform.terraform_env(
+            load_env("dev", account_id="0"),
+            base={
+                "PATH": __import__("os").environ["PATH"],
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server._server.server_port}",
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+            },
+        )
         directory = root / "terraform" / "envs" / "dev"
         binary = terraform.terraform_binary()
-        subprocess.run([binary, "init", "-input=false", *terraform.plugin_dir_args()], cwd=directory, env=process_env,
-                       check=True, capture_output=True)
-        plan = subprocess.run([binary, "plan", "-input=false", "-no-color", f"-var=package_path={package}"],
-                              cwd=directory, env=process_env, capture_output=True, text=True)
+        subprocess.run(
+            [binary, "init", "-input=false", *terraform.plugin_dir_args()],
+            cwd=directory,
+            env=process_env,
+            check=True,
+            capture_output=True,
+        )
+        plan = subprocess.run(
+            [binary, "plan", "-input=false", "-no-color", f"-var=package_path={package}"],
+            cwd=directory,
+            env=process_env,
+            capture_output=True,
+            text=True,
+        )
     finally:
         server.stop()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from conftest import LAMBDA_ENV, read_object
 
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
@@ -82,7 +81,10 @@ def test_published_edition_is_byte_identical_after_check_runs_of_the_same_day(ru
 
     for mode in ("smoke", "drill", "bench"):
         for force in (True, False):
-            assert run({**PUBLISH, "mode": mode, "period_days": 1, "force_regenerate": force}, version="2")["status"] == "ok"
+            assert (
+                run({**PUBLISH, "mode": mode, "period_days": 1, "force_regenerate": force}, version="2")["status"]
+                == "ok"
+            )
 
     assert published["s3"]["manifest"] in before
     assert digests(s3, NEWSLETTERS, "newsletters/") == before

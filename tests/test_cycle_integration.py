@@ -15,34 +15,36 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lambda_testkit import emulator, live_version, local_services  # noqa: F401
+from lambda_testkit import emulator, live_version, local_services
 
 from toolkit import REPO_ROOT, terraform
-from toolkit.local import lambda_runner as local_lambda
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.config_sync import sync_config
 from toolkit.deploy import DeployError, deploy, list_versions, rollback
+from toolkit.local import lambda_runner as local_lambda
 from toolkit.packaging import build_package
 from toolkit.services import boto3_client
 
-BROKEN_RELEASE = '''
+BROKEN_RELEASE = """
 
 def lambda_handler(event, context):  # a release that breaks every invocation
     raise RuntimeError("deliberately broken release")
-'''
+"""
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A copy of what Terraform and the package read, so state and builds stay in the test's directory."""
-    ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*", "*.tfplan", "__pycache__")
+    ignore = shutil.ignore_patterns(
+        ".terraform", ".terraform.lock.hcl", "terraform.tfstate*", "*.tfplan", "__pycache__"
+    )
     for name in ("terraform", "env", "config", "lambda_src"):
         shutil.copytree(REPO_ROOT / name, tmp_path / name, ignore=ignore)
     return tmp_path
 
 
 @pytest.fixture
-def local_stack(emulator, workspace, monkeypatch):  # noqa: F811
+def local_stack(emulator, workspace, monkeypatch):
     """The local environment on ephemeral ports; the local target works under the test's directory."""
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
@@ -57,11 +59,17 @@ def test_deploy_smoke_broken_release_rollback_and_reapply_on_the_emulator(local_
     source = workspace / "lambda_src"
 
     def build(environment, printer):
-        return build_package(environment.name, env=environment, source_dir=source, dist_dir=workspace / "dist", printer=printer)
+        return build_package(
+            environment.name, env=environment, source_dir=source, dist_dir=workspace / "dist", printer=printer
+        )
 
     def apply(package_path: Path) -> dict:
         return terraform.apply(
-            "local", printer=printed.append, repo_root=workspace, endpoint_url=env.emulator_url(), package_path=package_path
+            "local",
+            printer=printed.append,
+            repo_root=workspace,
+            endpoint_url=env.emulator_url(),
+            package_path=package_path,
         )
 
     first_package = build(env, printed.append)

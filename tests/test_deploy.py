@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import pytest
-from lambda_testkit import (  # noqa: F401
+from lambda_testkit import (
     BROKEN_HANDLER,
     GOOD_HANDLER,
     builder,
@@ -20,8 +20,8 @@ from lambda_testkit import (  # noqa: F401
     publish,
 )
 
-from toolkit.deploy import DeployError, RollbackError, deploy, format_versions, git_revision, list_versions, rollback
 from toolkit.config_sync import CONFIG_DIR, sync_config
+from toolkit.deploy import DeployError, RollbackError, deploy, format_versions, git_revision, list_versions, rollback
 from toolkit.services import boto3_client, service_url
 
 QUIET = {"printer": lambda line: None}
@@ -34,7 +34,9 @@ def published_versions(env) -> list[str]:
 
 def upload_config(env, config_dir=CONFIG_DIR) -> None:
     """What Terraform's first apply and `invoke run` leave in the config bucket."""
-    sync_config(boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), config_dir)
+    sync_config(
+        boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), config_dir
+    )
 
 
 def deploy_zip(env, tmp_path, body: bytes, **kwargs):
@@ -64,7 +66,9 @@ def test_deploy_publishes_a_described_version_smoke_tests_it_and_then_moves_live
     assert result.published and (result.previous_version, result.live_version) == ("1", "2")
     assert live_version(fake_env) == "2"
     assert result.smoke.ok and result.smoke.qualifier == "2"  # the version itself, not the alias
-    config = boto3_client(fake_env, "lambda").get_function_configuration(FunctionName=fake_env.function_name, Qualifier="2")
+    config = boto3_client(fake_env, "lambda").get_function_configuration(
+        FunctionName=fake_env.function_name, Qualifier="2"
+    )
     assert config["CodeSha256"] == code_sha256(body)
     assert config["Description"] == f"git={git_revision()} sha256={package.sha256}"
 
@@ -113,7 +117,11 @@ def test_versions_list_git_sha_smoke_verdict_and_where_live_points(fake_env, tmp
 
     versions = list_versions(fake_env, **QUIET)
 
-    assert [(v.version, v.is_live, v.smoke) for v in versions] == [("1", False, ""), ("2", True, "passed"), ("3", False, "failed: basic")]
+    assert [(v.version, v.is_live, v.smoke) for v in versions] == [
+        ("1", False, ""),
+        ("2", True, "passed"),
+        ("3", False, "failed: basic"),
+    ]
     assert versions[1].git == git_revision()
     assert versions[1].sha256 == fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2")).sha256
     table = format_versions(versions)
@@ -174,7 +182,12 @@ def test_rollback_with_nothing_below_the_current_version_is_refused(fake_env):
 
 def test_git_revision_marks_uncommitted_package_changes_dirty(tmp_path):
     def git(*args):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=tmp_path, check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
 
     git("init", "-q")
     assert git_revision(tmp_path) == "unknown"  # no commit yet
@@ -195,7 +208,9 @@ def test_smoke_verdicts_are_recorded_beside_the_artifacts(fake_env, tmp_path):
     deploy_zip(fake_env, tmp_path, handler_zip(GOOD_HANDLER, "v2"))
 
     record = json.loads(
-        boto3_client(fake_env, "s3").get_object(Bucket=fake_env.artifacts_bucket, Key=f"{fake_env.function_name}/smoke/2.json")["Body"].read()
+        boto3_client(fake_env, "s3")
+        .get_object(Bucket=fake_env.artifacts_bucket, Key=f"{fake_env.function_name}/smoke/2.json")["Body"]
+        .read()
     )
 
     assert record["passed"] is True and [c["name"] for c in record["checks"]] == ["basic", "cache", "regions"]

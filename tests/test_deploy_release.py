@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from lambda_testkit import (  # noqa: F401
+from lambda_testkit import (
     BROKEN_HANDLER,
     GOOD_HANDLER,
     builder,
@@ -49,7 +49,9 @@ def published(env) -> list[str]:
 
 
 def smoke_record(env, version: str) -> dict:
-    body = boto3_client(env, "s3").get_object(Bucket=env.artifacts_bucket, Key=f"{env.function_name}/smoke/{version}.json")["Body"]
+    body = boto3_client(env, "s3").get_object(
+        Bucket=env.artifacts_bucket, Key=f"{env.function_name}/smoke/{version}.json"
+    )["Body"]
     return json.loads(body.read())
 
 
@@ -57,7 +59,9 @@ def stack_with_config(env, config_dir) -> bytes:
     """Terraform's first version with the config files already in the bucket; returns the version's zip."""
     body = handler_zip(GOOD_HANDLER)
     create_function(env, body)
-    sync_config(boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), config_dir)
+    sync_config(
+        boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), config_dir
+    )
     return body
 
 
@@ -75,11 +79,18 @@ def test_a_bad_config_is_refused_before_anything_is_uploaded_or_published(fake_e
     client.write_text(client.read_text().replace("kind: company", "kind: blog", 1))
 
     with pytest.raises(DeployError, match=r"config/clients/lai_weekly_v3\.yaml: sources\[0\]\.kind: must be one of"):
-        deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))), config_dir=config_dir, **QUIET)
+        deploy(
+            fake_env,
+            build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))),
+            config_dir=config_dir,
+            **QUIET,
+        )
 
     assert published(fake_env) == ["1"] and live_version(fake_env) == "1"
     assert config_bucket_objects(fake_env) == {}
-    zips = boto3_client(fake_env, "s3").list_objects_v2(Bucket=fake_env.artifacts_bucket, Prefix=f"{fake_env.function_name}/")
+    zips = boto3_client(fake_env, "s3").list_objects_v2(
+        Bucket=fake_env.artifacts_bucket, Prefix=f"{fake_env.function_name}/"
+    )
     assert len(zips.get("Contents", [])) == 1  # only Terraform's zip
 
 
@@ -91,7 +102,12 @@ def test_deploy_uploads_config_files_and_prints_added_changed_unchanged_per_file
     )
     printed: list[str] = []
 
-    deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))), config_dir=config_dir, printer=printed.append)
+    deploy(
+        fake_env,
+        build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))),
+        config_dir=config_dir,
+        printer=printed.append,
+    )
 
     assert [line for line in printed if line.startswith("    ") and line.endswith(("changed", "added"))] == [
         "    bedrock_pricing.yaml: unchanged",
@@ -99,14 +115,16 @@ def test_deploy_uploads_config_files_and_prints_added_changed_unchanged_per_file
         "    clients/lai_weekly_v3.yaml: changed",
         "    clients/second_client.yaml: added",
     ]
-    assert b'name: LAI Weekly (renamed)' in config_bucket_objects(fake_env)[CLIENT_KEY]
+    assert b"name: LAI Weekly (renamed)" in config_bucket_objects(fake_env)[CLIENT_KEY]
 
 
 def test_the_config_digest_is_recorded_with_the_smoke_verdict_and_shown_by_versions(fake_env, tmp_path, config_dir):
     stack_with_config(fake_env, config_dir)
     digest = load_release_config(config_dir, service_url(fake_env, "sample_feeds")).digest
 
-    result = deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))), config_dir=config_dir, **QUIET)
+    result = deploy(
+        fake_env, build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))), config_dir=config_dir, **QUIET
+    )
 
     assert result.config_digest == digest and smoke_record(fake_env, "2")["config_digest"] == digest
     assert smoke_record(fake_env, "2")["config_files"][CLIENT_KEY]  # one sha256 per file too
@@ -120,7 +138,9 @@ def test_a_config_only_change_is_uploaded_and_smoke_tested_on_live_without_publi
     rename_newsletter(config_dir, "LAI Weekly (config only)")
     printed: list[str] = []
 
-    result = deploy(fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, printer=printed.append)
+    result = deploy(
+        fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, printer=printed.append
+    )
 
     assert result.published is False and published(fake_env) == ["1"] and live_version(fake_env) == "1"
     assert result.smoke.ok and result.smoke.qualifier == "1"
@@ -138,11 +158,15 @@ def test_a_second_deploy_of_the_same_config_publishes_and_tests_nothing(fake_env
     assert again.smoke is None and again.published is False
 
 
-def test_a_config_only_change_failing_its_smoke_test_puts_the_previous_files_back(fake_env, tmp_path, config_dir, monkeypatch):
+def test_a_config_only_change_failing_its_smoke_test_puts_the_previous_files_back(
+    fake_env, tmp_path, config_dir, monkeypatch
+):
     body = stack_with_config(fake_env, config_dir)
     before = config_bucket_objects(fake_env)
     rename_newsletter(config_dir, "LAI Weekly (breaks the run)")
-    failing = SmokeReport("local", fake_env.function_name, "1", checks=[CheckResult("basic", FAILED, 0.1, "ConfigError")])
+    failing = SmokeReport(
+        "local", fake_env.function_name, "1", checks=[CheckResult("basic", FAILED, 0.1, "ConfigError")]
+    )
     monkeypatch.setattr(deploy_module, "run_smoke", lambda *args, **kwargs: failing)
 
     with pytest.raises(DeployError, match="the previous config files are back and live stays on version 1"):
@@ -157,7 +181,9 @@ def test_a_code_release_failing_its_smoke_test_puts_the_previous_config_back(fak
     rename_newsletter(config_dir, "LAI Weekly (with a broken build)")
 
     with pytest.raises(DeployError, match="failed at check 'basic'"):
-        deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(BROKEN_HANDLER))), config_dir=config_dir, **QUIET)
+        deploy(
+            fake_env, build=builder(fake_package(tmp_path, handler_zip(BROKEN_HANDLER))), config_dir=config_dir, **QUIET
+        )
 
     assert config_bucket_objects(fake_env) == before and live_version(fake_env) == "1"
 
@@ -166,7 +192,10 @@ def test_deploy_before_the_config_bucket_exists_says_to_apply_terraform(fake_env
     create_function(fake_env, handler_zip(GOOD_HANDLER))
     boto3_client(fake_env, "s3").delete_bucket(Bucket=fake_env.lambda_environment["CONFIG_BUCKET"])
 
-    with pytest.raises(DeployError, match=r"config bucket vectora-inbox-config-local does not exist: run `invoke tf.apply --env local` first"):
+    with pytest.raises(
+        DeployError,
+        match=r"config bucket vectora-inbox-config-local does not exist: run `invoke tf.apply --env local` first",
+    ):
         deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(GOOD_HANDLER, "v2"))), **QUIET)
 
 
@@ -177,7 +206,9 @@ def change_latest_environment(env, **variables) -> None:
     """What `terraform apply` does when only the function's environment changed."""
     lambda_client = boto3_client(env, "lambda")
     current = lambda_client.get_function_configuration(FunctionName=env.function_name)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(FunctionName=env.function_name, Environment={"Variables": {**current, **variables}})
+    lambda_client.update_function_configuration(
+        FunctionName=env.function_name, Environment={"Variables": {**current, **variables}}
+    )
 
 
 def test_an_environment_only_change_is_published_smoke_tested_and_made_live(fake_env, tmp_path, config_dir):
@@ -185,11 +216,15 @@ def test_an_environment_only_change_is_published_smoke_tested_and_made_live(fake
     change_latest_environment(fake_env, LOG_LEVEL="DEBUG")
     printed: list[str] = []
 
-    result = deploy(fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, printer=printed.append)
+    result = deploy(
+        fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, printer=printed.append
+    )
 
     assert result.published and result.live_version == "2" and result.smoke.qualifier == "2"
     assert result.reasons == ("$LATEST environment LOG_LEVEL",)
-    live = boto3_client(fake_env, "lambda").get_function_configuration(FunctionName=fake_env.function_name, Qualifier="live")
+    live = boto3_client(fake_env, "lambda").get_function_configuration(
+        FunctionName=fake_env.function_name, Qualifier="live"
+    )
     assert live["Environment"]["Variables"]["LOG_LEVEL"] == "DEBUG"
     assert not any(line.startswith("  upload ") for line in printed)  # the code was already there
 

@@ -52,7 +52,13 @@ def roles(tmp_path_factory):
         terraform._init(ws, lines.append, backend=True)
         terraform._run(
             ws,
-            ["apply", "-input=false", "-auto-approve", f"-var=github_repository={REPOSITORY}", f"-var=state_bucket={STATE_BUCKET}"],
+            [
+                "apply",
+                "-input=false",
+                "-auto-approve",
+                f"-var=github_repository={REPOSITORY}",
+                f"-var=state_bucket={STATE_BUCKET}",
+            ],
             lines.append,
             "apply-bootstrap",
         )
@@ -61,9 +67,18 @@ def roles(tmp_path_factory):
         provider.undo()
         pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
     outputs = json.loads(
-        subprocess.run(["terraform", "output", "-json"], cwd=directory, env=ws.process_env, capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            ["terraform", "output", "-json"],
+            cwd=directory,
+            env=ws.process_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     )
-    iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     yield {name: item["value"] for name, item in outputs.items()}, iam
     server.stop()
     provider.undo()
@@ -83,7 +98,9 @@ def _grants(iam, role_name: str) -> list[dict]:
     for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
         document = _document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])
         for statement in document["Statement"]:
-            statements.append({**statement, "Action": _listed(statement["Action"]), "Resource": _listed(statement["Resource"])})
+            statements.append(
+                {**statement, "Action": _listed(statement["Action"]), "Resource": _listed(statement["Resource"])}
+            )
     return statements
 
 
@@ -94,7 +111,13 @@ def _trust(iam, role_name: str) -> list[dict]:
 # Every resource the stack's roles may reach, named as Terraform names them (terraform/modules/*).
 STACK_RESOURCES = (
     f"arn:aws:s3:::{STATE_BUCKET}",
-    *(f"arn:aws:s3:::{name}" for name in (DEV.artifacts_bucket, *(DEV.lambda_environment[k] for k in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")))),
+    *(
+        f"arn:aws:s3:::{name}"
+        for name in (
+            DEV.artifacts_bucket,
+            *(DEV.lambda_environment[k] for k in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")),
+        )
+    ),
     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN}",
     f"arn:aws:iam::{ACCOUNT}:role/{FN}-",
     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{FN}",
@@ -158,7 +181,11 @@ def test_every_grant_names_a_resource_of_this_stack(roles, role):
 def test_roles_are_passed_only_to_the_service_that_uses_them(roles):
     outputs, iam = roles
 
-    passing = [s for s in _grants(iam, outputs["deploy_role_name"]) if any(a == "iam:PassRole" or a == "iam:*" for a in s["Action"])]
+    passing = [
+        s
+        for s in _grants(iam, outputs["deploy_role_name"])
+        if any(a == "iam:PassRole" or a == "iam:*" for a in s["Action"])
+    ]
 
     assert sorted((s["Action"], s["Resource"], s["Condition"]) for s in passing) == sorted([
         (["iam:PassRole"], [f"arn:aws:iam::{ACCOUNT}:role/{FN}-role"], {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
@@ -181,7 +208,20 @@ def test_the_state_bucket_is_reachable_only_at_the_state_key_and_its_lock(roles,
 
 def test_plan_role_writes_nothing_but_its_state_lock(roles):
     outputs, iam = roles
-    writes = ("Put", "Create", "Update", "Delete", "Tag", "Untag", "Invoke", "Publish", "Pass", "Set", "Subscribe", "Send")
+    writes = (
+        "Put",
+        "Create",
+        "Update",
+        "Delete",
+        "Tag",
+        "Untag",
+        "Invoke",
+        "Publish",
+        "Pass",
+        "Set",
+        "Subscribe",
+        "Send",
+    )
 
     written = sorted(
         (action, resource)
@@ -199,6 +239,18 @@ def test_deploy_role_can_release_but_not_destroy(roles):
     outputs, iam = roles
     actions = {a for s in _grants(iam, outputs["deploy_role_name"]) for a in s["Action"]}
 
-    assert {"lambda:PublishVersion", "lambda:UpdateAlias", "lambda:UpdateFunctionCode", "lambda:InvokeFunction"} <= actions
+    assert {
+        "lambda:PublishVersion",
+        "lambda:UpdateAlias",
+        "lambda:UpdateFunctionCode",
+        "lambda:InvokeFunction",
+    } <= actions
     assert {"scheduler:CreateSchedule", "cloudwatch:PutMetricAlarm", "sqs:CreateQueue", "sns:CreateTopic"} <= actions
-    assert not actions & {"lambda:DeleteFunction", "s3:DeleteBucket", "sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:DeleteMessage", "sns:DeleteTopic"}
+    assert not actions & {
+        "lambda:DeleteFunction",
+        "s3:DeleteBucket",
+        "sqs:DeleteQueue",
+        "sqs:PurgeQueue",
+        "sqs:DeleteMessage",
+        "sns:DeleteTopic",
+    }

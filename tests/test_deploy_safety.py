@@ -9,12 +9,12 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from lambda_testkit import (  # noqa: F401
+from lambda_testkit import (
     BROKEN_HANDLER,
     GOOD_HANDLER,
     builder,
@@ -71,8 +71,12 @@ def assert_live_passed_its_smoke_test(env) -> str:
 # --- interrupted deploys --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("step", ["lease", "package", "config", "upload", "update", "publish", "smoke:started", "smoke"])
-def test_a_deploy_killed_at_a_step_leaves_live_on_a_tested_version_and_the_next_deploy_completes(fake_env, tmp_path, step):
+@pytest.mark.parametrize(
+    "step", ["lease", "package", "config", "upload", "update", "publish", "smoke:started", "smoke"]
+)
+def test_a_deploy_killed_at_a_step_leaves_live_on_a_tested_version_and_the_next_deploy_completes(
+    fake_env, tmp_path, step
+):
     stack(fake_env)  # live → 1, Terraform's
 
     with pytest.raises(Killed):
@@ -106,7 +110,9 @@ def test_a_version_published_by_a_killed_deploy_is_never_a_rollback_target(fake_
         deploy_body(fake_env, tmp_path, "v3", hook=kill_at("publish"))  # version 3, never smoke-tested
     deploy_body(fake_env, tmp_path, "v4")  # version 4
 
-    with pytest.raises(RollbackError, match="version 3 .* never finished its smoke test: it is never a rollback target"):
+    with pytest.raises(
+        RollbackError, match="version 3 .* never finished its smoke test: it is never a rollback target"
+    ):
         rollback(fake_env, to_version=3, **QUIET)
     result = rollback(fake_env, **QUIET)
 
@@ -123,18 +129,28 @@ def test_a_deploy_killed_after_publishing_is_not_taken_for_unchanged_by_the_next
     assert completed.published and completed.live_version == "2" and completed.smoke.ok
 
 
-def test_a_config_only_release_killed_during_its_smoke_test_is_tested_by_the_next_deploy(fake_env, tmp_path, monkeypatch):
+def test_a_config_only_release_killed_during_its_smoke_test_is_tested_by_the_next_deploy(
+    fake_env, tmp_path, monkeypatch
+):
     stack(fake_env)
-    body = boto3_client(fake_env, "s3").get_object(
-        Bucket=fake_env.artifacts_bucket, Key=next(iter(artifact_keys(fake_env)))
-    )["Body"].read()
+    body = (
+        boto3_client(fake_env, "s3")
+        .get_object(Bucket=fake_env.artifacts_bucket, Key=next(iter(artifact_keys(fake_env))))["Body"]
+        .read()
+    )
     config_dir = shutil.copytree(CONFIG_DIR, tmp_path / "config")
     client = config_dir / "clients" / "lai_weekly_v3.yaml"
     client.write_text(client.read_text().replace('name: "LAI Weekly"', 'name: "LAI Weekly (new)"'))
     monkeypatch.setattr(deploy_module, "undo_config_upload", lambda *args: None)  # a killed process cleans up nothing
 
     with pytest.raises(Killed):
-        deploy(fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, hook=kill_at("smoke:started"), **QUIET)
+        deploy(
+            fake_env,
+            build=builder(fake_package(tmp_path, body)),
+            config_dir=config_dir,
+            hook=kill_at("smoke:started"),
+            **QUIET,
+        )
     again = deploy(fake_env, build=builder(fake_package(tmp_path, body)), config_dir=config_dir, **QUIET)
 
     assert again.smoke is not None and again.smoke.ok and again.published is False  # the bucket already held it
@@ -181,7 +197,14 @@ def test_two_deploys_at_once_end_with_one_winner_and_one_clean_refusal(fake_env,
 
     (tmp_path / "first").mkdir()
     (tmp_path / "second").mkdir()
-    first = threading.Thread(target=run, args=("first", "first", ), kwargs={"hook": hold})
+    first = threading.Thread(
+        target=run,
+        args=(
+            "first",
+            "first",
+        ),
+        kwargs={"hook": hold},
+    )
     first.start()
     assert first_holds_lease.wait(timeout=30)
     second = threading.Thread(target=run, args=("second", "second"))
@@ -191,7 +214,11 @@ def test_two_deploys_at_once_end_with_one_winner_and_one_clean_refusal(fake_env,
 
     refusal = outcomes["second"]
     assert isinstance(refusal, DeployError)
-    assert str(refusal).startswith("deploy refused: another deploy by ") and " since " in str(refusal) and "pid" in str(refusal)
+    assert (
+        str(refusal).startswith("deploy refused: another deploy by ")
+        and " since " in str(refusal)
+        and "pid" in str(refusal)
+    )
     assert outcomes["first"].live_version == "2" == assert_live_passed_its_smoke_test(fake_env)
 
 
@@ -221,9 +248,15 @@ def lease_bucket(fake_aws_credentials):
 
 
 def put_lease(s3, **fields) -> None:
-    now = datetime.now(timezone.utc)
-    record = {"owner": "ci@builder", "host": "builder", "pid": 4242, "action": "deploy",
-              "started": now.isoformat(timespec="seconds"), "expires": (now + timedelta(minutes=30)).isoformat(timespec="seconds")}
+    now = datetime.now(UTC)
+    record = {
+        "owner": "ci@builder",
+        "host": "builder",
+        "pid": 4242,
+        "action": "deploy",
+        "started": now.isoformat(timespec="seconds"),
+        "expires": (now + timedelta(minutes=30)).isoformat(timespec="seconds"),
+    }
     s3.put_object(Bucket="artifacts-test", Key=lease_key("fn"), Body=json.dumps({**record, **fields}).encode())
 
 
@@ -242,13 +275,17 @@ def test_an_expired_lease_is_taken_over(lease_bucket):
     with deploy_lease(lease_bucket, "artifacts-test", "fn", "deploy", printer=printed.append) as record:
         held = json.loads(lease_bucket.get_object(Bucket="artifacts-test", Key=lease_key("fn"))["Body"].read())
         assert LeaseRecord(**held) == record
-    assert any("took over the lease of deploy by ci@builder" in line and "expired at 06:30:00" in line for line in printed)
+    assert any(
+        "took over the lease of deploy by ci@builder" in line and "expired at 06:30:00" in line for line in printed
+    )
 
 
 def test_a_lease_left_by_a_dead_process_on_this_machine_is_taken_over(lease_bucket):
     import socket
 
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     put_lease(lease_bucket, host=socket.gethostname(), pid=int(finished.stdout))
     printed: list[str] = []
 
@@ -300,8 +337,16 @@ def test_publish_passes_the_revision_and_waits_for_a_pending_version_to_be_activ
         configuration(Version="7", State="Pending"),
         {"FunctionName": "fn", "CodeSha256": SHA_A, "Description": "git=abc sha256=x", "RevisionId": "rev-settled"},
     )
-    stubber.add_response("get_function_configuration", configuration(Version="7", State="Pending"), {"FunctionName": "fn", "Qualifier": "7"})
-    stubber.add_response("get_function_configuration", configuration(Version="7", State="Active"), {"FunctionName": "fn", "Qualifier": "7"})
+    stubber.add_response(
+        "get_function_configuration",
+        configuration(Version="7", State="Pending"),
+        {"FunctionName": "fn", "Qualifier": "7"},
+    )
+    stubber.add_response(
+        "get_function_configuration",
+        configuration(Version="7", State="Active"),
+        {"FunctionName": "fn", "Qualifier": "7"},
+    )
 
     published = publish_version(client, "fn", SHA_A, "rev-settled", "git=abc sha256=x")
 
@@ -312,7 +357,9 @@ def test_publish_passes_the_revision_and_waits_for_a_pending_version_to_be_activ
 def test_a_version_that_fails_to_become_active_stops_the_deploy(stubbed_lambda):
     client, stubber = stubbed_lambda
     stubber.add_response("publish_version", configuration(Version="7", State="Pending"))
-    stubber.add_response("get_function_configuration", configuration(Version="7", State="Failed", StateReason="Init error"))
+    stubber.add_response(
+        "get_function_configuration", configuration(Version="7", State="Failed", StateReason="Init error")
+    )
 
     with pytest.raises(DeployError, match="version 7 did not become Active"):
         publish_version(client, "fn", SHA_A, "rev", "d")
@@ -328,10 +375,16 @@ def test_publish_refused_because_latest_moved_on_says_so(stubbed_lambda):
 
 def test_the_code_update_returns_the_revision_of_the_settled_update(stubbed_lambda):
     client, stubber = stubbed_lambda
-    stubber.add_response("get_function", {"Configuration": configuration(LastUpdateStatus="Successful", RevisionId="rev-0")})
+    stubber.add_response(
+        "get_function", {"Configuration": configuration(LastUpdateStatus="Successful", RevisionId="rev-0")}
+    )
     stubber.add_response("update_function_code", configuration(LastUpdateStatus="InProgress", RevisionId="rev-1"))
-    stubber.add_response("get_function", {"Configuration": configuration(LastUpdateStatus="InProgress", RevisionId="rev-1")})
-    stubber.add_response("get_function", {"Configuration": configuration(LastUpdateStatus="Successful", RevisionId="rev-2")})
+    stubber.add_response(
+        "get_function", {"Configuration": configuration(LastUpdateStatus="InProgress", RevisionId="rev-1")}
+    )
+    stubber.add_response(
+        "get_function", {"Configuration": configuration(LastUpdateStatus="Successful", RevisionId="rev-2")}
+    )
     stubber.add_response("get_function_configuration", configuration(LastUpdateStatus="Successful", RevisionId="rev-2"))
 
     assert update_code(client, "fn", "bucket", "key.zip", SHA_A) == "rev-2"
@@ -361,7 +414,9 @@ def test_the_rollback_check_retries_a_version_mismatch_seen_right_after_the_move
     answers = iter([ran("2"), ran("1")])  # the first read still reaches the old version
     printed: list[str] = []
 
-    result = rollback(fake_env, invoke=lambda env, qualifier, event: next(answers), mismatch_backoff_s=0, printer=printed.append)
+    result = rollback(
+        fake_env, invoke=lambda env, qualifier, event: next(answers), mismatch_backoff_s=0, printer=printed.append
+    )
 
     assert result.to_version == "1" and live_version(fake_env) == "1"
     assert any("ran version 2, expected 1" in line and "retrying" in line for line in printed)
@@ -372,7 +427,9 @@ def test_the_rollback_check_moves_back_when_the_mismatch_persists(fake_env, tmp_
     deploy_body(fake_env, tmp_path, "v2")
 
     with pytest.raises(RollbackError, match=r"live ran version 2, expected 1 \(3 attempts\)"):
-        rollback(fake_env, invoke=lambda env, qualifier, event: ran("2"), mismatch_retries=2, mismatch_backoff_s=0, **QUIET)
+        rollback(
+            fake_env, invoke=lambda env, qualifier, event: ran("2"), mismatch_retries=2, mismatch_backoff_s=0, **QUIET
+        )
 
     assert live_version(fake_env) == "2"
 
@@ -423,8 +480,12 @@ def test_rollback_names_the_version_it_moved_to_and_what_it_runs(fake_env, tmp_p
 
     rollback(fake_env, printer=printed.append)
 
-    sha = boto3_client(fake_env, "lambda").get_function_configuration(FunctionName=fake_env.function_name, Qualifier="1")["CodeSha256"]
-    assert printed[-1].endswith(f"live runs version 1 (created by Terraform, sha256 {base64.b64decode(sha).hex()[:12]})")
+    sha = boto3_client(fake_env, "lambda").get_function_configuration(
+        FunctionName=fake_env.function_name, Qualifier="1"
+    )["CodeSha256"]
+    assert printed[-1].endswith(
+        f"live runs version 1 (created by Terraform, sha256 {base64.b64decode(sha).hex()[:12]})"
+    )
 
 
 def test_rollback_to_a_version_that_failed_its_smoke_test_is_refused(fake_env, tmp_path):
@@ -433,7 +494,9 @@ def test_rollback_to_a_version_that_failed_its_smoke_test_is_refused(fake_env, t
     with pytest.raises(DeployError):
         deploy(fake_env, build=builder(fake_package(tmp_path, handler_zip(BROKEN_HANDLER))), **QUIET)  # version 3
 
-    with pytest.raises(RollbackError, match=r"version 3 \(git .*\) failed its smoke test at 'basic': it is never a rollback target"):
+    with pytest.raises(
+        RollbackError, match=r"version 3 \(git .*\) failed its smoke test at 'basic': it is never a rollback target"
+    ):
         rollback(fake_env, to_version=3, **QUIET)
     assert live_version(fake_env) == "2"
 
@@ -445,4 +508,8 @@ def test_versions_label_the_version_terraform_created(fake_env, tmp_path):
     table = deploy_module.format_versions(deploy_module.list_versions(fake_env, **QUIET)).splitlines()
 
     assert table[0].split()[0] == "alias"
-    assert table[1].split()[:2] == ["1", "terraform"] and table[2].split()[:3] == ["live", "2", deploy_module.git_revision()]
+    assert table[1].split()[:2] == ["1", "terraform"] and table[2].split()[:3] == [
+        "live",
+        "2",
+        deploy_module.git_revision(),
+    ]

@@ -7,20 +7,20 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from lambda_testkit import emulator, local_services  # noqa: F401  (fixture)
+from lambda_testkit import emulator, local_services
 
 from toolkit import doctor
 from toolkit.cloudwatch import now_ms
-from toolkit.local.log_writer import write_events
 from toolkit.doctor import OK, PROBLEM, UNCHECKED, Edges, Finding, run_doctor
 from toolkit.envfile import load_env
+from toolkit.local.log_writer import write_events
 from toolkit.services import boto3_client
 
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture
-def local_stack(emulator):  # noqa: F811
+def local_stack(emulator):
     with local_services(emulator) as (env, _feeds, standin):
         yield env, standin
 
@@ -52,12 +52,20 @@ def test_model_access_denied_is_a_problem_with_the_console_fix(local_stack):
 
     [problem] = report.problems
     assert problem.check == "model eu." and "AccessDeniedException" in problem.detail
-    assert problem.fix.startswith("enable model access for eu.anthropic.claude-sonnet-4-5-20250929-v1:0 in the Bedrock console of eu-west-3")
+    assert problem.fix.startswith(
+        "enable model access for eu.anthropic.claude-sonnet-4-5-20250929-v1:0 in the Bedrock console of eu-west-3"
+    )
 
 
 def test_a_runtime_botocore_too_old_for_the_lease_is_a_problem_naming_bundle_boto3(local_stack):
     env, _ = local_stack
-    line = {"level": "INFO", "message": "SDK AWS du runtime", "boto3": "1.34.131", "botocore": "1.34.131", "source": "runtime"}
+    line = {
+        "level": "INFO",
+        "message": "SDK AWS du runtime",
+        "boto3": "1.34.131",
+        "botocore": "1.34.131",
+        "source": "runtime",
+    }
     write_events(boto3_client(env, "logs"), env.log_group, "2026/11/26/[1]init", [(now_ms(), json.dumps(line))])
 
     report = run_doctor(env, printer=lambda _: None)
@@ -69,7 +77,13 @@ def test_a_runtime_botocore_too_old_for_the_lease_is_a_problem_naming_bundle_bot
 
 def test_the_runtime_boto3_the_function_reports_is_shown(local_stack):
     env, _ = local_stack
-    line = {"level": "INFO", "message": "SDK AWS du runtime", "boto3": "1.40.1", "botocore": "1.40.1", "source": "runtime"}
+    line = {
+        "level": "INFO",
+        "message": "SDK AWS du runtime",
+        "boto3": "1.40.1",
+        "botocore": "1.40.1",
+        "source": "runtime",
+    }
     write_events(boto3_client(env, "logs"), env.log_group, "2026/11/26/[1]init", [(now_ms(), json.dumps(line))])
 
     [finding] = run_doctor(env, printer=lambda _: None).by_check("runtime boto3")
@@ -87,7 +101,10 @@ def test_old_terraform_is_a_problem_naming_the_version_with_lockfile_locking():
 
 
 def _stubbed(*services):
-    clients = {name: boto3.client(name, region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x") for name in services}
+    clients = {
+        name: boto3.client(name, region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
+        for name in services
+    }
     stubs = {name: Stubber(client) for name, client in clients.items()}
     edges = Edges(client=lambda service, region=None: clients[service], run=lambda args, cwd: None)
     return edges, stubs
@@ -98,9 +115,13 @@ def test_a_bucket_name_held_by_another_account_is_a_problem():
     edges, stubs = _stubbed("s3")
     for role, name in env.bucket_names.items():
         if role == "data":
-            stubs["s3"].add_client_error("head_bucket", "403", "Forbidden", 403, expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT})
+            stubs["s3"].add_client_error(
+                "head_bucket", "403", "Forbidden", 403, expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT}
+            )
         else:
-            stubs["s3"].add_client_error("head_bucket", "404", "Not Found", 404, expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT})
+            stubs["s3"].add_client_error(
+                "head_bucket", "404", "Not Found", 404, expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT}
+            )
 
     with stubs["s3"]:
         findings = doctor.check_bucket_names(env, edges, ACCOUNT)
@@ -125,7 +146,10 @@ def test_a_role_missing_a_permission_the_engine_uses_is_a_problem():
         finding = doctor.check_role(env, edges, ACCOUNT)
 
     assert finding.status == PROBLEM
-    assert f"s3:DeleteObject on arn:aws:s3:::vectora-inbox-data-dev-{ACCOUNT}/locks/x.json (implicitDeny)" in finding.detail
+    assert (
+        f"s3:DeleteObject on arn:aws:s3:::vectora-inbox-data-dev-{ACCOUNT}/locks/x.json (implicitDeny)"
+        in finding.detail
+    )
     assert "terraform apply" in finding.fix
 
 
@@ -203,7 +227,9 @@ def test_bootstrap_creates_a_versioned_state_bucket_and_a_locked_backend(dev_rep
     assert bucket == f"vectora-inbox-tfstate-{ACCOUNT}-eu-west-3"
     assert aws("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     finding = doctor.check_state_backend(env, Edges(client=aws, run=None, repo_root=dev_repo), ACCOUNT)
-    assert finding == Finding("state backend", OK, f"s3://{bucket}/vectora-inbox/dev/terraform.tfstate, versioned, locked with use_lockfile")
+    assert finding == Finding(
+        "state backend", OK, f"s3://{bucket}/vectora-inbox/dev/terraform.tfstate, versioned, locked with use_lockfile"
+    )
 
 
 def test_a_backend_without_lockfile_is_a_problem(dev_repo, aws):

@@ -7,8 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from conftest import LAMBDA_ENV, FakeContext, engine_buckets, fresh_handler, read_object, record_run, use_lambda_environment
+from conftest import (
+    LAMBDA_ENV,
+    FakeContext,
+    engine_buckets,
+    fresh_handler,
+    read_object,
+    record_run,
+    use_lambda_environment,
+)
 from lambda_testkit import edit_client_config
 
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
@@ -265,12 +272,18 @@ def test_refusal_is_a_blocking_problem_and_not_repaired(run, standin):
 
 def test_denied_role_gets_the_iam_fix_not_the_console_one():
     from botocore.exceptions import ClientError
+
     from vectora_core.llm.bedrock import blocking_problem
     from vectora_core.settings import BedrockTarget
 
     denied = ClientError(
-        {"Error": {"Code": "AccessDeniedException", "Message": "User: arn:aws:sts::000000000000:assumed-role/r/f is not "
-                   "authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:eu-west-1::foundation-model/x"}},
+        {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": "User: arn:aws:sts::000000000000:assumed-role/r/f is not "
+                "authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:eu-west-1::foundation-model/x",
+            }
+        },
         "InvokeModel",
     )
     problem = blocking_problem(denied, BedrockTarget("newsletter", "eu-west-3", "eu.anthropic.claude-x"))
@@ -350,7 +363,9 @@ def test_tldr_lines_and_summaries_never_stop_inside_a_word(run, s3):
     stored = s3.list_objects_v2(Bucket=data, Prefix="items/lai_weekly_v3/")["Contents"]
     records = [json.loads(read_object(s3, data, o["Key"])) for o in stored if not o["Key"].endswith("_index.json")]
     words = {w for r in records for w in re.findall(r"[\w'-]+", f"{r['raw']['title']} {r['raw']['text']}")}
-    shortened = [x for x in manifest["editorial_text"]["tldr"] + [r["normalized"]["summary"] for r in records] if x.endswith("…")]
+    shortened = [
+        x for x in manifest["editorial_text"]["tldr"] + [r["normalized"]["summary"] for r in records] if x.endswith("…")
+    ]
     assert shortened  # the sample week has summaries long enough to be shortened
     for text in shortened:
         assert re.findall(r"[\w'-]+", text)[-1] in words, text

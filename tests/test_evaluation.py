@@ -20,7 +20,9 @@ def test_committed_weeks_are_what_the_generator_writes(tmp_path):
     for week in ("week1", "week2"):
         for written in sorted((tmp_path / week).iterdir()):
             committed = eval_corpus.EVAL_DIR / week / written.name
-            assert committed.read_bytes() == written.read_bytes(), f"{week}/{written.name}: run python -m toolkit.drivers.eval_corpus"
+            assert committed.read_bytes() == written.read_bytes(), (
+                f"{week}/{written.name}: run python -m toolkit.drivers.eval_corpus"
+            )
 
 
 @pytest.mark.parametrize("week", ["week1", "week2"])

@@ -1,6 +1,6 @@
 """Offline extraction, scoring, duplicate merging and selection over the client's real scopes."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,13 +12,15 @@ from vectora_core.models import RawItem
 from vectora_core.scoring import merge_duplicates, score_item, select
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
-END = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+END = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def client():
     scopes = parse_scopes((CONFIG / "canonical/lai_scopes.yaml").read_text(), "canonical/lai_scopes.yaml")
-    return parse_client_config((CONFIG / "clients/lai_weekly_v3.yaml").read_text(), "clients/lai_weekly_v3.yaml", lambda _: scopes)
+    return parse_client_config(
+        (CONFIG / "clients/lai_weekly_v3.yaml").read_text(), "clients/lai_weekly_v3.yaml", lambda _: scopes
+    )
 
 
 def raw(title, text, source="fierce_pharma", days_ago=1, item_id=None):
@@ -58,27 +60,50 @@ def test_summary_is_first_sentence_within_limit():
 
 def test_pure_player_outscores_big_pharma_mention(client):
     # An item about the field names an LAI (a product, a technology, or the field's words with the company).
-    pure = normalize_offline(raw("MedinCell starts trial", "MedinCell started a phase 3 trial of its long-acting injectable."), client.scopes)
-    big = normalize_offline(raw("Pfizer starts trial", "Pfizer started a phase 3 trial of DEPO-PROVERA."), client.scopes)
-    assert score_item(pure, client, END, 7).breakdown["pure_players"] > score_item(big, client, END, 7).breakdown["big_pharma"]
+    pure = normalize_offline(
+        raw("MedinCell starts trial", "MedinCell started a phase 3 trial of its long-acting injectable."), client.scopes
+    )
+    big = normalize_offline(
+        raw("Pfizer starts trial", "Pfizer started a phase 3 trial of DEPO-PROVERA."), client.scopes
+    )
+    assert (
+        score_item(pure, client, END, 7).breakdown["pure_players"]
+        > score_item(big, client, END, 7).breakdown["big_pharma"]
+    )
 
 
 def test_off_topic_item_matches_no_domain(client):
-    noise = normalize_offline(raw("Conference registration opens", "Register for the annual pharma summit."), client.scopes)
+    noise = normalize_offline(
+        raw("Conference registration opens", "Register for the annual pharma summit."), client.scopes
+    )
     assert score_item(noise, client, END, 7) is None
 
 
 def test_breakdown_sums_to_score(client):
-    item = normalize_offline(raw("FDA approves UZEDY label expansion", "Teva said the FDA approved UZEDY."), client.scopes)
+    item = normalize_offline(
+        raw("FDA approves UZEDY label expansion", "Teva said the FDA approved UZEDY."), client.scopes
+    )
     scored = score_item(item, client, END, 7)
     assert abs(sum(scored.breakdown.values()) - scored.score) < 0.01
 
 
 def test_same_story_from_three_sources_is_merged_with_all_links(client):
     story = [
-        raw("FDA approves Teva and MedinCell olanzapine LAI", "The FDA approved the olanzapine injectable from Teva and MedinCell.", "fda_press"),
-        raw("Teva wins FDA approval for olanzapine long-acting injectable", "Teva and MedinCell olanzapine approval by FDA.", "fierce_pharma"),
-        raw("MedinCell announces FDA approval of olanzapine LAI with Teva", "MedinCell said the FDA approved olanzapine with Teva.", "medincell_press"),
+        raw(
+            "FDA approves Teva and MedinCell olanzapine LAI",
+            "The FDA approved the olanzapine injectable from Teva and MedinCell.",
+            "fda_press",
+        ),
+        raw(
+            "Teva wins FDA approval for olanzapine long-acting injectable",
+            "Teva and MedinCell olanzapine approval by FDA.",
+            "fierce_pharma",
+        ),
+        raw(
+            "MedinCell announces FDA approval of olanzapine LAI with Teva",
+            "MedinCell said the FDA approved olanzapine with Teva.",
+            "medincell_press",
+        ),
     ]
     other = raw("Camurus reports Brixadi phase 3 data", "Camurus reported phase 3 data for Brixadi.", "camurus_press")
     candidates = [score_item(normalize_offline(r, client.scopes), client, END, 7) for r in story + [other]]
@@ -92,7 +117,12 @@ def test_same_story_from_three_sources_is_merged_with_all_links(client):
 def test_selection_caps_items_per_section(client):  # the threshold: test_pure_engine
     companies = ["MedinCell", "Camurus", "Indivior", "Alkermes", "Tolmar", "Luye Pharma"]
     items = [
-        raw(f"FDA approves {name} depot", f"The FDA approved a long-acting injectable from {name}.", f"s{i}", item_id=f"id{i}")
+        raw(
+            f"FDA approves {name} depot",
+            f"The FDA approved a long-acting injectable from {name}.",
+            f"s{i}",
+            item_id=f"id{i}",
+        )
         for i, name in enumerate(companies)
     ]
     candidates = [score_item(normalize_offline(r, client.scopes), client, END, 7) for r in items]

@@ -4,10 +4,9 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from lambda_testkit import loopback_http_server
 
 from vectora_core.ingest.fetch import FetchError, check_url_allowed, fetch_feed
-
-from lambda_testkit import loopback_http_server
 
 FEED = b"<rss version='2.0'><channel><item><title>T</title><link>https://e.com/x</link></item></channel></rss>"
 
@@ -55,7 +54,9 @@ def server():
 
 
 def fetch(url, **kw):
-    return fetch_feed(url, timeout_s=kw.pop("timeout_s", 5), max_bytes=kw.pop("max_bytes", 100_000), allow_private=True, **kw)
+    return fetch_feed(
+        url, timeout_s=kw.pop("timeout_s", 5), max_bytes=kw.pop("max_bytes", 100_000), allow_private=True, **kw
+    )
 
 
 def test_fetch_returns_body_and_validators(server):
@@ -94,7 +95,10 @@ def test_non_http_schemes_are_refused(url):
         check_url_allowed(url, allow_private=True)
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8080/", "http://10.0.0.5/feed", "http://[::1]/"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8080/", "http://10.0.0.5/feed", "http://[::1]/"],
+)
 def test_private_and_metadata_addresses_are_refused_outside_local(url):
     with pytest.raises(FetchError, match="non-public"):
         check_url_allowed(url, allow_private=False)

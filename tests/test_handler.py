@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from conftest import LAMBDA_ENV, engine_buckets, fresh_handler, read_object, record_run, use_lambda_environment
 from lambda_testkit import edit_client_config
 
@@ -148,7 +147,7 @@ def test_pre_p1_payload_still_works(run):
 
 def test_target_date_moves_the_window(run):
     # The sample items are at most a few weeks old, whatever today is: a year back has none of them.
-    year_ago = (datetime.now(timezone.utc).date() - timedelta(days=365)).isoformat()
+    year_ago = (datetime.now(UTC).date() - timedelta(days=365)).isoformat()
     result = run({**PAYLOAD, "target_date": year_ago})
     assert result["period"]["date"] == year_ago and result["counts"]["in_window"] == 0
     assert result["counts"]["fetched"] > 0
@@ -168,7 +167,11 @@ def test_unknown_client_returns_client_not_found(run):
 
 
 def test_broken_client_config_names_file_and_field(run, s3):
-    s3.put_object(Bucket=LAMBDA_ENV["CONFIG_BUCKET"], Key="clients/broken_weekly.yaml", Body=b"client_id: broken_weekly\nname: B\n")
+    s3.put_object(
+        Bucket=LAMBDA_ENV["CONFIG_BUCKET"],
+        Key="clients/broken_weekly.yaml",
+        Body=b"client_id: broken_weekly\nname: B\n",
+    )
     result = run({"client_id": "broken_weekly"})
     assert result["error"]["type"] == "ConfigError"
     assert "clients/broken_weekly.yaml" in result["error"]["message"] and "sources" in result["error"]["message"]
@@ -284,7 +287,7 @@ def test_s3_client_pool_holds_a_connection_for_every_thread_sharing_it(handler_m
 
 
 def test_s3_pool_size_is_bounded_for_extreme_settings():
-    from vectora_core.store import MAX_S3_POOL, IO_THREADS, s3_pool_size
+    from vectora_core.store import IO_THREADS, MAX_S3_POOL, s3_pool_size
 
     assert s3_pool_size(1, 1) == IO_THREADS + 2
     assert s3_pool_size(64, 25) == MAX_S3_POOL

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-
 from conftest import LAMBDA_ENV, read_object
+
 from vectora_core import history
 from vectora_core.history import PublishedStory, apply_first_seen, published_before, with_edition, withhold_published
 from vectora_core.models import NormalizedItem, RawItem, ScoredItem
 
 DATA = LAMBDA_ENV["DATA_BUCKET"]
-NOW = datetime(2026, 11, 26, 6, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 6, tzinfo=UTC)
 
 
 def _raw(item_id="a", dated=True, published=NOW - timedelta(days=1)):
@@ -21,12 +21,27 @@ def _raw(item_id="a", dated=True, published=NOW - timedelta(days=1)):
 
 
 def _scored(item_id="a", event_type="clinical", significance="notable", merged=()):
-    item = NormalizedItem(item_id, "fierce_pharma", "https://example.com/a", "Camurus starts trial", NOW, "h", "Summary.", event_type,
-                          ("Camurus",), (), (), (), "offline", significance=significance)
+    item = NormalizedItem(
+        item_id,
+        "fierce_pharma",
+        "https://example.com/a",
+        "Camurus starts trial",
+        NOW,
+        "h",
+        "Summary.",
+        event_type,
+        ("Camurus",),
+        (),
+        (),
+        (),
+        "offline",
+        significance=significance,
+    )
     return ScoredItem(item, 10.0, {}, ("addiction_lai",), "", (("fierce_pharma", item.url),), tuple(merged))
 
 
 # --- first-seen dates ------------------------------------------------------------------------------------
+
 
 def test_undated_item_seen_for_the_first_time_takes_the_fetch_time():
     items, remembered = apply_first_seen([_raw(dated=False, published=NOW)], {}, NOW)
@@ -67,6 +82,7 @@ def test_ingest_remembers_first_seen_dates_in_the_feed_state():
 
 # --- history ---------------------------------------------------------------------------------------------
 
+
 def test_story_published_earlier_is_withheld_with_where_it_appeared():
     published = [PublishedStory("2026-11-19", frozenset({"a"}), "clinical", "notable", "Camurus starts trial")]
     eligible, withheld = withhold_published([_scored()], published)
@@ -105,6 +121,7 @@ def test_rerun_of_an_edition_replaces_its_record():
 
 # --- end to end, offline backend on the emulated S3 ------------------------------------------------------
 
+
 @pytest.fixture
 def run(handler_module, context):
     def _run(**payload):
@@ -128,13 +145,19 @@ def test_check_runs_never_enter_the_history(run, s3, mode):
 
 
 def test_stories_of_yesterdays_edition_are_not_selected_today(run, s3):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     yesterday = run(target_date=(today - timedelta(days=1)).isoformat())
     result = run()
     manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
     withheld = {w["item_id"] for w in manifest["already_published"]}
     assert result["counts"]["already_published"] == len(withheld) > 0
     yesterday_manifest = json.loads(read_object(s3, yesterday["s3"]["bucket"], yesterday["s3"]["manifest"]))
-    yesterday_ids = {i["item_id"] for i in yesterday_manifest["items"]} | {m for i in yesterday_manifest["items"] for m in i["merged_item_ids"]}
+    yesterday_ids = {i["item_id"] for i in yesterday_manifest["items"]} | {
+        m for i in yesterday_manifest["items"] for m in i["merged_item_ids"]
+    }
     today_ids = {i["item_id"] for i in manifest["items"]}
-    assert not {i for i in today_ids if i in yesterday_ids and not next(x for x in manifest["items"] if x["item_id"] == i)["republished"]}
+    assert not {
+        i
+        for i in today_ids
+        if i in yesterday_ids and not next(x for x in manifest["items"] if x["item_id"] == i)["republished"]
+    }

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import LAMBDA_ENV, engine_buckets, fresh_handler, record_run, use_lambda_environment
 
 LABELS_FILE = Path(__file__).resolve().parent.parent / "sample_feeds" / "labels.yaml"
@@ -16,7 +15,9 @@ LABELS_FILE = Path(__file__).resolve().parent.parent / "sample_feeds" / "labels.
 @pytest.fixture(scope="module")
 def labels_by_title() -> dict[str, dict]:
     labels = yaml.safe_load(LABELS_FILE.read_text())
-    return {label["title"]: dict(label, source_id=source_id) for source_id, entries in labels.items() for label in entries}
+    return {
+        label["title"]: dict(label, source_id=source_id) for source_id, entries in labels.items() for label in entries
+    }
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_a_story_told_by_several_sources_is_selected_once_with_their_links(selec
     stories = [labels_by_title[item["title"]].get("story") for item in selected]
     told = [story for story in stories if story]
     assert told and len(told) == len(set(told))  # no story selected twice
-    for item, story in zip(selected, stories):
+    for item, story in zip(selected, stories, strict=True):
         if story:
             linked = {link["source_id"] for link in item["links"]}
             assert len(linked) >= 2 and linked <= sources_by_story[story], item["title"]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lambda_testkit import (  # noqa: F401
+from lambda_testkit import (
     GOOD_HANDLER,
     S3_HANDLER,
     code_sha256,
@@ -23,7 +23,7 @@ from toolkit.local import lambda_runner as local_lambda
 from toolkit.local.lambda_runner import LocalLambdaError, invoke_local, select_interpreter
 from toolkit.services import boto3_client
 
-CONTEXT_HANDLER = '''
+CONTEXT_HANDLER = """
 import os
 
 
@@ -40,9 +40,9 @@ def lambda_handler(event, context):
         "environ": dict(os.environ),
         "cwd": os.getcwd(),
     }
-'''
+"""
 
-RAISING_HANDLER = '''
+RAISING_HANDLER = """
 def helper():
     raise ValueError("no newsletter today")
 
@@ -50,10 +50,10 @@ def helper():
 def lambda_handler(event, context):
     print("about to fail")
     helper()
-'''
+"""
 
 # Starts a grandchild that would outlive a plain kill of the handler's process, then sleeps past the timeout.
-SLEEPING_HANDLER = '''
+SLEEPING_HANDLER = """
 import subprocess
 import sys
 import time
@@ -63,15 +63,15 @@ def lambda_handler(event, context):
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     print(f"grandchild pid {child.pid}", flush=True)
     time.sleep(60)
-'''
+"""
 
-IMPORTS_UNBUNDLED_DEPENDENCY = '''
+IMPORTS_UNBUNDLED_DEPENDENCY = """
 import feedparser  # installed beside the toolkit, absent from the zip and from the Lambda runtime
 
 
 def lambda_handler(event, context):
     return {"status": "ok"}
-'''
+"""
 
 
 def _process_gone(pid: int) -> bool:
@@ -250,7 +250,7 @@ def test_runtime_interpreter_on_path_is_resolved_to_its_real_executable(monkeypa
     # A version-manager shim only works from some directories; the function must get the binary behind it.
     shim = tmp_path / "python3.99"
     real = tmp_path / "versions" / "python3.99"
-    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -c "print(\'3.99\'); print(\'{real}\')"\n')
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -c \"print('3.99'); print('{real}')\"\n")
     shim.chmod(0o755)
     monkeypatch.setattr(local_lambda.shutil, "which", lambda name: str(shim))
 

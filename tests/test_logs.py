@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from lambda_testkit import emulator, fake_env  # noqa: F401
+from lambda_testkit import emulator, fake_env
 
 from toolkit import cloudwatch
 from toolkit.cloudwatch import LogsError, fetch_invocation_logs, now_ms, parse_since, tail_logs
@@ -96,7 +96,9 @@ def test_events_are_written_in_chronological_order_across_batches(fake_env, monk
 
     written = write_events(logs, fake_env.log_group, "2025/01/01/[1]batched", events)
 
-    stored = logs.get_log_events(logGroupName=fake_env.log_group, logStreamName="2025/01/01/[1]batched", startFromHead=True)
+    stored = logs.get_log_events(
+        logGroupName=fake_env.log_group, logStreamName="2025/01/01/[1]batched", startFromHead=True
+    )
     assert written == 10
     assert [event["message"] for event in stored["events"]] == [f"line {i}" for i in range(10)]
 
@@ -107,15 +109,28 @@ def test_write_creates_the_log_group_when_missing(fake_env):
 
     write_events(logs, fake_env.log_group, "2025/01/01/[1]x", [(now_ms(), "first run")])
 
-    assert logs.describe_log_groups(logGroupNamePrefix=fake_env.log_group)["logGroups"][0]["logGroupName"] == fake_env.log_group
+    assert (
+        logs.describe_log_groups(logGroupNamePrefix=fake_env.log_group)["logGroups"][0]["logGroupName"]
+        == fake_env.log_group
+    )
 
 
 def test_invocation_logs_include_its_lines_that_do_not_name_the_request(fake_env):
     logs = boto3_client(fake_env, "logs")
     now = now_ms()
     request = "0f0e-request"
-    write_events(logs, fake_env.log_group, "2025/01/01/[5]other", [(now, "START RequestId: another Version: 5"), (now + 1, "not ours")])
-    lines = [f"START RequestId: {request} Version: 5", "plain print without the id", f"END RequestId: {request}", f"REPORT RequestId: {request}\tDuration: 3.00 ms"]
+    write_events(
+        logs,
+        fake_env.log_group,
+        "2025/01/01/[5]other",
+        [(now, "START RequestId: another Version: 5"), (now + 1, "not ours")],
+    )
+    lines = [
+        f"START RequestId: {request} Version: 5",
+        "plain print without the id",
+        f"END RequestId: {request}",
+        f"REPORT RequestId: {request}\tDuration: 3.00 ms",
+    ]
     write_events(logs, fake_env.log_group, "2025/01/01/[5]ours", [(now + i, line) for i, line in enumerate(lines)])
 
     text = fetch_invocation_logs(logs, fake_env.log_group, request, start_ms=now, wait_seconds=0)
@@ -131,9 +146,23 @@ def test_stream_reading_goes_on_past_an_empty_page_until_the_forward_token_repea
     logs = boto3.client("logs", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x")
     base = {"logGroupName": "/aws/lambda/f", "logStreamName": "s", "startTime": 1, "endTime": 11, "startFromHead": True}
     pages = [
-        ({"events": [{"timestamp": 1, "message": "START\n", "ingestionTime": 2}], "nextForwardToken": "f/1", "nextBackwardToken": "b/0"}, {}),
+        (
+            {
+                "events": [{"timestamp": 1, "message": "START\n", "ingestionTime": 2}],
+                "nextForwardToken": "f/1",
+                "nextBackwardToken": "b/0",
+            },
+            {},
+        ),
         ({"events": [], "nextForwardToken": "f/2", "nextBackwardToken": "b/1"}, {"nextToken": "f/1"}),
-        ({"events": [{"timestamp": 10, "message": "REPORT\n", "ingestionTime": 11}], "nextForwardToken": "f/3", "nextBackwardToken": "b/2"}, {"nextToken": "f/2"}),
+        (
+            {
+                "events": [{"timestamp": 10, "message": "REPORT\n", "ingestionTime": 11}],
+                "nextForwardToken": "f/3",
+                "nextBackwardToken": "b/2",
+            },
+            {"nextToken": "f/2"},
+        ),
         ({"events": [], "nextForwardToken": "f/3", "nextBackwardToken": "b/3"}, {"nextToken": "f/3"}),
     ]
     with Stubber(logs) as stub:

@@ -10,9 +10,24 @@ from toolkit.drivers import mutation
 def test_statuses_are_read_from_mutmuts_per_file_records(tmp_path):
     meta = tmp_path / "mutants" / "src" / "vectora_core" / "scoring.py.meta"
     meta.parent.mkdir(parents=True)
-    meta.write_text(json.dumps({"exit_code_by_key": {"a__mutmut_1": 1, "a__mutmut_2": 0, "a__mutmut_3": 33, "a__mutmut_4": 36, "a__mutmut_5": None}}))
+    meta.write_text(
+        json.dumps(
+            {
+                "exit_code_by_key": {
+                    "a__mutmut_1": 1,
+                    "a__mutmut_2": 0,
+                    "a__mutmut_3": 33,
+                    "a__mutmut_4": 36,
+                    "a__mutmut_5": None,
+                }
+            }
+        )
+    )
     assert mutation.statuses(tmp_path) == {
-        "a__mutmut_1": "killed", "a__mutmut_2": "survived", "a__mutmut_3": "no tests", "a__mutmut_4": "timeout",
+        "a__mutmut_1": "killed",
+        "a__mutmut_2": "survived",
+        "a__mutmut_3": "no tests",
+        "a__mutmut_4": "timeout",
         "a__mutmut_5": "not checked",
     }
 
@@ -23,8 +38,13 @@ def test_module_of_a_function_and_of_a_method_mutant():
 
 
 def test_score_counts_timeouts_as_caught_and_uncovered_mutants_as_missed():
-    found = {"m.x_f__mutmut_1": "killed", "m.x_f__mutmut_2": "timeout", "m.x_f__mutmut_3": "survived",
-             "m.x_f__mutmut_4": "no tests", "m.x_f__mutmut_5": "not checked"}
+    found = {
+        "m.x_f__mutmut_1": "killed",
+        "m.x_f__mutmut_2": "timeout",
+        "m.x_f__mutmut_3": "survived",
+        "m.x_f__mutmut_4": "no tests",
+        "m.x_f__mutmut_5": "not checked",
+    }
     summary = mutation.summarize(found, {"m.x_f__mutmut_3": "same behaviour"}, 12.4)
     assert (summary["killed"], summary["timed_out"], summary["survived"], summary["not_covered"]) == (1, 1, 1, 1)
     assert summary["score_percent"] == 50.0 and summary["not_checked"] == 1 and summary["duration_s"] == 12
@@ -38,4 +58,6 @@ def test_score_counts_timeouts_as_caught_and_uncovered_mutants_as_missed():
 def test_equivalence_reasons_are_one_line_per_mutant(tmp_path):
     reasons = tmp_path / "equivalent.txt"
     reasons.write_text("# comment\nm.x_f__mutmut_3: the sort key only breaks ties between equal items\n\n")
-    assert mutation.equivalent_mutants(reasons) == {"m.x_f__mutmut_3": "the sort key only breaks ties between equal items"}
+    assert mutation.equivalent_mutants(reasons) == {
+        "m.x_f__mutmut_3": "the sort key only breaks ties between equal items"
+    }

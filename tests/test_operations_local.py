@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
-from lambda_testkit import create_function, emulator, engine_buckets_with_config, local_services  # noqa: F401
+from lambda_testkit import create_function, emulator, engine_buckets_with_config, local_services
 from test_run_metrics import emf_lines
 
 from toolkit import REPO_ROOT
-from toolkit.local import lambda_runner as local_lambda
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.invoker import invoke_function
+from toolkit.local import lambda_runner as local_lambda
 from toolkit.operations import collect_status, failed_invocations, format_failures, format_status
 from toolkit.packaging import build_package
 from toolkit.services import boto3_client
@@ -35,7 +35,7 @@ def engine_zip(tmp_path_factory):
 
 
 @pytest.fixture
-def engine(emulator, engine_zip, tmp_path, monkeypatch):  # noqa: F811
+def engine(emulator, engine_zip, tmp_path, monkeypatch):
     """The engine deployed on the emulator: version 1 behind `live`, with retries and an on-failure queue."""
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", tmp_path / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", tmp_path / "lambda-runtime")
@@ -77,7 +77,9 @@ def test_a_run_through_the_local_target_writes_its_metrics_to_the_log_group(engi
 
     result = invoke_function(env, "live", PAYLOAD, printer=lambda _: None)
 
-    logged = "\n".join(e.message for e in filter_events(boto3_client(env, "logs"), env.log_group, start_ms=started - 1000))
+    logged = "\n".join(
+        e.message for e in filter_events(boto3_client(env, "logs"), env.log_group, start_ms=started - 1000)
+    )
     [document] = emf_lines(logged)
     assert result.succeeded and result.payload["status"] == "ok"
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "VectoraInbox"
@@ -96,7 +98,14 @@ def test_a_failed_asynchronous_invocation_lands_in_the_failure_queue_as_lambda_r
 
     [record] = _queued_records(env, queue_url)
     assert result.status_code == 202
-    assert set(record) == {"version", "timestamp", "requestContext", "requestPayload", "responseContext", "responsePayload"}
+    assert set(record) == {
+        "version",
+        "timestamp",
+        "requestContext",
+        "requestPayload",
+        "responseContext",
+        "responsePayload",
+    }
     assert record["requestContext"] == {
         "requestId": result.request_id,
         "functionArn": f"arn:aws:lambda:{env.aws_region}:123456789012:function:{env.function_name}:live",
@@ -107,7 +116,7 @@ def test_a_failed_asynchronous_invocation_lands_in_the_failure_queue_as_lambda_r
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": broken, "functionError": "Unhandled"}
     assert record["responsePayload"]["errorType"] == "SettingsError"
     assert "CONFIG_BUCKET" in record["responsePayload"]["errorMessage"]
-    assert datetime.strptime(record["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").date() == datetime.now(timezone.utc).date()
+    assert datetime.strptime(record["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").date() == datetime.now(UTC).date()
 
 
 def test_a_successful_asynchronous_invocation_leaves_the_queue_empty(engine):
@@ -149,10 +158,19 @@ def test_status_shows_live_the_last_edition_alarms_and_waiting_failures(engine):
     status = collect_status(env, printer=lambda _: None)
 
     [edition] = [e for e in status.editions if e.client_id == "lai_weekly_v3"]
-    assert (status.live.version, status.live.sha256) == ("1", local_lambda.code_sha256_to_hex(
-        boto3_client(env, "lambda").get_function_configuration(FunctionName=env.function_name, Qualifier="1")["CodeSha256"]
-    ))
-    assert (edition.date, edition.fetched, edition.selected) == (run["period"]["date"], run["counts"]["fetched"], run["counts"]["selected"])
+    assert (status.live.version, status.live.sha256) == (
+        "1",
+        local_lambda.code_sha256_to_hex(
+            boto3_client(env, "lambda").get_function_configuration(FunctionName=env.function_name, Qualifier="1")[
+                "CodeSha256"
+            ]
+        ),
+    )
+    assert (edition.date, edition.fetched, edition.selected) == (
+        run["period"]["date"],
+        run["counts"]["fetched"],
+        run["counts"]["selected"],
+    )
     assert edition.uri == f"s3://{run['s3']['bucket']}/{run['s3']['html']}" and run["s3"]["html"] in edition.link
     assert [(a.name, a.state) for a in status.alarms] == [(f"{env.function_name}-errors", "ALARM")]
     assert status.failures_waiting == 1 and status.failures[0].error_type == "SettingsError"
@@ -180,9 +198,11 @@ def test_trigger_sends_the_schedule_payload_asynchronously(engine):
 
     [record] = _queued_records(env, queue_url)
     assert result.status_code == 202
-    assert record["requestPayload"] == schedule_payload("lai_weekly_v3") == {
-        "client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False
-    }
+    assert (
+        record["requestPayload"]
+        == schedule_payload("lai_weekly_v3")
+        == {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+    )
 
 
 def test_trigger_of_a_client_without_a_schedule_says_what_to_add(tmp_path):
@@ -194,7 +214,7 @@ def test_trigger_of_a_client_without_a_schedule_says_what_to_add(tmp_path):
         schedule_payload("adhoc", config_dir=tmp_path)
 
 
-def test_status_before_the_first_deploy_says_what_to_run(emulator):  # noqa: F811
+def test_status_before_the_first_deploy_says_what_to_run(emulator):
     with local_services(emulator) as (env, _feeds, _standin):
         engine_buckets_with_config(env)
 

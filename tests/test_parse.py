@@ -1,8 +1,8 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from vectora_core.ingest.parse import canonical_url, html_to_text, item_id_for, parse_feed
 
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>t</title>
@@ -32,7 +32,7 @@ def test_parse_feed_yields_clean_items():
     item = feed.items[0]
     assert item.url == "https://example.com/news/a?id=7"
     assert item.text == "Camurus said today."
-    assert item.published == datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    assert item.published == datetime(2026, 11, 23, 10, tzinfo=UTC)
 
 
 def test_truncated_feed_keeps_what_parsed():

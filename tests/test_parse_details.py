@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 from vectora_core.ingest.parse import MAX_TEXT_CHARS, canonical_url, html_to_text, item_id_for, parse_feed
 
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 def rss(items: str) -> bytes:
@@ -19,6 +19,7 @@ def item(title="T", link="https://e.com/a", extra="") -> str:
 
 
 # --- canonical URLs ------------------------------------------------------------------------------------
+
 
 def test_default_ports_are_dropped_and_others_kept():
     assert canonical_url("http://E.com:80/a") == "http://e.com/a"
@@ -49,6 +50,7 @@ def test_item_id_is_sixteen_hex_of_the_canonical_urls_sha256():
 
 # --- text extraction ----------------------------------------------------------------------------------
 
+
 def test_block_elements_separate_words():
     assert html_to_text("<p>one</p><p>two</p>three<br>four<div>five</div><li>six</li>") == "one two three four five six"
 
@@ -72,10 +74,11 @@ def test_entities_alone_are_decoded():
 
 # --- entries ------------------------------------------------------------------------------------------
 
+
 def test_updated_date_is_used_when_an_entry_has_no_published_date():
     atom = b"""<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title>
     <entry><title>A</title><link href='https://e.com/a'/><updated>2026-11-20T08:30:00Z</updated></entry></feed>"""
-    assert parse_feed(atom, "s", NOW).items[0].published == datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+    assert parse_feed(atom, "s", NOW).items[0].published == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 
 
 def test_full_content_is_preferred_to_the_summary():
@@ -84,7 +87,10 @@ def test_full_content_is_preferred_to_the_summary():
 
 
 def test_summary_is_used_without_full_content():
-    assert parse_feed(rss(item(extra="<description>short &amp; sweet</description>")), "s", NOW).items[0].text == "short & sweet"
+    assert (
+        parse_feed(rss(item(extra="<description>short &amp; sweet</description>")), "s", NOW).items[0].text
+        == "short & sweet"
+    )
 
 
 def test_title_and_text_are_capped():
@@ -94,16 +100,33 @@ def test_title_and_text_are_capped():
 
 
 def test_item_fields_come_from_the_entry():
-    parsed = parse_feed(rss(item(title="Camurus &amp; Lilly", link="https://e.com/a?utm_source=x", extra="<description>Body</description>")), "camurus_press", NOW)
+    parsed = parse_feed(
+        rss(
+            item(
+                title="Camurus &amp; Lilly",
+                link="https://e.com/a?utm_source=x",
+                extra="<description>Body</description>",
+            )
+        ),
+        "camurus_press",
+        NOW,
+    )
     (entry,) = parsed.items
-    assert (entry.source_id, entry.url, entry.title, entry.text) == ("camurus_press", "https://e.com/a", "Camurus & Lilly", "Body")
+    assert (entry.source_id, entry.url, entry.title, entry.text) == (
+        "camurus_press",
+        "https://e.com/a",
+        "Camurus & Lilly",
+        "Body",
+    )
     assert entry.item_id == item_id_for("https://e.com/a")
-    assert entry.content_hash == hashlib.sha256("Camurus & Lilly\nBody".encode()).hexdigest()[:16]
+    assert entry.content_hash == hashlib.sha256(b"Camurus & Lilly\nBody").hexdigest()[:16]
     assert (parsed.bozo, parsed.bozo_reason, parsed.skipped, parsed.dropped) == (False, "", 0, 0)
 
 
 def test_entries_without_an_http_link_or_title_are_skipped_and_counted():
-    body = rss(item(link="ftp://e.com/a") + item(link="javascript:alert(1)") + item(title="") + item(link="http://e.com/ok"))
+    body = rss(
+        item(link="ftp://e.com/a") + item(link="javascript:alert(1)") + item(title="") + item(link="http://e.com/ok")
+    )
     parsed = parse_feed(body, "s", NOW)
     assert [i.url for i in parsed.items] == ["http://e.com/ok"] and parsed.skipped == 3
 
@@ -114,7 +137,10 @@ def test_the_same_link_twice_is_one_item():
 
 
 def test_items_come_newest_first():
-    dated = "".join(item(title=f"T{d}", link=f"https://e.com/{d}", extra=f"<pubDate>Mon, {d:02d} Nov 2026 10:00:00 GMT</pubDate>") for d in (2, 9, 5))
+    dated = "".join(
+        item(title=f"T{d}", link=f"https://e.com/{d}", extra=f"<pubDate>Mon, {d:02d} Nov 2026 10:00:00 GMT</pubDate>")
+        for d in (2, 9, 5)
+    )
     assert [i.title for i in parse_feed(rss(dated), "s", NOW).items] == ["T9", "T5", "T2"]
 
 
@@ -125,9 +151,13 @@ def test_a_malformed_feed_names_the_xml_error_with_its_position():
 
 
 def test_a_feed_declared_latin1_only_by_its_http_header_is_decoded_with_it():
-    body = "<rss version='2.0'><channel><item><title>Médicament approuvé</title><link>https://e.com/a</link></item></channel></rss>".encode("latin-1")
+    body = "<rss version='2.0'><channel><item><title>Médicament approuvé</title><link>https://e.com/a</link></item></channel></rss>".encode(
+        "latin-1"
+    )
     parsed = parse_feed(body, "s", NOW, "application/rss+xml; charset=iso-8859-1")
-    assert parsed.items[0].title == "Médicament approuvé" and not parsed.bozo  # without the header: a malformed-feed warning
+    assert (
+        parsed.items[0].title == "Médicament approuvé" and not parsed.bozo
+    )  # without the header: a malformed-feed warning
 
 
 def test_an_entry_without_summary_or_content_has_empty_text():
@@ -137,7 +167,7 @@ def test_an_entry_without_summary_or_content_has_empty_text():
 def test_published_date_wins_over_updated():
     atom = b"""<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title>
     <entry><title>A</title><link href='https://e.com/a'/><published>2026-11-18T08:00:00Z</published><updated>2026-11-20T08:30:00Z</updated></entry></feed>"""
-    assert parse_feed(atom, "s", NOW).items[0].published == datetime(2026, 11, 18, 8, tzinfo=timezone.utc)
+    assert parse_feed(atom, "s", NOW).items[0].published == datetime(2026, 11, 18, 8, tzinfo=UTC)
 
 
 def test_a_creation_date_is_used_when_nothing_else_dates_the_entry():
@@ -146,7 +176,7 @@ def test_a_creation_date_is_used_when_nothing_else_dates_the_entry():
     from vectora_core.ingest.parse import _entry_datetime
 
     created = time.strptime("2026-11-19 07:00", "%Y-%m-%d %H:%M")
-    assert _entry_datetime({"created_parsed": created}) == datetime(2026, 11, 19, 7, tzinfo=timezone.utc)
+    assert _entry_datetime({"created_parsed": created}) == datetime(2026, 11, 19, 7, tzinfo=UTC)
     assert _entry_datetime({}) is None
 
 

@@ -6,7 +6,7 @@ No emulator and no server: these are the fast tests `invoke mutate` runs against
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -19,14 +19,16 @@ from vectora_core.render import label_for, md_escape, render
 from vectora_core.scoring import select
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
-PUBLISHED = datetime(2026, 11, 24, 9, tzinfo=timezone.utc)
+PUBLISHED = datetime(2026, 11, 24, 9, tzinfo=UTC)
 START, END = date(2026, 11, 18), date(2026, 11, 25)
 
 
 @pytest.fixture(scope="module")
 def client():
     scopes = parse_scopes((CONFIG / "canonical/lai_scopes.yaml").read_text(), "canonical/lai_scopes.yaml")
-    return parse_client_config((CONFIG / "clients/lai_weekly_v3.yaml").read_text(), "clients/lai_weekly_v3.yaml", lambda _: scopes)
+    return parse_client_config(
+        (CONFIG / "clients/lai_weekly_v3.yaml").read_text(), "clients/lai_weekly_v3.yaml", lambda _: scopes
+    )
 
 
 def item(item_id="a1", **changes) -> NormalizedItem:
@@ -72,6 +74,7 @@ EDITORIAL = Editorial(
 
 # --- selection threshold ----------------------------------------------------------------------------
 
+
 def test_item_just_under_min_score_is_dropped(client):
     below = scored(item("below"), score=client.min_score - 0.001, section_id="")
     assert select([below], client) == []
@@ -90,9 +93,16 @@ def test_selected_items_take_the_section_of_their_event_type(client):
 
 # --- editorial cache key -----------------------------------------------------------------------------
 
+
 def key(**changes) -> str:
-    arguments = dict(client_id="lai_weekly_v3", window_start=START, window_end=END,
-                     selected=[scored(item("a1")), scored(item("b2"))], prompt_version="editorial-v2", model_id="eu.model")
+    arguments = dict(
+        client_id="lai_weekly_v3",
+        window_start=START,
+        window_end=END,
+        selected=[scored(item("a1")), scored(item("b2"))],
+        prompt_version="editorial-v2",
+        model_id="eu.model",
+    )
     arguments.update(changes)
     return editorial_cache.cache_key(**arguments)
 
@@ -142,6 +152,7 @@ def test_cache_objects_live_under_the_client_prefix():
 
 # --- rendering: escaping and labels --------------------------------------------------------------------
 
+
 def test_feed_markup_is_escaped_in_the_html_render(client):
     hostile = item("x", title='<script>alert("t")</script> & <b>bold</b>', summary="<img src=x onerror=alert(1)>")
     html = render(client, EDITORIAL, [scored(hostile)], START, END, {}).html
@@ -159,7 +170,12 @@ def test_editorial_text_from_the_model_is_escaped_too(client):
 def test_feed_markup_is_escaped_in_the_markdown_render(client):
     hostile = item("x", title="<script>alert(1)</script> *bold* [link](javascript:x)")
     markdown = render(client, EDITORIAL, [scored(hostile)], START, END, {}).markdown
-    assert "<script>" not in markdown and "\\<script\\>" in markdown and "\\*bold\\*" in markdown and "\\[link\\]" in markdown
+    assert (
+        "<script>" not in markdown
+        and "\\<script\\>" in markdown
+        and "\\*bold\\*" in markdown
+        and "\\[link\\]" in markdown
+    )
 
 
 def test_md_escape_backslashes_every_markdown_special():
@@ -168,10 +184,21 @@ def test_md_escape_backslashes_every_markdown_special():
 
 
 def test_render_shows_sections_in_config_order_with_their_intros(client):
-    selected = [scored(item("c", event_type="clinical", title="Phase 3 starts"), section_id="clinical"), scored(item("r"))]
-    editorial = dataclasses.replace(EDITORIAL, sections=(EditorialSection("regulatory", "Two approvals."), EditorialSection("clinical", "Trials moved.")))
+    selected = [
+        scored(item("c", event_type="clinical", title="Phase 3 starts"), section_id="clinical"),
+        scored(item("r")),
+    ]
+    editorial = dataclasses.replace(
+        EDITORIAL,
+        sections=(EditorialSection("regulatory", "Two approvals."), EditorialSection("clinical", "Trials moved.")),
+    )
     markdown = render(client, editorial, selected, START, END, {"fierce_pharma": "Fierce Pharma"}).markdown
-    assert markdown.index("Regulatory") < markdown.index("Two approvals.") < markdown.index("Clinical development") < markdown.index("Trials moved.")
+    assert (
+        markdown.index("Regulatory")
+        < markdown.index("Two approvals.")
+        < markdown.index("Clinical development")
+        < markdown.index("Trials moved.")
+    )
     assert "Fierce Pharma" in markdown
 
 
@@ -183,9 +210,14 @@ def test_item_note_counts_items_summarised_offline(client):
 
 def test_labels_say_how_the_editorial_was_written():
     assert label_for(EDITORIAL) == ""
-    assert label_for(dataclasses.replace(EDITORIAL, backend="offline")).startswith("Offline edition: the editorial is extractive")
+    assert label_for(dataclasses.replace(EDITORIAL, backend="offline")).startswith(
+        "Offline edition: the editorial is extractive"
+    )
     degraded = dataclasses.replace(EDITORIAL, degraded=True, degraded_reason="Bedrock timed out")
-    assert label_for(degraded) == "Degraded edition: the editorial was generated offline by extraction because Bedrock timed out."
+    assert (
+        label_for(degraded)
+        == "Degraded edition: the editorial was generated offline by extraction because Bedrock timed out."
+    )
 
 
 def test_an_empty_selection_says_nothing_met_the_threshold(client):
@@ -194,13 +226,18 @@ def test_an_empty_selection_says_nothing_met_the_threshold(client):
 
 # --- prompts -------------------------------------------------------------------------------------------
 
+
 def test_editorial_item_line_is_one_compact_line():
-    line = prompts.editorial_item_line(3, scored(item(companies=("Teva", "MedinCell", "Pfizer"), molecules=("olanzapine", "x"))))
+    line = prompts.editorial_item_line(
+        3, scored(item(companies=("Teva", "MedinCell", "Pfizer"), molecules=("olanzapine", "x")))
+    )
     assert line == "#3|Teva,MedinCell;olanzapine;UZEDY|Teva said the FDA approved UZEDY for bipolar I disorder."
 
 
 def test_item_line_drops_tickers_shortens_agencies_and_pipes():
-    summary = "Alkermes (Nasdaq: ALKS) told the U.S. Food and Drug Administration (FDA) and the European Medicines Agency a|b"
+    summary = (
+        "Alkermes (Nasdaq: ALKS) told the U.S. Food and Drug Administration (FDA) and the European Medicines Agency a|b"
+    )
     assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|Alkermes told FDA and EMA a/b")
 
 
@@ -224,7 +261,9 @@ def test_normalization_prompt_lists_event_types_and_one_tab_separated_line_per_i
     from vectora_core.models import RawItem
 
     raw = RawItem("id1", "s", "https://e.com/1", "Title  with\nspaces", "Body | text", PUBLISHED, "h")
-    system, user = prompts.build_normalization_prompt([raw, dataclasses.replace(raw, item_id="id2")], ["regulatory", "other"])
+    system, user = prompts.build_normalization_prompt(
+        [raw, dataclasses.replace(raw, item_id="id2")], ["regulatory", "other"]
+    )
     assert system.endswith(" event_type one of: regulatory,other.") and system.startswith(prompts.NORMALIZATION_SYSTEM)
     assert user.split("\n") == ["id1\tTitle with spaces\tBody / text", "id2\tTitle with spaces\tBody / text"]
 
@@ -257,7 +296,15 @@ def test_an_invalid_editorial_answer_names_its_problem(answer, problem):
     assert prompts.validate_editorial(answer, ["regulatory"]) == [problem]
 
 
-VALID_ENTRY = {"id": "a", "event_type": "regulatory", "summary": "S", "companies": [], "molecules": ["m"], "trademarks": [], "technologies": []}
+VALID_ENTRY = {
+    "id": "a",
+    "event_type": "regulatory",
+    "summary": "S",
+    "companies": [],
+    "molecules": ["m"],
+    "trademarks": [],
+    "technologies": [],
+}
 
 
 def test_a_valid_normalization_answer_has_no_problems():
@@ -281,10 +328,13 @@ def test_an_invalid_normalization_answer_names_its_problem(answer, problem):
 
 
 def test_a_normalization_answer_missing_ids_names_them():
-    assert prompts.validate_normalization({"items": [VALID_ENTRY]}, ["a", "b", "c"], ["regulatory"]) == ["missing ids: b, c"]
+    assert prompts.validate_normalization({"items": [VALID_ENTRY]}, ["a", "b", "c"], ["regulatory"]) == [
+        "missing ids: b, c"
+    ]
 
 
 # --- editorial cache objects (S3 double: the calls and their arguments are what matters) -------------------
+
 
 class MemoryS3:
     """The S3 calls the editorial cache makes, over a dict; `get_error` makes GetObject raise that code."""
@@ -356,10 +406,15 @@ def test_a_corrupt_entry_is_a_logged_miss(body, capsys):
     s3.objects[("news", "cache/c/k.json")] = body
     assert editorial_cache.load_cached(s3, "news", "c", "k") is None
     line = capsys.readouterr().out
-    assert "Cache éditorial corrompu, régénération" in line and '"key": "cache/c/k.json"' in line and '"level": "WARNING"' in line
+    assert (
+        "Cache éditorial corrompu, régénération" in line
+        and '"key": "cache/c/k.json"' in line
+        and '"level": "WARNING"' in line
+    )
 
 
 # --- what the survivors of the mutation run showed untested ---------------------------------------------
+
 
 @pytest.fixture
 def fresh_templates():
@@ -403,14 +458,22 @@ def test_md_url_encodes_spaces_and_parentheses():
 
 
 def test_items_sit_under_their_own_section(client):
-    selected = [scored(item("c", event_type="clinical", title="Phase 3 starts"), section_id="clinical"), scored(item("r", title="Label approved"))]
+    selected = [
+        scored(item("c", event_type="clinical", title="Phase 3 starts"), section_id="clinical"),
+        scored(item("r", title="Label approved")),
+    ]
     markdown = render(client, EDITORIAL, selected, START, END, {}).markdown
-    assert markdown.index("Regulatory") < markdown.index("Label approved") < markdown.index("Clinical development") < markdown.index("Phase 3 starts")
+    assert (
+        markdown.index("Regulatory")
+        < markdown.index("Label approved")
+        < markdown.index("Clinical development")
+        < markdown.index("Phase 3 starts")
+    )
 
 
 def test_a_section_without_an_editorial_intro_shows_none(client):
     html = render(client, dataclasses.replace(EDITORIAL, sections=()), [scored(item())], START, END, {}).html
-    assert "color:#52606d;\">" not in html.split("Regulatory", 1)[1].split("</td>", 1)[0]
+    assert 'color:#52606d;">' not in html.split("Regulatory", 1)[1].split("</td>", 1)[0]
 
 
 def test_no_item_note_without_offline_items(client):
@@ -425,7 +488,9 @@ def test_a_summary_of_exactly_the_limit_is_kept_whole():
 
 def test_a_cut_summary_loses_the_space_before_the_ellipsis():
     summary = "x" * (prompts.SUMMARY_CHARS - 2) + " yyyy"
-    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|" + "x" * (prompts.SUMMARY_CHARS - 2) + "…")
+    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith(
+        "|" + "x" * (prompts.SUMMARY_CHARS - 2) + "…"
+    )
 
 
 def test_only_the_first_product_is_named_in_an_item_line():
@@ -450,7 +515,9 @@ def test_a_long_title_is_cut_in_the_normalization_prompt():
 def test_every_normalization_entry_is_checked_after_a_bad_one():
     answer = {"items": [{"id": 1}, {**VALID_ENTRY, "molecules": "m", "trademarks": "t"}]}
     assert prompts.validate_normalization(answer, ["a"], ["regulatory"]) == [
-        "every item needs a string id", "a: molecules must be a list of strings", "a: trademarks must be a list of strings",
+        "every item needs a string id",
+        "a: molecules must be a list of strings",
+        "a: trademarks must be a list of strings",
     ]
 
 

@@ -35,21 +35,28 @@ def test_the_repository_config_is_valid(texts):
 def test_a_client_config_missing_a_field_is_refused_naming_file_and_field(texts):
     broken = texts[CLIENT].replace("default_period_days: 7\n", "default_period_days: 700\n")
 
-    with pytest.raises(ReleaseConfigError, match=r"^config/clients/lai_weekly_v3\.yaml: default_period_days: must be from 1 to 90"):
+    with pytest.raises(
+        ReleaseConfigError, match=r"^config/clients/lai_weekly_v3\.yaml: default_period_days: must be from 1 to 90"
+    ):
         validate_config({**texts, CLIENT: broken})
 
 
 def test_a_watch_domain_naming_a_company_missing_from_the_scopes_is_refused(texts):
     scopes = texts[SCOPES].replace("name: MedinCell", "name: Medincell Renamed", 1)
 
-    with pytest.raises(ReleaseConfigError, match=r"config/clients/lai_weekly_v3\.yaml: watch_domains\[\d\]\.companies: 'MedinCell' is not in the canonical scopes"):
+    with pytest.raises(
+        ReleaseConfigError,
+        match=r"config/clients/lai_weekly_v3\.yaml: watch_domains\[\d\]\.companies: 'MedinCell' is not in the canonical scopes",
+    ):
         validate_config({**texts, SCOPES: scopes})
 
 
 def test_a_client_naming_scopes_that_are_not_released_is_refused(texts):
     without_scopes = {key: text for key, text in texts.items() if key != SCOPES}
 
-    with pytest.raises(ReleaseConfigError, match=r"config/clients/lai_weekly_v3\.yaml: scopes: canonical/lai_scopes\.yaml is not among"):
+    with pytest.raises(
+        ReleaseConfigError, match=r"config/clients/lai_weekly_v3\.yaml: scopes: canonical/lai_scopes\.yaml is not among"
+    ):
         validate_config(without_scopes)
 
 
@@ -61,7 +68,10 @@ def test_a_client_file_whose_id_differs_from_its_name_is_refused(texts):
 def test_a_price_that_is_not_a_number_is_refused_naming_the_model(texts):
     prices = "models:\n  eu.model:\n    input_per_million: three\n    output_per_million: 15\n"
 
-    with pytest.raises(ReleaseConfigError, match=r"config/bedrock_pricing\.yaml: models\.eu\.model\.input_per_million: must be a number"):
+    with pytest.raises(
+        ReleaseConfigError,
+        match=r"config/bedrock_pricing\.yaml: models\.eu\.model\.input_per_million: must be a number",
+    ):
         validate_config({**texts, PRICES: prices})
 
 

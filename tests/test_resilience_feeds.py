@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from conftest import LAMBDA_ENV, REGION, FakeContext, read_object
 from lambda_testkit import edit_client_config, loopback_http_server
 
@@ -27,7 +26,7 @@ ACCENTED = "Médicament à libération prolongée: dépôt injectable approuvé"
 
 
 def rss(titles: list[str], encoding: str = "utf-8") -> str:
-    when = format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True)
+    when = format_datetime(datetime.now(UTC) - timedelta(days=1), usegmt=True)
     items = "".join(
         f"<item><title>{title}</title><link>https://news.example.com/{encoding}/{i}</link>"
         f"<description>{title}, details.</description><pubDate>{when}</pubDate></item>"
@@ -42,9 +41,7 @@ def rss(titles: list[str], encoding: str = "utf-8") -> str:
 TRUNCATED = rss(["Complete item one", "Complete item two", "Item cut in the middle"]).encode()
 TRUNCATED = TRUNCATED[: TRUNCATED.index(b"Item cut in the middle") + 10]
 
-LAUGHS = "".join(
-    f'<!ENTITY lol{n} "{("&lol%d;" % (n - 1)) * 10}">' for n in range(1, 10)
-)
+LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">' + LAUGHS + "]>"
     '<rss version="2.0"><channel><title>&lol9;</title><item><title>Laughs &lol9;</title>'
@@ -280,4 +277,3 @@ def test_trickling_server_is_hung_up_on_at_the_deadline(hostile_run, hostile_ser
     # Each byte arrives well within the socket timeout, so only a total deadline stops the read.
     assert outcome_of(hostile_run[0], "trickling_server")[0] == "failed"
     assert hostile_server.trickle_completed is False
-

@@ -7,12 +7,12 @@ contract (`expected_bad_fields`), not by calling the validator under test.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
-
 from conftest import LAMBDA_ENV, FakeContext
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 ALLOWED = ("client_id", "period_days", "force_regenerate", "target_date", "mode")
 MODES = ("publish", "smoke", "drill", "bench")
@@ -49,7 +49,7 @@ def expected_bad_fields(event) -> set[str]:
     target = event.get("target_date")
     if target is not None and not (isinstance(target, str) and is_calendar_date(target)):
         bad.add("target_date")
-    elif target is not None and date.fromisoformat(target) > datetime.now(timezone.utc).date():
+    elif target is not None and date.fromisoformat(target) > datetime.now(UTC).date():
         bad.add("target_date")  # an edition cannot be dated after today
     if "mode" in event and event["mode"] not in MODES:
         bad.add("mode")
@@ -70,13 +70,37 @@ def expected_invocation(event: dict) -> tuple:
 # --- generators ---------------------------------------------------------------------------------
 
 DATE_LIKE = [
-    "2026-02-30", "2026-13-01", "2026-00-10", "2026-1-5", "2026/01/15", "15-01-2026", "20260115",
-    "2026-W03-4", "2026-015", "2026-01-15T00:00:00", " 2026-01-15", "2026-01-15\n", "0000-01-01",
-    "２０２６-01-15", "2026-01-15Z", "yesterday", "",
+    "2026-02-30",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-1-5",
+    "2026/01/15",
+    "15-01-2026",
+    "20260115",
+    "2026-W03-4",
+    "2026-015",
+    "2026-01-15T00:00:00",
+    " 2026-01-15",
+    "2026-01-15\n",
+    "0000-01-01",
+    "２０２６-01-15",
+    "2026-01-15Z",
+    "yesterday",
+    "",
 ]
 CLIENT_ID_LIKE = [
-    "LAI_weekly_v3", "lai weekly", "lai-weekly", "", "a" * 65, "lai_weekly_v3\n", "lai_weekly_v3 ", "élan",
-    "../clients/x", "clients/lai_weekly_v3.yaml", "lai_weekly_v3\x00", "ｌａｉ",
+    "LAI_weekly_v3",
+    "lai weekly",
+    "lai-weekly",
+    "",
+    "a" * 65,
+    "lai_weekly_v3\n",
+    "lai_weekly_v3 ",
+    "élan",
+    "../clients/x",
+    "clients/lai_weekly_v3.yaml",
+    "lai_weekly_v3\x00",
+    "ｌａｉ",
 ]
 INT_LIKE = [0, 1, 90, 91, -1, 7.0, 1e3, True, False, "7", "true", "false", 2**63, -(2**63)]
 
@@ -184,7 +208,13 @@ def test_handler_answers_every_payload_by_the_contract(fenced, event):
     else:
         assert response["status"] == "ok"
         [invocation] = gate.invocations
-        got = (invocation.client_id, invocation.period_days, invocation.force_regenerate, invocation.target_date, invocation.mode)
+        got = (
+            invocation.client_id,
+            invocation.period_days,
+            invocation.force_regenerate,
+            invocation.target_date,
+            invocation.mode,
+        )
         assert got == expected_invocation(event)
 
 
@@ -193,6 +223,12 @@ def test_handler_answers_every_payload_by_the_contract(fenced, event):
 def test_parse_payload_accepts_every_valid_combination(event):
     from vectora_core.validation import parse_payload
 
-    invocation = parse_payload(event, today=datetime.now(timezone.utc).date())
-    got = (invocation.client_id, invocation.period_days, invocation.force_regenerate, invocation.target_date, invocation.mode)
+    invocation = parse_payload(event, today=datetime.now(UTC).date())
+    got = (
+        invocation.client_id,
+        invocation.period_days,
+        invocation.force_regenerate,
+        invocation.target_date,
+        invocation.mode,
+    )
     assert got == expected_invocation(event)

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import re
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-
 from conftest import LAMBDA_ENV, read_object
 from lambda_testkit import edit_client_config, loopback_http_server
 
@@ -29,7 +28,7 @@ SECRET = "TOP-SECRET-MARKER-7c1e"
 
 
 def recent_date(days_ago: int = 1) -> str:
-    return format_datetime(datetime.now(timezone.utc) - timedelta(days=days_ago), usegmt=True)
+    return format_datetime(datetime.now(UTC) - timedelta(days=days_ago), usegmt=True)
 
 
 XSS_FEED = f"""<?xml version="1.0" encoding="utf-8"?>

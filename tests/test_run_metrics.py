@@ -41,7 +41,9 @@ def emf_lines(text: str) -> list[dict]:
 
 
 def test_a_published_run_counts_one_newsletter_and_every_figure():
-    run = measure(OK_RESPONSE, client_id="lai_weekly_v3", mode="publish", publishes=True, duration_ms=1234.56, environment="dev")
+    run = measure(
+        OK_RESPONSE, client_id="lai_weekly_v3", mode="publish", publishes=True, duration_ms=1234.56, environment="dev"
+    )
 
     assert _values(run) == {
         "RunSucceeded": 1.0,
@@ -83,7 +85,9 @@ def test_an_unknown_cost_is_left_out_rather_than_reported_as_zero():
 
 
 def test_emit_prints_one_emf_document_with_the_three_dimensions(capsys):
-    run = measure(OK_RESPONSE, client_id="lai_weekly_v3", mode="publish", publishes=True, duration_ms=5, environment="dev")
+    run = measure(
+        OK_RESPONSE, client_id="lai_weekly_v3", mode="publish", publishes=True, duration_ms=5, environment="dev"
+    )
 
     emit(run, request_id="r-1", manifest="newsletters/lai_weekly_v3/2026-11-23/manifest.json")
 
@@ -92,7 +96,11 @@ def test_emit_prints_one_emf_document_with_the_three_dimensions(capsys):
     assert directive["Namespace"] == NAMESPACE
     assert directive["Dimensions"] == [["Environment", "ClientId", "Mode"]]
     assert {m["Name"]: m["Unit"] for m in directive["Metrics"]}["Duration"] == "Milliseconds"
-    assert (document["ClientId"], document["Mode"], document["NewsletterPublished"]) == ("lai_weekly_v3", "publish", 1.0)
+    assert (document["ClientId"], document["Mode"], document["NewsletterPublished"]) == (
+        "lai_weekly_v3",
+        "publish",
+        1.0,
+    )
     assert document["request_id"] == "r-1" and document["manifest"].endswith("manifest.json")
 
 
@@ -115,7 +123,10 @@ def test_the_handler_emits_the_run_metrics_of_a_published_edition(handler_module
     assert response["status"] == "ok"
     assert (document["ClientId"], document["Mode"], document["Environment"]) == ("lai_weekly_v3", "publish", "local")
     assert document["NewsletterPublished"] == 1.0 and document["RunSucceeded"] == 1.0
-    assert (document["ItemsFetched"], document["ItemsSelected"]) == (response["counts"]["fetched"], response["counts"]["selected"])
+    assert (document["ItemsFetched"], document["ItemsSelected"]) == (
+        response["counts"]["fetched"],
+        response["counts"]["selected"],
+    )
     assert document["manifest"] == response["s3"]["manifest"]
 
 
@@ -145,4 +156,8 @@ def test_a_run_that_raises_still_emits_its_metrics(handler_module, context, caps
         handler_module.lambda_handler({"client_id": "lai_weekly_v3"}, context)
 
     [document] = emf_lines(capsys.readouterr().out)
-    assert (document["ClientId"], document["RunSucceeded"], document["NewsletterPublished"]) == ("lai_weekly_v3", 0.0, 0.0)
+    assert (document["ClientId"], document["RunSucceeded"], document["NewsletterPublished"]) == (
+        "lai_weekly_v3",
+        0.0,
+        0.0,
+    )

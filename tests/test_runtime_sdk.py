@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import LAMBDA_ENV, REPO_ROOT
+
 from vectora_core import sdk
 
 
@@ -41,7 +41,9 @@ def _fresh_handler(tmp_path, botocore_version: str | None, code: str) -> subproc
             (tmp_path / package / "__init__.py").write_text(f"__version__ = '{botocore_version}'\n")
         paths.insert(0, str(tmp_path))
     environ = {**os.environ, **LAMBDA_ENV, "LLM_BACKEND": "offline", "PYTHONPATH": os.pathsep.join(paths)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=60, cwd=tmp_path)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=60, cwd=tmp_path
+    )
 
 
 def test_init_logs_the_sdk_versions_the_function_runs_with(tmp_path):
@@ -58,5 +60,5 @@ def test_too_old_runtime_botocore_is_an_init_error_and_fails_the_invocation_in_o
     [error] = [json.loads(x) for x in done.stdout.splitlines() if "SDK AWS trop ancien" in x]
     assert error["level"] == "ERROR" and "older than 1.35.67" in error["error"]
     assert done.returncode != 0
-    assert 'RuntimeError: botocore 1.34.131 is older than 1.35.67' in done.stderr
+    assert "RuntimeError: botocore 1.34.131 is older than 1.35.67" in done.stderr
     assert '"bundle_boto3": true in env/<env>.json' in done.stderr.splitlines()[-1]

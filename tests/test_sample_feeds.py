@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,8 +22,8 @@ import yaml
 
 from toolkit.local.sample_feeds import (
     ATOM_CONTENT_TYPE,
-    RSS_CONTENT_TYPE,
     CORPUS_DIR,
+    RSS_CONTENT_TYPE,
     SampleFeedServer,
     UnknownFeedError,
     render,
@@ -40,7 +40,7 @@ LABELS = yaml.safe_load((CORPUS_DIR / "labels.yaml").read_text(encoding="utf-8")
 
 def _published(entry) -> datetime:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
 
 
 def _entries(today: date = TODAY) -> dict[str, list]:
@@ -80,7 +80,7 @@ def test_item_dates_follow_the_given_today(today):
     first = feedparser.parse(render_feed("medincell_press", today)).entries[0]
     # the first MedinCell item is written as {{date:-2@13:05}}
     day = today - timedelta(days=2)
-    assert _published(first) == datetime(day.year, day.month, day.day, 13, 5, tzinfo=timezone.utc)
+    assert _published(first) == datetime(day.year, day.month, day.day, 13, 5, tzinfo=UTC)
 
 
 def test_rss_placeholder_without_zone_renders_gmt():
@@ -91,7 +91,7 @@ def test_rss_placeholder_without_zone_renders_gmt():
 def test_rss_placeholder_with_zone_keeps_local_time_and_offset():
     text, newest = resolve_dates("{{date:-1@20:05-0500}}", TODAY)
     assert text == "Mon, 09 Mar 2026 20:05:00 -0500"
-    assert newest == datetime(2026, 3, 10, 1, 5, tzinfo=timezone.utc)
+    assert newest == datetime(2026, 3, 10, 1, 5, tzinfo=UTC)
 
 
 def test_isodate_placeholder_renders_rfc3339():
@@ -110,24 +110,24 @@ def test_unknown_placeholder_is_rejected():
 
 
 def test_dates_later_than_now_move_back_to_the_current_hour():
-    now = datetime(2026, 3, 10, 0, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 10, 0, 30, tzinfo=UTC)
     text, newest = resolve_dates("{{isodate:0@01:10}} {{isodate:0@00:20}}", TODAY, now=now)
     assert text == "2026-03-10T00:00:00Z 2026-03-10T00:20:00Z"
-    assert newest == datetime(2026, 3, 10, 0, 20, tzinfo=timezone.utc)
+    assert newest == datetime(2026, 3, 10, 0, 20, tzinfo=UTC)
 
 
 def test_no_item_is_dated_after_the_end_of_today(parsed_corpus):
-    end_of_today = datetime(2026, 3, 11, tzinfo=timezone.utc)
+    end_of_today = datetime(2026, 3, 11, tzinfo=UTC)
     assert all(_published(e) < end_of_today for entries in parsed_corpus.values() for e in entries)
 
 
 def test_most_items_fall_in_the_last_seven_days_and_some_before(parsed_corpus):
-    window_start = datetime(2026, 3, 3, tzinfo=timezone.utc)
+    window_start = datetime(2026, 3, 3, tzinfo=UTC)
     dates = [_published(e) for entries in parsed_corpus.values() for e in entries]
     inside = sum(d >= window_start for d in dates)
     assert inside >= 0.7 * len(dates)
     assert len(dates) - inside >= 8
-    assert min(dates) >= datetime(2026, 2, 8, tzinfo=timezone.utc)  # nothing older than 30 days
+    assert min(dates) >= datetime(2026, 2, 8, tzinfo=UTC)  # nothing older than 30 days
 
 
 def test_items_within_the_window_have_varied_hours(parsed_corpus):
@@ -306,7 +306,7 @@ def test_server_without_fixed_today_serves_current_utc_dates():
     with SampleFeedServer() as running:
         _, _, body = _get(running.feed_url("medincell_press"))
     first = feedparser.parse(body).entries[0]  # written as {{date:-2@13:05}}
-    assert _published(first).date() == datetime.now(timezone.utc).date() - timedelta(days=2)
+    assert _published(first).date() == datetime.now(UTC).date() - timedelta(days=2)
 
 
 def test_source_ids_lists_one_id_per_feed_file():
@@ -326,7 +326,17 @@ def _read_line_within(stream, seconds: float) -> str:
 
 def test_cli_serves_until_sigterm():
     process = subprocess.Popen(
-        [sys.executable, "-m", "toolkit.local.sample_feeds", "--host", "127.0.0.1", "--port", "0", "--today", "2026-03-10"],
+        [
+            sys.executable,
+            "-m",
+            "toolkit.local.sample_feeds",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--today",
+            "2026-03-10",
+        ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

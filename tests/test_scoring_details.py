@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from vectora_core.models import ClientConfig, Entity, EventRule, NormalizedItem, Scopes, Section, Source, WatchDomain
 from vectora_core.scoring import _jaccard, _overlap, merge_duplicates, same_story, score_item, section_for, select
 
-END = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+END = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 SCOPES = Scopes(
     version="t1",
@@ -21,19 +21,38 @@ SCOPES = Scopes(
         Entity("Pfizer", ("Pfizer",), "big_pharma"),
         Entity("Novartis", ("Novartis",), "big_pharma"),
     ),
-    molecules=(Entity("olanzapine", ("olanzapine",)), Entity("risperidone", ("risperidone",)), Entity("buprenorphine", ("buprenorphine",))),
-    trademarks=(Entity("UZEDY", ("UZEDY",), "Teva"), Entity("Brixadi", ("Brixadi",), "Camurus"), Entity("Sublocade", ("Sublocade",), "Indivior")),
+    molecules=(
+        Entity("olanzapine", ("olanzapine",)),
+        Entity("risperidone", ("risperidone",)),
+        Entity("buprenorphine", ("buprenorphine",)),
+    ),
+    trademarks=(
+        Entity("UZEDY", ("UZEDY",), "Teva"),
+        Entity("Brixadi", ("Brixadi",), "Camurus"),
+        Entity("Sublocade", ("Sublocade",), "Indivior"),
+    ),
     technologies=(Entity("BEPO", ("BEPO",)), Entity("FluidCrystal", ("FluidCrystal",))),
-    event_types=(EventRule("regulatory", ("approves",), 3.0), EventRule("clinical", ("trial",), 2.0), EventRule("other", (), 0.25)),
+    event_types=(
+        EventRule("regulatory", ("approves",), 3.0),
+        EventRule("clinical", ("trial",), 2.0),
+        EventRule("other", (), 0.25),
+    ),
 )
 CLIENT = ClientConfig(
     client_id="t",
     name="T",
     language="en",
     default_period_days=7,
-    sources=(Source("press", "Press", "https://e.com/p", "company", 1.25), Source("trade", "Trade", "https://e.com/t", "trade_press")),
-    watch_domains=(WatchDomain("pure", "Pure", companies=("MedinCell",), weight=1.2), WatchDomain("uzedy", "UZEDY", trademarks=("UZEDY",), weight=2.0),
-                   WatchDomain("tech", "Tech", technologies=("BEPO",)), WatchDomain("mol", "Mol", molecules=("buprenorphine",))),
+    sources=(
+        Source("press", "Press", "https://e.com/p", "company", 1.25),
+        Source("trade", "Trade", "https://e.com/t", "trade_press"),
+    ),
+    watch_domains=(
+        WatchDomain("pure", "Pure", companies=("MedinCell",), weight=1.2),
+        WatchDomain("uzedy", "UZEDY", trademarks=("UZEDY",), weight=2.0),
+        WatchDomain("tech", "Tech", technologies=("BEPO",)),
+        WatchDomain("mol", "Mol", molecules=("buprenorphine",)),
+    ),
     sections=(Section("regulatory", "Regulatory", ("regulatory",), 2), Section("rest", "Everything else", (), 3)),
     min_score=2.0,
     scopes=SCOPES,
@@ -41,21 +60,45 @@ CLIENT = ClientConfig(
 
 
 def item(item_id="a", **changes) -> NormalizedItem:
-    fields = dict(item_id=item_id, source_id="press", url=f"https://e.com/{item_id}", title="FDA approves UZEDY", published=END - timedelta(days=1),
-                  content_hash="h", summary="Teva said the FDA approved UZEDY for schizophrenia patients.", event_type="regulatory",
-                  companies=("Teva",), molecules=(), trademarks=("UZEDY",), technologies=(), backend="offline")
+    fields = dict(
+        item_id=item_id,
+        source_id="press",
+        url=f"https://e.com/{item_id}",
+        title="FDA approves UZEDY",
+        published=END - timedelta(days=1),
+        content_hash="h",
+        summary="Teva said the FDA approved UZEDY for schizophrenia patients.",
+        event_type="regulatory",
+        companies=("Teva",),
+        molecules=(),
+        trademarks=("UZEDY",),
+        technologies=(),
+        backend="offline",
+    )
     fields.update(changes)
     return NormalizedItem(**fields)
 
 
 # --- points ---------------------------------------------------------------------------------------------
 
+
 def test_every_component_is_weighted_and_capped():
-    rich = item(companies=("MedinCell", "Camurus", "Indivior", "Teva", "Pfizer", "Novartis", "Unknown"), molecules=("olanzapine", "risperidone", "buprenorphine"),
-                trademarks=("UZEDY", "Brixadi", "Sublocade"), technologies=("BEPO", "FluidCrystal"))
+    rich = item(
+        companies=("MedinCell", "Camurus", "Indivior", "Teva", "Pfizer", "Novartis", "Unknown"),
+        molecules=("olanzapine", "risperidone", "buprenorphine"),
+        trademarks=("UZEDY", "Brixadi", "Sublocade"),
+        technologies=("BEPO", "FluidCrystal"),
+    )
     scored = score_item(rich, CLIENT, END, 3)
     b = scored.breakdown
-    assert (b["event"], b["pure_players"], b["big_pharma"], b["trademarks"], b["molecules"], b["technologies"]) == (3.0, 4.0, 1.5, 3.0, 1.0, 1.0)
+    assert (b["event"], b["pure_players"], b["big_pharma"], b["trademarks"], b["molecules"], b["technologies"]) == (
+        3.0,
+        4.0,
+        1.5,
+        3.0,
+        1.0,
+        1.0,
+    )
     assert b["recency"] == 0.667  # one day old in a three-day window
     assert b["domain_weight"] == 14.167  # base 14.167, best domain weight 2.0
     assert b["source_priority"] == 7.083  # base × 2.0 × 0.25
@@ -83,7 +126,15 @@ def test_recency_falls_linearly_over_the_window(days_old, points):
     assert score_item(item(published=END - timedelta(days=days_old)), CLIENT, END, 7).breakdown["recency"] == points
 
 
-@pytest.mark.parametrize("field, value", [("companies", ("MedinCell",)), ("molecules", ("buprenorphine",)), ("trademarks", ("UZEDY",)), ("technologies", ("BEPO",))])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("companies", ("MedinCell",)),
+        ("molecules", ("buprenorphine",)),
+        ("trademarks", ("UZEDY",)),
+        ("technologies", ("BEPO",)),
+    ],
+)
 def test_any_kind_of_entity_can_place_an_item_in_a_domain(field, value):
     bare = item(**{"companies": (), "molecules": (), "trademarks": (), "technologies": (), field: value})
     assert score_item(bare, CLIENT, END, 7) is not None
@@ -94,6 +145,7 @@ def test_an_item_touching_no_domain_is_noise():
 
 
 # --- same story ---------------------------------------------------------------------------------------
+
 
 def twin(**changes) -> NormalizedItem:
     return item("b", **{"source_id": "trade", "title": "FDA approves Teva UZEDY", **changes})
@@ -116,7 +168,10 @@ def test_different_event_types_never_match():
 
 
 def test_decisions_of_different_regulators_do_not_match_but_one_regulator_does():
-    assert not same_story(item(), twin(title="EMA approves Teva UZEDY", summary="Teva said the EMA approved UZEDY for schizophrenia patients."))
+    assert not same_story(
+        item(),
+        twin(title="EMA approves Teva UZEDY", summary="Teva said the EMA approved UZEDY for schizophrenia patients."),
+    )
     assert same_story(item(title="UZEDY approved"), twin(title="FDA approves Teva UZEDY"))
 
 
@@ -142,10 +197,16 @@ def test_merged_story_is_led_by_its_best_item_with_every_link_and_coverage_point
 def test_unmerged_items_keep_their_score_and_have_no_coverage():
     alone = score_item(item(), CLIENT, END, 7)
     (merged,), count = merge_duplicates([alone])
-    assert count == 0 and merged.score == alone.score and "coverage" not in merged.breakdown and merged.links == (("press", "https://e.com/a"),)
+    assert (
+        count == 0
+        and merged.score == alone.score
+        and "coverage" not in merged.breakdown
+        and merged.links == (("press", "https://e.com/a"),)
+    )
 
 
 # --- selection ----------------------------------------------------------------------------------------
+
 
 def test_sections_take_their_event_types_and_the_catch_all_takes_the_rest():
     assert section_for("regulatory", CLIENT.sections) == "regulatory"
@@ -166,6 +227,7 @@ def test_selection_orders_by_score_then_newest_then_id_and_caps_each_section():
 
 # --- offline extraction on the same hand-made scopes ----------------------------------------------------
 
+
 def raw(title: str, text: str = ""):
     from vectora_core.models import RawItem
 
@@ -176,7 +238,9 @@ def test_a_title_keyword_counts_double_against_the_text():
     from vectora_core.extraction import classify_event
 
     assert classify_event("Phase 3 trial starts", "The agency approves the design.", SCOPES) == "clinical"
-    assert classify_event("News", "The agency approves it after the trial.", SCOPES) == "regulatory"  # a tie: the first rule
+    assert (
+        classify_event("News", "The agency approves it after the trial.", SCOPES) == "regulatory"
+    )  # a tie: the first rule
     assert classify_event("News", "Nothing here.", SCOPES) == "other"
 
 
@@ -190,7 +254,10 @@ def test_names_match_whole_words_in_any_case_and_possessives():
 def test_longer_aliases_win_over_their_prefixes():
     from vectora_core.extraction import _alias_pattern
 
-    assert _alias_pattern(["Invega", "Invega Sustenna", " "]).search("new Invega Sustenna data").group() == "Invega Sustenna"
+    assert (
+        _alias_pattern(["Invega", "Invega Sustenna", " "]).search("new Invega Sustenna data").group()
+        == "Invega Sustenna"
+    )
 
 
 def test_a_product_brings_its_owner_once():
@@ -213,7 +280,14 @@ def fresh_extraction_cache():
 def test_aliases_match_whatever_their_case(fresh_extraction_cache):
     from vectora_core.extraction import extract
 
-    scopes = Scopes("t2", (Entity("Janssen", ("Janssen Pharmaceuticals", " ")),), (), (Entity("Invega Sustenna", ("invega sustenna", "IS-1")),), (), ())
+    scopes = Scopes(
+        "t2",
+        (Entity("Janssen", ("Janssen Pharmaceuticals", " ")),),
+        (),
+        (Entity("Invega Sustenna", ("invega sustenna", "IS-1")),),
+        (),
+        (),
+    )
     found = extract(raw("JANSSEN pharmaceuticals files", "Invega Sustenna (paliperidone), also is-1"), scopes)
     assert found.companies == ("Janssen",) and found.trademarks == ("Invega Sustenna",)
     assert extract(raw("Janssen files", "IS-10"), scopes).companies == ()
@@ -229,7 +303,9 @@ def test_a_text_hit_does_not_cancel_a_title_hit(fresh_extraction_cache):
     from vectora_core.extraction import classify_event
 
     assert classify_event("FDA approves", "approves", SCOPES) == "regulatory"
-    assert classify_event("Trial", "it approves and approves", SCOPES) == "regulatory"  # 3 text hits beat 2 for one title hit
+    assert (
+        classify_event("Trial", "it approves and approves", SCOPES) == "regulatory"
+    )  # 3 text hits beat 2 for one title hit
 
 
 def test_a_rule_without_keywords_does_not_stop_the_others(fresh_extraction_cache):
@@ -258,7 +334,12 @@ def test_stories_exactly_three_days_apart_still_match():
 def test_selection_keeps_each_items_breakdown_domains_links_and_merged_ids():
     (merged,), _ = merge_duplicates([score_item(item(), CLIENT, END, 7), score_item(twin(), CLIENT, END, 7)])
     (chosen,) = select([merged], CLIENT)
-    assert (chosen.breakdown, chosen.domains, chosen.links, chosen.merged_ids) == (merged.breakdown, merged.domains, merged.links, merged.merged_ids)
+    assert (chosen.breakdown, chosen.domains, chosen.links, chosen.merged_ids) == (
+        merged.breakdown,
+        merged.domains,
+        merged.links,
+        merged.merged_ids,
+    )
 
 
 def test_among_equal_scores_the_newer_item_comes_first():
@@ -277,20 +358,38 @@ def test_the_recency_of_a_day_old_item_in_a_one_day_window_is_zero():
 
 
 def test_recency_is_computed_from_seconds():
-    assert score_item(item(published=END - timedelta(days=7) + timedelta(seconds=30)), CLIENT, END, 7).breakdown["recency"] == 0.0
+    assert (
+        score_item(item(published=END - timedelta(days=7) + timedelta(seconds=30)), CLIENT, END, 7).breakdown["recency"]
+        == 0.0
+    )
     assert score_item(item(published=END - timedelta(days=3, hours=12)), CLIENT, END, 7).breakdown["recency"] == 0.5
 
 
 def test_domain_weight_points_keep_three_decimals():
     # Only the 1.2-weight domain matches: its points are a fifth of the base, rounded to three decimals.
-    scored = score_item(item(companies=("MedinCell",), trademarks=(), published=END - timedelta(days=1)), CLIENT, END, 7)
+    scored = score_item(
+        item(companies=("MedinCell",), trademarks=(), published=END - timedelta(days=1)), CLIENT, END, 7
+    )
     base = sum(v for k, v in scored.breakdown.items() if k not in ("domain_weight", "source_priority"))
     assert scored.breakdown["domain_weight"] == round(base * 0.2, 3) != round(base * 0.2, 4)
 
 
-@pytest.mark.parametrize("fields", [{"trademarks": ("UZEDY",), "technologies": ("BEPO",)}, {"companies": ("MedinCell",), "molecules": ("olanzapine",)}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"trademarks": ("UZEDY",), "technologies": ("BEPO",)},
+        {"companies": ("MedinCell",), "molecules": ("olanzapine",)},
+    ],
+)
 def test_hits_of_different_kinds_add_up_in_a_domain(fields):
-    domain = WatchDomain("both", "Both", companies=("MedinCell",), molecules=("olanzapine",), trademarks=("UZEDY",), technologies=("BEPO",))
+    domain = WatchDomain(
+        "both",
+        "Both",
+        companies=("MedinCell",),
+        molecules=("olanzapine",),
+        trademarks=("UZEDY",),
+        technologies=("BEPO",),
+    )
     client = ClientConfig(**{**CLIENT.__dict__, "watch_domains": (domain,)})
     bare = item(**{"companies": (), "molecules": (), "trademarks": (), "technologies": (), **fields})
     assert score_item(bare, client, END, 7).domains == ("both",)

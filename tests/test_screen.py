@@ -25,7 +25,11 @@ def test_every_relevant_item_of_the_labelled_weeks_passes_the_screen(client, wee
     week = load_week(week_name, TODAY)
     passed, _out = split_by_screen(week.items, client.scopes)
     passed_ids = {i.item_id for i in passed}
-    missed = [week.labels[i.item_id]["title"] for i in week.items if week.labels[i.item_id]["relevant"] and i.item_id not in passed_ids]
+    missed = [
+        week.labels[i.item_id]["title"]
+        for i in week.items
+        if week.labels[i.item_id]["relevant"] and i.item_id not in passed_ids
+    ]
     assert missed == []
 
 
@@ -37,11 +41,17 @@ def test_screen_keeps_most_off_topic_news_from_the_model(client):
 
 
 def test_item_with_no_word_of_the_field_is_screened_out_with_its_reason(client):
-    assert screen_reason(_raw("Merck cuts 400 jobs", "Merck will cut jobs in a restructuring."), client.scopes) == NO_FIELD_WORD
+    assert (
+        screen_reason(_raw("Merck cuts 400 jobs", "Merck will cut jobs in a restructuring."), client.scopes)
+        == NO_FIELD_WORD
+    )
 
 
 def test_large_company_alone_is_screened_out(client):
-    assert screen_reason(_raw("Pfizer trims outlook", "Pfizer lowered its revenue guidance."), client.scopes) == BIG_PHARMA_ONLY
+    assert (
+        screen_reason(_raw("Pfizer trims outlook", "Pfizer lowered its revenue guidance."), client.scopes)
+        == BIG_PHARMA_ONLY
+    )
 
 
 def test_field_word_in_another_sense_still_passes_for_the_model_to_judge(client):

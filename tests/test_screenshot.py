@@ -31,12 +31,14 @@ def test_edition_that_scrolls_sideways_on_a_phone_is_refused(tmp_path):
 def test_rendered_edition_fits_a_phone(tmp_path):
     from datetime import date
 
+    from toolkit.drivers.evaluate import load_client
     from vectora_core.models import Editorial
     from vectora_core.render import render
-    from toolkit.drivers.evaluate import load_client
 
     client = load_client()
-    editorial = Editorial(title="LAI Weekly: a very long title " * 3, intro="Intro.", tldr=("One.",), sections=(), backend="offline")
+    editorial = Editorial(
+        title="LAI Weekly: a very long title " * 3, intro="Intro.", tldr=("One.",), sections=(), backend="offline"
+    )
     page = tmp_path / "newsletter.html"
     page.write_text(render(client, editorial, [], date(2026, 11, 19), date(2026, 11, 26), {}).html)
     shots = screenshot_edition(page, printer=lambda _line: None)

@@ -53,6 +53,7 @@ def test_non_integer_concurrency_is_refused():
 
 # --- every field and bound, so a changed default or limit is noticed ------------------------------------
 
+
 def test_every_setting_is_read_with_its_default():
     settings = load_settings(BASE)
     assert (settings.env, settings.project_name) == ("dev", "vectora-inbox")
@@ -61,19 +62,36 @@ def test_every_setting_is_read_with_its_default():
     assert settings.newsletter.purpose == "newsletter" and settings.normalization.purpose == "normalization"
     assert settings.newsletter.model_id == BASE["BEDROCK_MODEL_ID_NEWSLETTER"]
     assert settings.normalization.model_id == BASE["BEDROCK_MODEL_ID_NORMALIZATION"]
-    assert (settings.normalization_concurrency, settings.normalization_batch_size, settings.bedrock_max_attempts) == (8, 6, 4)
+    assert (settings.normalization_concurrency, settings.normalization_batch_size, settings.bedrock_max_attempts) == (
+        8,
+        6,
+        4,
+    )
     assert (settings.time_budget_reserve_ms, settings.bedrock_read_timeout_seconds) == (60_000, 120.0)
     assert (settings.fetch_timeout_seconds, settings.fetch_max_bytes) == (10.0, 5_000_000)
     assert settings.allow_private_feed_hosts is False
 
 
 def test_tuning_variables_are_read():
-    settings = load_settings({
-        **BASE, "NORMALIZATION_CONCURRENCY": "3", "NORMALIZATION_BATCH_SIZE": " 9 ", "BEDROCK_MAX_ATTEMPTS": "7",
-        "TIME_BUDGET_RESERVE_MS": "500", "BEDROCK_READ_TIMEOUT_SECONDS": "30", "FETCH_TIMEOUT_SECONDS": "4",
-        "FETCH_MAX_BYTES": "2000", "LOG_LEVEL": " debug ", "LLM_BACKEND": " Bedrock ",
-    })
-    assert (settings.normalization_concurrency, settings.normalization_batch_size, settings.bedrock_max_attempts) == (3, 9, 7)
+    settings = load_settings(
+        {
+            **BASE,
+            "NORMALIZATION_CONCURRENCY": "3",
+            "NORMALIZATION_BATCH_SIZE": " 9 ",
+            "BEDROCK_MAX_ATTEMPTS": "7",
+            "TIME_BUDGET_RESERVE_MS": "500",
+            "BEDROCK_READ_TIMEOUT_SECONDS": "30",
+            "FETCH_TIMEOUT_SECONDS": "4",
+            "FETCH_MAX_BYTES": "2000",
+            "LOG_LEVEL": " debug ",
+            "LLM_BACKEND": " Bedrock ",
+        }
+    )
+    assert (settings.normalization_concurrency, settings.normalization_batch_size, settings.bedrock_max_attempts) == (
+        3,
+        9,
+        7,
+    )
     assert (settings.time_budget_reserve_ms, settings.bedrock_read_timeout_seconds) == (500, 30.0)
     assert (settings.fetch_timeout_seconds, settings.fetch_max_bytes) == (4.0, 2000)
     assert (settings.log_level, settings.llm_backend) == ("DEBUG", "bedrock")
@@ -132,7 +150,10 @@ def test_every_missing_variable_is_named_in_one_error():
 
 def test_purpose_variables_win_over_the_legacy_ones():
     settings = load_settings({**BASE, "BEDROCK_REGION": "us-west-2", "BEDROCK_MODEL_ID": "legacy"})
-    assert (settings.newsletter.region, settings.newsletter.model_id) == ("eu-west-3", BASE["BEDROCK_MODEL_ID_NEWSLETTER"])
+    assert (settings.newsletter.region, settings.newsletter.model_id) == (
+        "eu-west-3",
+        BASE["BEDROCK_MODEL_ID_NEWSLETTER"],
+    )
 
 
 def test_offline_backend_has_placeholder_targets_per_purpose():

@@ -9,11 +9,11 @@ import json
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from lambda_testkit import BROKEN_HANDLER, GOOD_HANDLER, create_function, emulator, fake_env, handler_zip  # noqa: F401
+from lambda_testkit import BROKEN_HANDLER, GOOD_HANDLER, create_function, emulator, fake_env, handler_zip
 
 from toolkit.cloudwatch import now_ms
-from toolkit.local.log_writer import write_events
 from toolkit.invoker import InvokeResult, invoke_aws
+from toolkit.local.log_writer import write_events
 from toolkit.services import boto3_client
 from toolkit.smoke import (
     FAILED,
@@ -120,7 +120,12 @@ def test_basic_fails_on_a_blocking_problem_naming_the_reason_and_the_fix():
 
 
 def test_cache_fails_naming_the_blocking_problem_of_its_regenerating_run():
-    problem = {"stage": "editorial", "error_code": "AccessDeniedException", "message": "denied", "fix": "enable model access"}
+    problem = {
+        "stage": "editorial",
+        "error_code": "AccessDeniedException",
+        "message": "denied",
+        "fix": "enable model access",
+    }
     invoke = scripted(result({"status": "ok", "blocking_problems": [problem]}, duration_ms=900.0))
 
     check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
@@ -130,7 +135,12 @@ def test_cache_fails_naming_the_blocking_problem_of_its_regenerating_run():
 
 
 def test_basic_passes_a_transient_degradation():
-    body = {"status": "ok", "degraded": True, "blocking_problems": [], "editorial": {"degraded": True, "degraded_reason": "throttled"}}
+    body = {
+        "status": "ok",
+        "degraded": True,
+        "blocking_problems": [],
+        "editorial": {"degraded": True, "degraded_reason": "throttled"},
+    }
 
     check, _ = check_basic(scripted(result(body)), {})
 
@@ -153,8 +163,14 @@ def test_cache_runs_force_regenerate_true_then_false_and_reports_the_ratio():
 
 def test_cache_compares_the_editorial_stage_when_the_engine_reports_it():
     invoke = scripted(
-        result({"status": "ok", "timings_ms": {"editorial": 640}}, logs="Newsletter sauvegardée en cache", duration_ms=1200),
-        result({"status": "ok", "timings_ms": {"editorial": 4}}, logs="Newsletter récupérée depuis cache S3", duration_ms=1400),
+        result(
+            {"status": "ok", "timings_ms": {"editorial": 640}}, logs="Newsletter sauvegardée en cache", duration_ms=1200
+        ),
+        result(
+            {"status": "ok", "timings_ms": {"editorial": 4}},
+            logs="Newsletter récupérée depuis cache S3",
+            duration_ms=1400,
+        ),
     )
 
     check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
@@ -165,8 +181,14 @@ def test_cache_compares_the_editorial_stage_when_the_engine_reports_it():
 
 def test_cache_fails_when_the_cached_editorial_is_not_faster():
     invoke = scripted(
-        result({"status": "ok", "timings_ms": {"editorial": 5}}, logs="Newsletter sauvegardée en cache", duration_ms=900),
-        result({"status": "ok", "timings_ms": {"editorial": 30}}, logs="Newsletter récupérée depuis cache S3", duration_ms=300),
+        result(
+            {"status": "ok", "timings_ms": {"editorial": 5}}, logs="Newsletter sauvegardée en cache", duration_ms=900
+        ),
+        result(
+            {"status": "ok", "timings_ms": {"editorial": 30}},
+            logs="Newsletter récupérée depuis cache S3",
+            duration_ms=300,
+        ),
     )
 
     check, _ = check_cache(invoke, {"client_id": "lai_weekly_v3"})
@@ -261,11 +283,18 @@ def test_smoke_refuses_a_missing_payload_file(fake_env):
 def test_aws_invocation_reads_the_whole_log_from_cloudwatch_when_the_tail_is_cut(fake_env):
     # The 4 KB tail lost the START line and the region lines; CloudWatch holds them all.
     request_id = "5c1e-aws-request"
-    lines = [f"START RequestId: {request_id} Version: 4", NEWSLETTER_LINE, "x" * 100, f"END RequestId: {request_id}",
-             f"REPORT RequestId: {request_id}\tDuration: 1234.50 ms\tBilled Duration: 1235 ms"]
+    lines = [
+        f"START RequestId: {request_id} Version: 4",
+        NEWSLETTER_LINE,
+        "x" * 100,
+        f"END RequestId: {request_id}",
+        f"REPORT RequestId: {request_id}\tDuration: 1234.50 ms\tBilled Duration: 1235 ms",
+    ]
     logs_client = boto3_client(fake_env, "logs")
     started = now_ms()
-    write_events(logs_client, fake_env.log_group, "2025/01/01/[4]abc", [(started + i, line) for i, line in enumerate(lines)])
+    write_events(
+        logs_client, fake_env.log_group, "2025/01/01/[4]abc", [(started + i, line) for i, line in enumerate(lines)]
+    )
     lambda_client = boto3_client(fake_env, "lambda")
     stubber = Stubber(lambda_client)
     body = b'{"status": "ok"}'
@@ -281,7 +310,9 @@ def test_aws_invocation_reads_the_whole_log_from_cloudwatch_when_the_tail_is_cut
     )
 
     with stubber:
-        invoked = invoke_aws(fake_env, "4", {"client_id": "lai_weekly_v3"}, lambda_client=lambda_client, logs_client=logs_client)
+        invoked = invoke_aws(
+            fake_env, "4", {"client_id": "lai_weekly_v3"}, lambda_client=lambda_client, logs_client=logs_client
+        )
 
     assert invoked.succeeded and invoked.executed_version == "4"
     assert invoked.log_text.splitlines() == lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -15,20 +16,25 @@ class Report:
     ok: bool
 
     def to_json(self) -> str:
-        return '{"ok": %s}' % str(self.ok).lower()
+        return json.dumps({"ok": self.ok})
 
 
 def test_run_with_a_missing_payload_file_exits_1_naming_the_file():
     with pytest.raises(Exit) as exit_:
         tasks.run(MockContext(), payload="payloads/no-such-payload.json")
     assert exit_.value.code == 1
-    assert str(exit_.value.message).startswith("error: payload file ") and "no-such-payload.json does not exist" in exit_.value.message
+    assert (
+        str(exit_.value.message).startswith("error: payload file ")
+        and "no-such-payload.json does not exist" in exit_.value.message
+    )
 
 
 def test_run_whose_handler_answers_an_error_exits_1(monkeypatch):
     import toolkit.local.run_local
 
-    monkeypatch.setattr(toolkit.local.run_local, "run_payload", lambda env, payload, llm_backend=None: {"status": "error"})
+    monkeypatch.setattr(
+        toolkit.local.run_local, "run_payload", lambda env, payload, llm_backend=None: {"status": "error"}
+    )
     with pytest.raises(Exit) as exit_:
         tasks.run(MockContext())
     assert exit_.value.code == 1

@@ -155,7 +155,7 @@ def test_unknown_environment_has_no_root_module(tmp_path):
 def test_env_file_and_root_module_agree_on_the_environment_name():
     for env_dir in (REPO_ROOT / "terraform" / "envs").iterdir():
         main_tf = (env_dir / "main.tf").read_text()
-        assert f'env/{env_dir.name}.json' in main_tf
+        assert f"env/{env_dir.name}.json" in main_tf
         assert load_env(env_dir.name).name == env_dir.name
 
 
@@ -164,7 +164,9 @@ def test_provider_mirror_is_discovered_in_a_common_location(tmp_path):
 
     provider = tmp_path / "tf-mirror" / "registry.terraform.io" / "hashicorp" / "aws"
     provider.mkdir(parents=True)
-    assert discover_plugin_dir((str(tmp_path / "*" / "registry.terraform.io" / "hashicorp" / "aws"),)) == str(tmp_path / "tf-mirror")
+    assert discover_plugin_dir((str(tmp_path / "*" / "registry.terraform.io" / "hashicorp" / "aws"),)) == str(
+        tmp_path / "tf-mirror"
+    )
 
 
 def test_no_mirror_means_the_registry(tmp_path):

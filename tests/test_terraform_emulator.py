@@ -14,9 +14,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 from conftest import FakeContext, fresh_handler, use_lambda_environment
 from lambda_testkit import emulator_process
+
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
 from toolkit.envfile import load_env
@@ -71,7 +71,9 @@ def _tiny_package(workdir: Path, status_code: int):
     """A dependency-free package: what Terraform does with the code does not depend on its content."""
     source = workdir / "lambda_src"
     source.mkdir()
-    (source / "handler.py").write_text(f"def lambda_handler(event, context):\n    return {{'statusCode': {status_code}}}\n")
+    (source / "handler.py").write_text(
+        f"def lambda_handler(event, context):\n    return {{'statusCode': {status_code}}}\n"
+    )
     (workdir / "requirements.txt").write_text("")
     return build_package(
         env=ENV,
@@ -112,7 +114,12 @@ def _expected_statements(account: str) -> dict[str, dict]:
     log_group = f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{ENV.log_group}:*"
 
     def allow(actions, resources, condition=None):
-        return {"Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources), "Condition": condition or {}}
+        return {
+            "Effect": "Allow",
+            "Action": sorted(actions),
+            "Resource": sorted(resources),
+            "Condition": condition or {},
+        }
 
     return {
         "InvokeInferenceProfiles": allow(["bedrock:InvokeModel"], [eu_profile, us_profile]),
@@ -151,7 +158,13 @@ def test_second_plan_shows_no_changes(stack):
 
 def test_plan_prints_no_provider_warnings(stack):
     lines: list[str] = []
-    terraform.plan("local", printer=lines.append, repo_root=stack.root, endpoint_url=stack.endpoint_url, package_path=stack.package_path)
+    terraform.plan(
+        "local",
+        printer=lines.append,
+        repo_root=stack.root,
+        endpoint_url=stack.endpoint_url,
+        package_path=stack.package_path,
+    )
 
     assert [line for line in lines if "Warning:" in line] == []
 
@@ -216,7 +229,11 @@ def test_schedule_invokes_the_live_alias_with_the_client_payload(stack):
     schedule = stack.client("scheduler").get_schedule(Name=name, GroupName="default")
 
     assert schedule["Target"]["Arn"] == stack.outputs["alias_arn"]
-    assert json.loads(schedule["Target"]["Input"]) == {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+    assert json.loads(schedule["Target"]["Input"]) == {
+        "client_id": "lai_weekly_v3",
+        "period_days": 7,
+        "force_regenerate": False,
+    }
     assert schedule["State"] == "ENABLED"
 
 
@@ -225,15 +242,27 @@ def test_schedule_runs_monday_six_in_the_morning_paris_time(stack):
 
     schedule = stack.client("scheduler").get_schedule(Name=name, GroupName="default")
 
-    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == ("cron(0 6 ? * MON *)", "Europe/Paris")
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == (
+        "cron(0 6 ? * MON *)",
+        "Europe/Paris",
+    )
 
 
 def test_schedule_may_invoke_only_the_live_alias(stack):
     iam = stack.client("iam")
     role = stack.outputs["schedule_role_names"]["lai_weekly_v3"]
-    schedule = stack.client("scheduler").get_schedule(Name=stack.outputs["schedules"]["lai_weekly_v3"], GroupName="default")
-    policies = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in iam.list_role_policies(RoleName=role)["PolicyNames"]]
-    statements = [st for document in policies for st in (json.loads(document) if isinstance(document, str) else document)["Statement"]]
+    schedule = stack.client("scheduler").get_schedule(
+        Name=stack.outputs["schedules"]["lai_weekly_v3"], GroupName="default"
+    )
+    policies = [
+        iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
+        for n in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    statements = [
+        st
+        for document in policies
+        for st in (json.loads(document) if isinstance(document, str) else document)["Statement"]
+    ]
 
     assert schedule["Target"]["RoleArn"] == iam.get_role(RoleName=role)["Role"]["Arn"]
     assert [(st["Effect"], st["Action"], st["Resource"]) for st in statements] == [
@@ -251,9 +280,13 @@ def test_no_resource_policy_lets_anything_else_invoke_the_function(stack):
 
 
 def test_failed_scheduled_runs_of_live_go_to_an_encrypted_queue(stack):
-    config = stack.client("lambda").get_function_event_invoke_config(FunctionName=ENV.function_name, Qualifier=ENV.alias_name)
+    config = stack.client("lambda").get_function_event_invoke_config(
+        FunctionName=ENV.function_name, Qualifier=ENV.alias_name
+    )
     sqs = stack.client("sqs")
-    attributes = sqs.get_queue_attributes(QueueUrl=stack.outputs["failed_invocations_queue_url"], AttributeNames=["All"])["Attributes"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=stack.outputs["failed_invocations_queue_url"], AttributeNames=["All"]
+    )["Attributes"]
 
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == attributes["QueueArn"]
     assert config["MaximumRetryAttempts"] == 1
@@ -273,16 +306,22 @@ def _dimensions(alarm: dict) -> dict[str, str]:
 def test_alarms_exist_for_the_function_and_each_scheduled_client(stack):
     fn = ENV.function_name
 
-    assert sorted(_alarms(stack)) == sorted(stack.outputs["alarm_names"]) == sorted(
-        [f"{fn}-errors", f"{fn}-throttles", f"{fn}-duration"]
-        + [f"{fn}-lai_weekly_v3-{kind}" for kind in ("run-failed", "degraded", "sources-failed", "no-newsletter")]
+    assert (
+        sorted(_alarms(stack))
+        == sorted(stack.outputs["alarm_names"])
+        == sorted(
+            [f"{fn}-errors", f"{fn}-throttles", f"{fn}-duration"]
+            + [f"{fn}-lai_weekly_v3-{kind}" for kind in ("run-failed", "degraded", "sources-failed", "no-newsletter")]
+        )
     )
 
 
 def test_every_alarm_notifies_the_one_topic(stack):
     topic = stack.outputs["alarm_topic_arn"]
 
-    assert {name: alarm["AlarmActions"] for name, alarm in _alarms(stack).items()} == {name: [topic] for name in _alarms(stack)}
+    assert {name: alarm["AlarmActions"] for name, alarm in _alarms(stack).items()} == {
+        name: [topic] for name in _alarms(stack)
+    }
     assert stack.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
 
 
@@ -298,7 +337,11 @@ def test_errors_and_throttles_watch_the_live_alias(stack):
 def test_duration_alarm_is_at_eighty_percent_of_the_timeout(stack):
     alarm = _alarms(stack)[f"{ENV.function_name}-duration"]
 
-    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"]) == ("Duration", "Maximum", "GreaterThanThreshold")
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"]) == (
+        "Duration",
+        "Maximum",
+        "GreaterThanThreshold",
+    )
     assert alarm["Threshold"] == ENV.timeout * 1000 * 0.8
 
 
@@ -316,7 +359,10 @@ def test_a_publishing_run_that_ends_in_an_error_alarms_within_the_hour(stack):
     alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-run-failed"]
 
     assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "RunSucceeded", "Minimum", "LessThanThreshold", 1.0
+        "RunSucceeded",
+        "Minimum",
+        "LessThanThreshold",
+        1.0,
     )
     assert (alarm["Period"], alarm["TreatMissingData"], _dimensions(alarm)["Mode"]) == (3600, "notBreaching", "publish")
 
@@ -325,7 +371,10 @@ def test_a_client_without_an_edition_for_a_week_alarms_and_missing_data_breaches
     alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-no-newsletter"]
 
     assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "NewsletterPublished", "Sum", "LessThanThreshold", 1.0
+        "NewsletterPublished",
+        "Sum",
+        "LessThanThreshold",
+        1.0,
     )
     assert alarm["Period"] * alarm["EvaluationPeriods"] == 7 * 86400 and alarm["DatapointsToAlarm"] == 7
     assert alarm["TreatMissingData"] == "breaching"
@@ -392,13 +441,18 @@ def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
     env_file.write_text(json.dumps({**json.loads(original), "alarm_email": "ops@example.com"}))
     try:
         stack.run(terraform.apply, package_path=stack.package_path)
-        subscriptions = stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"]
+        subscriptions = stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])[
+            "Subscriptions"
+        ]
     finally:
         env_file.write_text(original)
         stack.run(terraform.apply, package_path=stack.package_path)
 
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
-    assert stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"] == []
+    assert (
+        stack.client("sns").list_subscriptions_by_topic(TopicArn=stack.outputs["alarm_topic_arn"])["Subscriptions"]
+        == []
+    )
 
 
 # --- the execution policy is sufficient: every call the engine makes is allowed -------------------------
@@ -417,8 +471,12 @@ def _iam_request(call: dict, account: str) -> tuple[str, str, dict]:
         bucket = params["Bucket"]
         if operation in ("ListObjectsV2", "ListObjects"):
             return "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": params.get("Prefix", "")}
-        action = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject",
-                  "DeleteObject": "s3:DeleteObject"}.get(operation)
+        action = {
+            "GetObject": "s3:GetObject",
+            "HeadObject": "s3:GetObject",
+            "PutObject": "s3:PutObject",
+            "DeleteObject": "s3:DeleteObject",
+        }.get(operation)
         if action:
             return action, f"arn:aws:s3:::{bucket}/{params['Key']}", {}
     if service == "bedrock-runtime" and operation in ("InvokeModel", "InvokeModelWithResponseStream"):
@@ -463,26 +521,39 @@ def _allowing_statement(statements: list[dict], action: str, resource: str, cont
 def engine_calls(stack):
     """Every AWS call the engine makes in a cache-miss run, a cache-hit run and a forced run on the stack's
     buckets (Bedrock through the stand-in), plus the log writes the Lambda service makes for the function."""
-    from toolkit.local.bedrock_standin import BedrockStandIn
     from toolkit.config_sync import sync_config
+    from toolkit.local.bedrock_standin import BedrockStandIn
     from toolkit.local.sample_feeds import SampleFeedServer
 
     calls: list[dict] = []
 
     def record(params, model, context=None, **_):
-        calls.append({"service": model.service_model.service_name, "operation": model.name,
-                      "params": dict(params), "region": (context or {}).get("client_region")})
+        calls.append(
+            {
+                "service": model.service_model.service_name,
+                "operation": model.name,
+                "params": dict(params),
+                "region": (context or {}).get("client_region"),
+            }
+        )
 
     session = boto3.session.Session()
     session.events.register("provide-client-params.*.*", record)
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds, BedrockStandIn() as standin:
-        use_lambda_environment(patch, LLM_BACKEND="bedrock", AWS_ENDPOINT_URL_S3=stack.endpoint_url,
-                               AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.url)
+        use_lambda_environment(
+            patch,
+            LLM_BACKEND="bedrock",
+            AWS_ENDPOINT_URL_S3=stack.endpoint_url,
+            AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.url,
+        )
         sync_config(stack.client("s3"), LAMBDA_ENV["CONFIG_BUCKET"], feeds.base_url)  # not the engine's: unrecorded
         patch.setattr(boto3, "DEFAULT_SESSION", session)
         payload = {"client_id": "lai_weekly_v3", "period_days": 7}
         with fresh_handler() as handler:
-            results = [handler.lambda_handler(dict(payload, force_regenerate=force), FakeContext()) for force in (False, False, True)]
+            results = [
+                handler.lambda_handler(dict(payload, force_regenerate=force), FakeContext())
+                for force in (False, False, True)
+            ]
     assert [(r["status"], r["cache"]) for r in results] == [("ok", "miss"), ("ok", "hit"), ("ok", "bypass")]
     stream = f"{ENV.log_group}:log-stream:2026/01/01/[$LATEST]0123456789abcdef"
     for operation in ("CreateLogStream", "PutLogEvents"):
@@ -494,7 +565,9 @@ def _requests(calls: list[dict], account: str) -> list[tuple[str, str, dict]]:
     requests = []
     for call in calls:
         if call["service"] == "logs":
-            requests.append((f"logs:{call['operation']}", f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{call['stream']}", {}))
+            requests.append(
+                (f"logs:{call['operation']}", f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{call['stream']}", {})
+            )
         else:
             requests.append(_iam_request(call, account))
     return requests
@@ -510,7 +583,13 @@ def _policy(stack) -> list[dict]:
 def test_execution_policy_allows_every_call_the_engine_makes(stack, engine_calls):
     account = stack.client("sts").get_caller_identity()["Account"]
     requests = _requests(engine_calls, account)
-    assert {r[0] for r in requests} >= {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "bedrock:InvokeModel"}
+    assert {r[0] for r in requests} >= {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "s3:DeleteObject",
+        "bedrock:InvokeModel",
+    }
     denied = sorted({(a, r) for a, r, c in requests if _allowing_statement(_policy(stack), a, r, c) is None})
     assert denied == []
 
@@ -521,8 +600,16 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     statements = _policy(stack)
     requests = _requests(engine_calls, account)
     used = {_allowing_statement(statements, a, r, c) for a, r, c in requests}
-    assert {"ReadConfig", "ReadWriteData", "ReleaseWriteLeases", "PublishNewsletters", "ReadWriteEditorialCache",
-            "ListEditorialCache", "InvokeInferenceProfiles", "WriteOwnLogs"} <= used
+    assert {
+        "ReadConfig",
+        "ReadWriteData",
+        "ReleaseWriteLeases",
+        "PublishNewsletters",
+        "ReadWriteEditorialCache",
+        "ListEditorialCache",
+        "InvokeInferenceProfiles",
+        "WriteOwnLogs",
+    } <= used
     for sid in used:
         remaining = [s for s in statements if s.get("Sid") != sid]
         assert any(_allowing_statement(remaining, a, r, c) is None for a, r, c in requests), sid

@@ -58,7 +58,9 @@ def test_ci_takes_the_state_bucket_from_a_variable_when_there_is_no_backend_file
 
 def test_apply_of_a_missing_saved_plan_names_the_command_that_makes_it(tmp_path, monkeypatch):
     root = copy_infrastructure(tmp_path)
-    monkeypatch.setattr(terraform, "_ready", lambda env, printer, repo_root, endpoint_url: terraform.workspace(env, repo_root=root))
+    monkeypatch.setattr(
+        terraform, "_ready", lambda env, printer, repo_root, endpoint_url: terraform.workspace(env, repo_root=root)
+    )
 
     with pytest.raises(terraform.TerraformError, match="invoke tf.plan --env dev --out"):
         terraform.apply("dev", printer=lambda _: None, plan_file=tmp_path / "absent.tfplan")

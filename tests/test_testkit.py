@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import boto3
+from lambda_testkit import emulator
 from moto import mock_aws
 
-from lambda_testkit import emulator  # noqa: F401 (fixture)
 
-
-def test_in_process_mock_leaves_the_emulator_process_alone(emulator, monkeypatch):  # noqa: F811
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+def test_in_process_mock_leaves_the_emulator_process_alone(emulator, monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     server = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{emulator}", region_name="us-east-1")
     server.create_bucket(Bucket="survives-mock-aws")

@@ -32,7 +32,10 @@ def test_whole_sentence_is_kept_when_it_fits():
 
 
 def test_long_sentence_is_cut_at_a_clause_end():
-    assert shorten(LONG, 120) == "FDA accepts Alkermes supplemental New Drug Application for the ARISTADA one-day initiation regimen, the company said…"
+    assert (
+        shorten(LONG, 120)
+        == "FDA accepts Alkermes supplemental New Drug Application for the ARISTADA one-day initiation regimen, the company said…"
+    )
 
 
 def test_text_within_the_limit_is_unchanged():
@@ -46,7 +49,15 @@ def test_abbreviation_does_not_end_a_sentence():
 
 
 def _editorial(**kw):
-    base = dict(title="T", intro="I", tldr=(), sections=(), backend="bedrock", model_id="eu.anthropic.claude-sonnet-4-5-20250929-v1:0", region="eu-west-3")
+    base = dict(
+        title="T",
+        intro="I",
+        tldr=(),
+        sections=(),
+        backend="bedrock",
+        model_id="eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        region="eu-west-3",
+    )
     return Editorial(**{**base, **kw})
 
 
@@ -69,4 +80,7 @@ def test_degraded_edition_is_bylined_as_extraction_even_on_the_bedrock_path():
 
 
 def test_word_cut_never_ends_on_a_dangling_little_word():
-    assert shorten("Camurus said the phase 3 SORENTO study of the octreotide depot met its goal", 45) == "Camurus said the phase 3 SORENTO study…"
+    assert (
+        shorten("Camurus said the phase 3 SORENTO study of the octreotide depot met its goal", 45)
+        == "Camurus said the phase 3 SORENTO study…"
+    )

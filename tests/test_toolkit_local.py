@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
+from lambda_testkit import emulator, local_services
 
-from lambda_testkit import emulator, local_services  # noqa: F401  (fixture)
 from toolkit.envfile import load_env
 
 
 @pytest.fixture(scope="module")
-def applied_stack(emulator, tmp_path_factory):  # noqa: F811
+def applied_stack(emulator, tmp_path_factory):
     """The local stack applied once for the module by the step `invoke run` takes when the emulator lacks it
     (Terraform on a copy of the tree, so the working copy's state is left alone). What these tests check is the
     run on that stack, not the apply (test_any_order.py checks `run` bringing the stack up)."""
@@ -95,14 +95,18 @@ def test_drill_package_is_the_same_code_with_a_note(tmp_path):
     drill = drill_package(original, tmp_path)
     with zipfile.ZipFile(drill.path) as archive:
         assert set(archive.namelist()) == {"handler.py", DRILL_NOTE}
-    assert drill.sha256 == hashlib.sha256(drill.path.read_bytes()).hexdigest() != hashlib.sha256(original.read_bytes()).hexdigest()
+    assert (
+        drill.sha256
+        == hashlib.sha256(drill.path.read_bytes()).hexdigest()
+        != hashlib.sha256(original.read_bytes()).hexdigest()
+    )
 
 
 def test_multiplied_feed_repeats_items_under_distinct_links():
     from toolkit.drivers.bench import multiplied_feed
     from vectora_core.ingest.parse import parse_feed
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     single = parse_feed(multiplied_feed("medincell_press", 1), "medincell_press", now).items
     tripled = parse_feed(multiplied_feed("medincell_press", 3), "medincell_press", now).items
     assert len(tripled) == 3 * len(single) and len({i.item_id for i in tripled}) == len(tripled)
@@ -137,8 +141,15 @@ def test_smoke_basic_refuses_a_run_that_cannot_reach_the_model(local_stack, tmp_
 
     def invoke(payload):
         body = run_payload(env, payload, printer=lambda line: None, out_dir=tmp_path)
-        return InvokeResult(status_code=200, function_error=None, payload=body, log_text="", duration_ms=1.0,
-                            request_id="r", executed_version="2")
+        return InvokeResult(
+            status_code=200,
+            function_error=None,
+            payload=body,
+            log_text="",
+            duration_ms=1.0,
+            request_id="r",
+            executed_version="2",
+        )
 
     check, run = check_basic(invoke, {"client_id": "lai_weekly_v3", "period_days": 1})
 

@@ -71,10 +71,13 @@ def test_target_date_after_today_is_refused():
 
 
 def test_target_date_of_today_is_accepted():
-    assert parse_payload({"client_id": "a", "target_date": "2026-11-26"}, today=date(2026, 11, 26)).target_date == date(2026, 11, 26)
+    assert parse_payload({"client_id": "a", "target_date": "2026-11-26"}, today=date(2026, 11, 26)).target_date == date(
+        2026, 11, 26
+    )
 
 
 # --- exact messages and bounds, so a loosened check is noticed ---------------------------------------------
+
 
 def fields_of(payload, today=None) -> dict[str, str]:
     with pytest.raises(PayloadError) as err:
@@ -83,7 +86,9 @@ def fields_of(payload, today=None) -> dict[str, str]:
 
 
 def test_each_bad_field_has_its_own_message():
-    assert fields_of({"client_id": "Bad", "period_days": 0, "force_regenerate": 1, "target_date": "x", "mode": "m", "colour": 1}) == {
+    assert fields_of(
+        {"client_id": "Bad", "period_days": 0, "force_regenerate": 1, "target_date": "x", "mode": "m", "colour": 1}
+    ) == {
         "client_id": "must match [a-z0-9_]{1,64}",
         "period_days": "must be an integer from 1 to 90",
         "force_regenerate": "must be true or false",

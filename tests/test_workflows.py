@@ -52,7 +52,9 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
         "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope.sha }}\n"
     )
 
-    completed = subprocess.run([_actionlint(), "-no-color", str(broken / "broken.yml")], cwd=tmp_path, capture_output=True, text=True)
+    completed = subprocess.run(
+        [_actionlint(), "-no-color", str(broken / "broken.yml")], cwd=tmp_path, capture_output=True, text=True
+    )
 
     assert completed.returncode == 1 and "nope" in completed.stdout
 
@@ -68,7 +70,9 @@ def test_every_run_step_is_a_make_target_or_an_invoke_task(name):
 @pytest.mark.parametrize("name", ["pull-request.yml", "main.yml", "rollback.yml"])
 def test_aws_access_comes_only_from_an_oidc_role(name):
     text = (WORKFLOWS / name).read_text()
-    credential_steps = [s for _, s in _steps(_workflow(name)) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
+    credential_steps = [
+        s for _, s in _steps(_workflow(name)) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")
+    ]
 
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
     for step in credential_steps:
@@ -89,8 +93,12 @@ def test_pull_requests_run_tests_checks_and_a_dev_plan_in_the_summary():
 def test_main_applies_the_saved_plan_of_its_commit_then_deploys_then_smokes():
     workflow = _workflow("main.yml")
     release = [step.get("run", "") for step in workflow["jobs"]["release"]["steps"]]
-    upload = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
-    download = next(s for s in workflow["jobs"]["release"]["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
+    upload = next(
+        s for s in workflow["jobs"]["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact")
+    )
+    download = next(
+        s for s in workflow["jobs"]["release"]["steps"] if s.get("uses", "").startswith("actions/download-artifact")
+    )
 
     assert workflow[True] == {"push": {"branches": ["main"]}}  # YAML reads the key `on` as true
     assert upload["with"]["name"] == download["with"]["name"] == "dev-plan-${{ github.sha }}"

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import LAMBDA_ENV
+
 from vectora_core.store import LeaseTimeout, write_lease
 
 DATA = LAMBDA_ENV["DATA_BUCKET"]
@@ -74,6 +74,7 @@ def test_two_runs_racing_for_an_expired_lease_write_one_after_the_other(s3):
             response = original(**kwargs)
             first_took_over.set()
             return response
+
         return put_object
 
     racing = _Interleaved(s3, before_delete)

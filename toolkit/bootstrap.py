@@ -7,8 +7,8 @@ with native S3 state locking (`use_lockfile`). Running it again changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
@@ -59,21 +59,32 @@ def bootstrap_state(
     except Exception as exc:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
         if code not in ("404", "NoSuchBucket", "NotFound"):
-            raise BootstrapError(f"state bucket {bucket} cannot be used ({code or exc}); check the credentials' account") from None
-        location = {} if env.aws_region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": env.aws_region}}
+            raise BootstrapError(
+                f"state bucket {bucket} cannot be used ({code or exc}); check the credentials' account"
+            ) from None
+        location = (
+            {}
+            if env.aws_region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": env.aws_region}}
+        )
         s3.create_bucket(Bucket=bucket, **location)
         printer(f"  created state bucket s3://{bucket}")
     # Versions let a damaged state be recovered; the state holds resource ids, so it stays private.
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}, ExpectedBucketOwner=account)
     s3.put_bucket_encryption(
         Bucket=bucket,
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
         ExpectedBucketOwner=account,
     )
     s3.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
         },
         ExpectedBucketOwner=account,
     )

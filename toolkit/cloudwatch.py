@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime
 
 from .envfile import EnvFile, load_env
 from .local_target import ensure_services
@@ -18,6 +18,7 @@ from .services import boto3_client
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
 
 class LogsError(RuntimeError):
     """The log group cannot be read or written."""
@@ -32,7 +33,7 @@ class LogEvent:
 
     def format(self) -> str:
         """`aws logs tail`'s detailed format: time, stream, message."""
-        moment = datetime.fromtimestamp(self.timestamp_ms / 1000, tz=timezone.utc)
+        moment = datetime.fromtimestamp(self.timestamp_ms / 1000, tz=UTC)
         return f"{moment.isoformat(timespec='milliseconds')} {self.stream} {self.message.rstrip()}"
 
 
@@ -69,7 +70,9 @@ def filter_events(
         try:
             page = logs_client.filter_log_events(**request)
         except logs_client.exceptions.ResourceNotFoundException:
-            raise LogsError(f"log group {log_group} does not exist: run `invoke tf.apply` first (it creates it)") from None
+            raise LogsError(
+                f"log group {log_group} does not exist: run `invoke tf.apply` first (it creates it)"
+            ) from None
         for event in page.get("events", []):
             yield LogEvent(event["timestamp"], event["logStreamName"], event["message"], event.get("eventId", ""))
         token = page.get("nextToken")
@@ -139,7 +142,9 @@ def fetch_invocation_logs(
     """
     deadline = time.monotonic() + wait_seconds
     while True:
-        matches = list(filter_events(logs_client, log_group, start_ms=start_ms - 1000, filter_pattern=f'"{request_id}"'))
+        matches = list(
+            filter_events(logs_client, log_group, start_ms=start_ms - 1000, filter_pattern=f'"{request_id}"')
+        )
         start = next((e for e in matches if e.message.startswith("START RequestId: " + request_id)), None)
         report = next((e for e in matches if e.message.startswith("REPORT RequestId: " + request_id)), None)
         if start and report:

@@ -6,8 +6,8 @@ The files are checked with the engine's parser first and only the ones that chan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .release_config import CONFIG_DIR, UNCHANGED, load_release_config, sync, with_sample_feeds  # noqa: F401
 

@@ -31,12 +31,13 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from botocore.exceptions import WaiterError
 
@@ -212,7 +213,9 @@ def deploy(
         return _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started)
 
 
-def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started) -> DeployResult:
+def _deploy_locked(
+    env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started
+) -> DeployResult:
     with steps.step("package") as note:
         package = (build or _build_package)(env, printer)
         sha_hex = package.sha256
@@ -233,11 +236,15 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
     changes = rc.diff_config(release, previous_config)
     tested_digest = (live_record or {}).get("config_digest") if smoke_passed(live_record, live_config) else None
     # A live version no deploy ever smoke-tested (Terraform's) is taken to run with what the bucket holds.
-    baseline = tested_digest or rc.config_digest([rc.ConfigFile(k, v) for k, v in previous_config.items() if v is not None])
+    baseline = tested_digest or rc.config_digest(
+        [rc.ConfigFile(k, v) for k, v in previous_config.items() if v is not None]
+    )
     code_changed = live_config["CodeSha256"] != code_sha256
     settings_changed = settings_differences(latest_config, live_config)
     interrupted = _config_pending(s3_client, env)  # a deploy uploaded config files and died before its smoke test
-    config_changed = release.digest != baseline or any(c.status != rc.UNCHANGED for c in changes) or interrupted is not None
+    config_changed = (
+        release.digest != baseline or any(c.status != rc.UNCHANGED for c in changes) or interrupted is not None
+    )
     written = [c for c in changes if c.status != rc.UNCHANGED]
     config_reason = rc.describe_changes(written) if written else "not smoke-tested with live"
     if interrupted and not written:
@@ -253,8 +260,17 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
             f"unchanged: version {live_version} already runs sha256 {sha_hex[:12]}…, its configuration and config "
             f"{release.digest[:12]}; nothing published ({seconds:.1f} s)"
         )
-        return DeployResult(env.function_name, False, live_version, live_version, sha_hex, live_config.get("Description", ""),
-                            seconds, config_digest=release.digest, config_changes=tuple(changes))
+        return DeployResult(
+            env.function_name,
+            False,
+            live_version,
+            live_version,
+            sha_hex,
+            live_config.get("Description", ""),
+            seconds,
+            config_digest=release.digest,
+            config_changes=tuple(changes),
+        )
 
     uploaded_config: list[str] = []
     completed = False
@@ -265,14 +281,30 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
             uploaded_config = rc.upload_changes(s3_client, config_bucket, release, changes)
             for change in changes:
                 printer(f"    {change.key}: {change.status}")
-            note(f"s3://{config_bucket}/: {len(uploaded_config)} of {len(changes)} file(s) written, digest {release.digest[:12]}")
+            note(
+                f"s3://{config_bucket}/: {len(uploaded_config)} of {len(changes)} file(s) written, digest {release.digest[:12]}"
+            )
         if code_changed or settings_changed:
             result = _publish_and_promote(
-                env, lambda_client, s3_client, steps, printer, package, code_sha256, latest_config, alias, live_config,
-                release, smoke_payload, reasons, started,
+                env,
+                lambda_client,
+                s3_client,
+                steps,
+                printer,
+                package,
+                code_sha256,
+                latest_config,
+                alias,
+                live_config,
+                release,
+                smoke_payload,
+                reasons,
+                started,
             )
         else:
-            result = _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex)
+            result = _retest_live(
+                env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex
+            )
         completed = True
         _clear_config_pending(s3_client, env)
         return replace(result, config_changes=tuple(changes))
@@ -282,8 +314,20 @@ def _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke
 
 
 def _publish_and_promote(
-    env, lambda_client, s3_client, steps, printer, package, code_sha256, latest_config, alias, live_config,
-    release, smoke_payload, reasons, started,
+    env,
+    lambda_client,
+    s3_client,
+    steps,
+    printer,
+    package,
+    code_sha256,
+    latest_config,
+    alias,
+    live_config,
+    release,
+    smoke_payload,
+    reasons,
+    started,
 ) -> DeployResult:
     sha_hex = package.sha256
     live_version = alias["FunctionVersion"]
@@ -306,7 +350,9 @@ def _publish_and_promote(
 
     steps.hook("smoke:started")
     with steps.step("smoke") as note:
-        report = run_smoke(env, smoke_payload, qualifier=version, printer=lambda line: printer("    " + line if line else ""))
+        report = run_smoke(
+            env, smoke_payload, qualifier=version, printer=lambda line: printer("    " + line if line else "")
+        )
         record_smoke(s3_client, env, version, code_sha256, report, release=release)
         failing = report.failing_check
         note(f"version {version}: " + ("passed" if report.ok else f"FAILED at {failing.name if failing else '?'}"))
@@ -328,8 +374,18 @@ def _publish_and_promote(
         f"deployed version {version} (sha256 {sha_hex[:12]}…, config {release.digest[:12]}) in {seconds:.1f} s: "
         f"{env.alias_name} {live_version} → {version}"
     )
-    return DeployResult(env.function_name, True, version, live_version, sha_hex, description, seconds, report,
-                        release.digest, reasons=tuple(reasons))
+    return DeployResult(
+        env.function_name,
+        True,
+        version,
+        live_version,
+        sha_hex,
+        description,
+        seconds,
+        report,
+        release.digest,
+        reasons=tuple(reasons),
+    )
 
 
 def _failure(report: SmokeReport) -> tuple[str, str]:
@@ -338,12 +394,16 @@ def _failure(report: SmokeReport) -> tuple[str, str]:
     return (failing.name, failing.detail) if failing else ("smoke", "no check ran")
 
 
-def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex) -> DeployResult:
+def _retest_live(
+    env, s3_client, steps, printer, live_config, release, smoke_payload, reasons, started, sha_hex
+) -> DeployResult:
     """Only the config files changed: `live` already reads them, so its version is smoke-tested with them."""
     version = live_config["Version"]
     steps.hook("smoke:started")
     with steps.step("smoke") as note:
-        report = run_smoke(env, smoke_payload, qualifier=version, printer=lambda line: printer("    " + line if line else ""))
+        report = run_smoke(
+            env, smoke_payload, qualifier=version, printer=lambda line: printer("    " + line if line else "")
+        )
         failing = report.failing_check
         if report.ok:  # a failure is not recorded: the version itself still passed with the previous config
             record_smoke(s3_client, env, version, live_config["CodeSha256"], report, release=release)
@@ -362,8 +422,18 @@ def _retest_live(env, s3_client, steps, printer, live_config, release, smoke_pay
         f"config released: {env.alias_name} (version {version}, code unchanged, nothing published) runs config "
         f"{release.digest[:12]}, smoke-tested, in {seconds:.1f} s"
     )
-    return DeployResult(env.function_name, False, version, version, sha_hex, live_config.get("Description", ""), seconds,
-                        report, release.digest, reasons=tuple(reasons))
+    return DeployResult(
+        env.function_name,
+        False,
+        version,
+        version,
+        sha_hex,
+        live_config.get("Description", ""),
+        seconds,
+        report,
+        release.digest,
+        reasons=tuple(reasons),
+    )
 
 
 def update_code(lambda_client, function_name: str, bucket: str, key: str, code_sha256: str) -> str | None:
@@ -377,20 +447,28 @@ def update_code(lambda_client, function_name: str, bucket: str, key: str, code_s
     waiter.wait(FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
     updated = lambda_client.update_function_code(FunctionName=function_name, S3Bucket=bucket, S3Key=key)
     if updated["CodeSha256"] != code_sha256:
-        raise DeployError(f"$LATEST reports CodeSha256 {updated['CodeSha256']} after the update, expected {code_sha256}")
+        raise DeployError(
+            f"$LATEST reports CodeSha256 {updated['CodeSha256']} after the update, expected {code_sha256}"
+        )
     return settled_revision(lambda_client, function_name, code_sha256) or updated.get("RevisionId")
 
 
 def settled_revision(lambda_client, function_name: str, code_sha256: str) -> str | None:
     """Wait until no update of $LATEST is in progress, check it holds `code_sha256`, return its RevisionId."""
-    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+    lambda_client.get_waiter("function_updated_v2").wait(
+        FunctionName=function_name, WaiterConfig={"Delay": 2, "MaxAttempts": 150}
+    )
     settled = lambda_client.get_function_configuration(FunctionName=function_name)
     if settled["CodeSha256"] != code_sha256:
-        raise DeployError(f"$LATEST was changed by someone else during the update (it holds {settled['CodeSha256']}); deploy again")
+        raise DeployError(
+            f"$LATEST was changed by someone else during the update (it holds {settled['CodeSha256']}); deploy again"
+        )
     return settled.get("RevisionId")
 
 
-def publish_version(lambda_client, function_name: str, code_sha256: str, revision_id: str | None, description: str) -> dict:
+def publish_version(
+    lambda_client, function_name: str, code_sha256: str, revision_id: str | None, description: str
+) -> dict:
     """Publish $LATEST as a version only if it still holds `code_sha256` at `revision_id`, then wait until the
     version is Active (a Pending version cannot be invoked yet)."""
     request = {"FunctionName": function_name, "CodeSha256": code_sha256, "Description": description}
@@ -399,16 +477,25 @@ def publish_version(lambda_client, function_name: str, code_sha256: str, revisio
     try:
         published = lambda_client.publish_version(**request)
     except lambda_client.exceptions.PreconditionFailedException:
-        raise DeployError("$LATEST changed since this deploy updated it (another deploy?); nothing published, deploy again") from None
+        raise DeployError(
+            "$LATEST changed since this deploy updated it (another deploy?); nothing published, deploy again"
+        ) from None
     version = published["Version"]
     if published["CodeSha256"] != code_sha256:
-        raise DeployError(f"version {version} holds CodeSha256 {published['CodeSha256']}, expected {code_sha256}", version=version)
+        raise DeployError(
+            f"version {version} holds CodeSha256 {published['CodeSha256']}, expected {code_sha256}", version=version
+        )
     try:
-        lambda_client.get_waiter("published_version_active").wait(FunctionName=function_name, Qualifier=version, WaiterConfig=ACTIVE_WAIT)
+        lambda_client.get_waiter("published_version_active").wait(
+            FunctionName=function_name, Qualifier=version, WaiterConfig=ACTIVE_WAIT
+        )
     except WaiterError as exc:
         state = (exc.last_response or {}).get("StateReason") or str(exc)
-        raise DeployError(f"version {version} did not become Active: {state}; live was not moved", version=version) from None
+        raise DeployError(
+            f"version {version} did not become Active: {state}; live was not moved", version=version
+        ) from None
     return published
+
 
 def upload_artifact(s3_client, bucket: str, key: str, path: Path, code_sha256: str) -> bool:
     """Put the zip under its content key with `code-sha256` metadata; False if it was already there."""
@@ -436,11 +523,17 @@ def upload_artifact(s3_client, bucket: str, key: str, path: Path, code_sha256: s
 def git_revision(repo: Path = REPO_ROOT) -> str:
     """Short commit, `-dirty` when the package's inputs differ from it; `unknown` outside a git checkout."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return "unknown"
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--", *PACKAGE_INPUTS], cwd=repo, capture_output=True, text=True, timeout=10
+            ["git", "status", "--porcelain", "--", *PACKAGE_INPUTS],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -461,7 +554,13 @@ def smoke_record_key(function_name: str, version: str) -> str:
 
 
 def record_smoke(
-    s3_client, env: EnvFile, version: str, code_sha256: str, report: SmokeReport, *, release: rc.ReleaseConfig | None = None
+    s3_client,
+    env: EnvFile,
+    version: str,
+    code_sha256: str,
+    report: SmokeReport,
+    *,
+    release: rc.ReleaseConfig | None = None,
 ) -> None:
     failing = report.failing_check
     record = {
@@ -469,8 +568,11 @@ def record_smoke(
         "code_sha256": code_sha256,
         "passed": report.ok,
         "failing_check": failing.name if failing else None,
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "checks": [{"name": c.name, "status": c.status, "seconds": round(c.seconds, 3), "detail": c.detail} for c in report.checks],
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "checks": [
+            {"name": c.name, "status": c.status, "seconds": round(c.seconds, 3), "detail": c.detail}
+            for c in report.checks
+        ],
     }
     if release is not None:
         record["config_digest"] = release.digest
@@ -523,7 +625,9 @@ def _version_info(config: dict, record: dict | None, live_config: dict | None) -
     smoke = "" if passed is None else "passed" if passed else f"failed: {record.get('failing_check') or '?'}"
     differs: list[str] = []
     if live_config is not None and config["Version"] != live_config["Version"]:
-        differs = (["code"] if config["CodeSha256"] != live_config["CodeSha256"] else []) + settings_differences(config, live_config)
+        differs = (["code"] if config["CodeSha256"] != live_config["CodeSha256"] else []) + settings_differences(
+            config, live_config
+        )
     return VersionInfo(
         version=config["Version"],
         git=match.group("git") if match else "",
@@ -551,7 +655,9 @@ def latest_differences(env_name: str | EnvFile | None, *, printer: Printer = pri
     return code + settings_differences(latest, live_config)
 
 
-def format_versions(versions: list[VersionInfo], alias_name: str = "live", latest_differs: list[str] | None = None) -> str:
+def format_versions(
+    versions: list[VersionInfo], alias_name: str = "live", latest_differs: list[str] | None = None
+) -> str:
     """The versions table: one header row, then a row per version; a note when `$LATEST` differs from live."""
     rows = [("alias", "version", "git", "sha256", "config", "smoke", "differs from live", "last modified")]
     for info in versions:
@@ -568,10 +674,12 @@ def format_versions(versions: list[VersionInfo], alias_name: str = "live", lates
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     if latest_differs:
         differences = ", ".join(latest_differs)
-        lines.append(f"$LATEST differs from {alias_name}: {differences} (the next `invoke deploy` publishes and smoke-tests it)")
+        lines.append(
+            f"$LATEST differs from {alias_name}: {differences} (the next `invoke deploy` publishes and smoke-tests it)"
+        )
     return "\n".join(lines)
 
 
@@ -650,7 +758,9 @@ def rollback(
 def _check_alias(env, target, payload, invoke, printer, retries: int, backoff_s: float) -> tuple[str | None, str]:
     """(problem or None, detail) of a basic invocation through the alias. A run by another version right after
     the move is retried a few times with a short backoff before it counts as a failure."""
-    call = invoke or (lambda environment, qualifier, event: invoke_function(environment, qualifier, event, printer=printer))
+    call = invoke or (
+        lambda environment, qualifier, event: invoke_function(environment, qualifier, event, printer=printer)
+    )
     for attempt in range(retries + 1):
         check, result = check_basic(lambda event: call(env, env.alias_name, event), payload)
         if not check.ok:
@@ -659,15 +769,21 @@ def _check_alias(env, target, payload, invoke, printer, retries: int, backoff_s:
         if not ran or ran == target:
             return None, check.detail
         if attempt < retries:
-            printer(f"  check    {env.alias_name} ran version {ran}, expected {target}: the move may not have reached every host; retrying")
+            printer(
+                f"  check    {env.alias_name} ran version {ran}, expected {target}: the move may not have reached every host; retrying"
+            )
             time.sleep(backoff_s * 2**attempt)
     return f"{env.alias_name} ran version {ran}, expected {target} ({retries + 1} attempts)", ""
 
 
-def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_version, records: dict, printer: Printer) -> str:
+def _rollback_target(
+    env: EnvFile, versions: list[dict], current: str, to_version, records: dict, printer: Printer
+) -> str:
     numbers = {v["Version"]: v for v in versions}
     if not current.isdigit() and to_version is None:
-        raise RollbackError(f"{env.alias_name} points to {current}, not a published version: name one with `invoke rollback --to N`")
+        raise RollbackError(
+            f"{env.alias_name} points to {current}, not a published version: name one with `invoke rollback --to N`"
+        )
 
     def refusal(config: dict) -> str | None:
         passed = smoke_passed(records.get(config["Version"]), config)
@@ -681,12 +797,16 @@ def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_versio
         target = str(to_version).strip()
         if target not in numbers:
             known = ", ".join(numbers) or "none"
-            raise RollbackError(f"{env.function_name} has no version {target} (published: {known}); see `invoke versions`")
+            raise RollbackError(
+                f"{env.function_name} has no version {target} (published: {known}); see `invoke versions`"
+            )
         if target == current:
             raise RollbackError(f"{env.alias_name} already points to {version_label(numbers[target])}")
         why = refusal(numbers[target])
         if why:
-            raise RollbackError(f"{version_label(numbers[target])} {why}: it is never a rollback target; see `invoke versions`")
+            raise RollbackError(
+                f"{version_label(numbers[target])} {why}: it is never a rollback target; see `invoke versions`"
+            )
         return target
     skipped = []
     for version in sorted((v for v in numbers if int(v) < int(current)), key=int, reverse=True):
@@ -698,7 +818,9 @@ def _rollback_target(env: EnvFile, versions: list[dict], current: str, to_versio
     note = f" (skipped: {'; '.join(skipped)})" if skipped else ""
     current_label = version_label(numbers[current]) if current in numbers else f"version {current}"
     live_config = numbers.get(current)
-    table = format_versions([_version_info(c, records.get(c["Version"]), live_config) for c in versions], env.alias_name)
+    table = format_versions(
+        [_version_info(c, records.get(c["Version"]), live_config) for c in versions], env.alias_name
+    )
     for line in table.splitlines():
         printer("  " + line)
     newer = [v for v in sorted(numbers, key=int, reverse=True) if int(v) > int(current) and not refusal(numbers[v])]
@@ -741,7 +863,9 @@ def _lease(s3_client, env: EnvFile, action: str, printer: Printer, break_lease: 
     held = ExitStack()
     try:
         held.enter_context(
-            deploy_lease(s3_client, env.artifacts_bucket, env.function_name, action, printer=printer, break_lease=break_lease)
+            deploy_lease(
+                s3_client, env.artifacts_bucket, env.function_name, action, printer=printer, break_lease=break_lease
+            )
         )
     except LeaseHeld as exc:
         raise DeployError(f"{action} refused: {exc}") from None
@@ -749,14 +873,16 @@ def _lease(s3_client, env: EnvFile, action: str, printer: Printer, break_lease: 
         yield
 
 
-def undo_config_upload(s3_client, env: EnvFile, previous: dict[str, bytes | None], uploaded: list[str], printer: Printer) -> None:
+def undo_config_upload(
+    s3_client, env: EnvFile, previous: dict[str, bytes | None], uploaded: list[str], printer: Printer
+) -> None:
     """Put back the config files a deploy that did not complete had uploaded (a process killed outright cannot:
     the pending marker it leaves makes the next deploy smoke-test live with what the bucket holds)."""
     try:
         rc.restore_config(s3_client, env.lambda_environment["CONFIG_BUCKET"], previous, uploaded)
         _clear_config_pending(s3_client, env)
         printer(f"  config   put back the previous {', '.join(uploaded)} (live keeps what it was tested with)")
-    except Exception as exc:  # noqa: BLE001 - the original failure is the one to report
+    except Exception as exc:
         printer(f"  config   could not put back the previous config files: {exc}")
 
 
@@ -767,13 +893,17 @@ def config_pending_key(function_name: str) -> str:
 def _mark_config_pending(s3_client, env: EnvFile, release: rc.ReleaseConfig) -> None:
     """Written before config files are uploaded, removed once they passed a smoke test or were put back: a deploy
     killed in between leaves it, and the next deploy smoke-tests live with the files the bucket holds."""
-    body = {"config_digest": release.digest, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    s3_client.put_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name), Body=json.dumps(body).encode())
+    body = {"config_digest": release.digest, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    s3_client.put_object(
+        Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name), Body=json.dumps(body).encode()
+    )
 
 
 def _config_pending(s3_client, env: EnvFile) -> dict | None:
     try:
-        return json.loads(s3_client.get_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name))["Body"].read())
+        return json.loads(
+            s3_client.get_object(Bucket=env.artifacts_bucket, Key=config_pending_key(env.function_name))["Body"].read()
+        )
     except s3_client.exceptions.NoSuchKey:
         return None
 
@@ -786,7 +916,9 @@ def _read_config_bucket(s3_client, env: EnvFile, bucket: str, release: rc.Releas
     try:
         return rc.read_current(s3_client, bucket, [f.key for f in release.files])
     except s3_client.exceptions.NoSuchBucket:
-        raise DeployError(f"config bucket {bucket} does not exist: run `invoke tf.apply --env {env.name}` first") from None
+        raise DeployError(
+            f"config bucket {bucket} does not exist: run `invoke tf.apply --env {env.name}` first"
+        ) from None
 
 
 def _size(size_bytes: int) -> str:

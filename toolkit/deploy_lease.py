@@ -14,10 +14,10 @@ import getpass
 import json
 import os
 import socket
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
 
@@ -92,7 +92,7 @@ def deploy_lease(
     action: str,
     *,
     printer: Callable[[str], None] = print,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     break_lease: bool = False,
 ) -> Iterator[LeaseRecord]:
     """Hold the function's lease for the block; raises LeaseHeld if another holder's lease is current."""
@@ -139,7 +139,9 @@ def _acquire(s3, bucket: str, key: str, body: bytes, now: datetime, printer, bre
             "wait for it to finish (if it was killed, run again with --break-lease)"
         )
     try:
-        etag = s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", IfMatch=held["ETag"])["ETag"]
+        etag = s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", IfMatch=held["ETag"])[
+            "ETag"
+        ]
     except ClientError as exc:
         if _code(exc) not in _LOST:
             raise

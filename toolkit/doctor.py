@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import REPO_ROOT
 from .envfile import ACCOUNT_ID, EnvFile, load_env
@@ -32,13 +32,6 @@ SDK_LOG_LINE = "SDK AWS du runtime"
 LOG_LOOKBACK_MS = 30 * 86_400_000
 
 Printer = Callable[[str], None]
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
-
-
-def _engine_code() -> None:
-    """The checks reuse the engine's own rules (SDK minimum, blocking Bedrock errors, settings)."""
-    if str(LAMBDA_SRC) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_SRC))
 
 
 @dataclass(frozen=True)
@@ -104,11 +97,17 @@ def check_credentials(env: EnvFile, edges: Edges) -> tuple[Finding, str]:
     try:
         identity = edges.client("sts").get_caller_identity()
     except Exception as exc:  # no credentials, expired session, no network: all say the same thing here
-        return Finding("credentials", PROBLEM, f"no working AWS credentials: {_message(exc)}",
-                       "configure credentials for the target account (aws configure sso, or AWS_PROFILE), "
-                       "then check with: aws sts get-caller-identity"), ""
+        return Finding(
+            "credentials",
+            PROBLEM,
+            f"no working AWS credentials: {_message(exc)}",
+            "configure credentials for the target account (aws configure sso, or AWS_PROFILE), "
+            "then check with: aws sts get-caller-identity",
+        ), ""
     where = "the local emulator" if env.emulator else f"Region {env.aws_region}"
-    return Finding("credentials", OK, f"account {identity['Account']} as {identity['Arn']}, {where}"), identity["Account"]
+    return Finding("credentials", OK, f"account {identity['Account']} as {identity['Arn']}, {where}"), identity[
+        "Account"
+    ]
 
 
 def check_terraform(env: EnvFile, edges: Edges) -> list[Finding]:
@@ -123,7 +122,9 @@ def check_terraform(env: EnvFile, edges: Edges) -> list[Finding]:
     try:
         info = json.loads(done.stdout)
     except ValueError:
-        return [Finding("terraform", UNCHECKED, f"terraform version -json answered: {(done.stderr or done.stdout)[:160]}")]
+        return [
+            Finding("terraform", UNCHECKED, f"terraform version -json answered: {(done.stderr or done.stdout)[:160]}")
+        ]
     findings = [terraform_version_finding(info.get("terraform_version", ""))]
     findings.append(provider_finding(info.get("provider_selections", {}), directory / ".terraform.lock.hcl"))
     return findings
@@ -133,23 +134,35 @@ def terraform_version_finding(version: str) -> Finding:
     wanted = ".".join(map(str, MIN_TERRAFORM))
     if _version(version) >= MIN_TERRAFORM:
         return Finding("terraform", OK, f"Terraform {version} (>= {wanted}: S3 state locking with use_lockfile)")
-    return Finding("terraform", PROBLEM, f"Terraform {version or 'of unknown version'} is older than {wanted}",
-                   f"install Terraform {wanted} or later (use_lockfile state locking is generally available from {wanted})")
+    return Finding(
+        "terraform",
+        PROBLEM,
+        f"Terraform {version or 'of unknown version'} is older than {wanted}",
+        f"install Terraform {wanted} or later (use_lockfile state locking is generally available from {wanted})",
+    )
 
 
 def provider_finding(selections: dict[str, str], lock_file: Path) -> Finding:
     version = selections.get(PROVIDER, "")
     if not version and lock_file.is_file():
-        match = re.search(r'provider "registry\.terraform\.io/hashicorp/aws" \{\s*version\s*=\s*"([^"]+)"', lock_file.read_text())
+        match = re.search(
+            r'provider "registry\.terraform\.io/hashicorp/aws" \{\s*version\s*=\s*"([^"]+)"', lock_file.read_text()
+        )
         version = match.group(1) if match else ""
     low, high = PROVIDER_RANGE
     wanted = f">= {'.'.join(map(str, low[:2]))}, < {high[0]}.0"
     if not version:
-        return Finding("terraform provider", OK, f"hashicorp/aws not installed yet: terraform init installs it ({wanted})")
+        return Finding(
+            "terraform provider", OK, f"hashicorp/aws not installed yet: terraform init installs it ({wanted})"
+        )
     if low <= _version(version) < high:
         return Finding("terraform provider", OK, f"hashicorp/aws {version} ({wanted})")
-    return Finding("terraform provider", PROBLEM, f"hashicorp/aws {version} is outside {wanted}",
-                   "terraform init -upgrade (invoke tf.plan runs init) to select a provider in range")
+    return Finding(
+        "terraform provider",
+        PROBLEM,
+        f"hashicorp/aws {version} is outside {wanted}",
+        "terraform init -upgrade (invoke tf.plan runs init) to select a provider in range",
+    )
 
 
 def read_backend_file(path: Path) -> dict[str, str]:
@@ -168,19 +181,29 @@ def check_state_backend(env: EnvFile, edges: Edges, account: str) -> Finding:
     directory = edges.repo_root / "terraform" / "envs" / env.name
     backend = Workspace(env, edges.repo_root, directory, terraform_env(env, base={})).backend
     if backend == "local":
-        return Finding("state backend", OK, f"local state in terraform/envs/{env.name} (no locking needed on one machine)")
+        return Finding(
+            "state backend", OK, f"local state in terraform/envs/{env.name} (no locking needed on one machine)"
+        )
     if backend != "s3":
         return Finding("state backend", UNCHECKED, f"backend {backend!r}: only the s3 and local backends are checked")
     path = directory / "backend.hcl"
     if not path.is_file():
-        return Finding("state backend", PROBLEM, f"terraform/envs/{env.name}/backend.hcl is missing",
-                       f"invoke tf.bootstrap --env {env.name} (creates the state bucket and writes backend.hcl)")
+        return Finding(
+            "state backend",
+            PROBLEM,
+            f"terraform/envs/{env.name}/backend.hcl is missing",
+            f"invoke tf.bootstrap --env {env.name} (creates the state bucket and writes backend.hcl)",
+        )
     config = read_backend_file(path)
     problems = []
     if config.get("use_lockfile", "").lower() != "true":
-        problems.append(("the state is not locked (use_lockfile is not true)", "set use_lockfile = true in backend.hcl"))
+        problems.append(
+            ("the state is not locked (use_lockfile is not true)", "set use_lockfile = true in backend.hcl")
+        )
     if config.get("dynamodb_table"):
-        problems.append(("dynamodb_table is deprecated since Terraform 1.11", "remove dynamodb_table; use_lockfile locks in S3"))
+        problems.append(
+            ("dynamodb_table is deprecated since Terraform 1.11", "remove dynamodb_table; use_lockfile locks in S3")
+        )
     bucket = config.get("bucket", "")
     if not bucket or bucket.startswith("<"):
         problems.append(("backend.hcl names no state bucket", f"invoke tf.bootstrap --env {env.name}"))
@@ -190,15 +213,23 @@ def check_state_backend(env: EnvFile, edges: Edges, account: str) -> Finding:
             s3.head_bucket(Bucket=bucket, **({"ExpectedBucketOwner": account} if account else {}))
             versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status", "")
             if versioning != "Enabled":
-                problems.append((f"state bucket {bucket} is not versioned",
-                                 f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled"))
+                problems.append(
+                    (
+                        f"state bucket {bucket} is not versioned",
+                        f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled",
+                    )
+                )
         except Exception as exc:
             code = _code(exc)
             if code in ("404", "NoSuchBucket", "NotFound"):
                 problems.append((f"state bucket {bucket} does not exist", f"invoke tf.bootstrap --env {env.name}"))
             elif code in ("403", "AccessDenied"):
-                problems.append((f"state bucket {bucket} is not this account's or not readable ({code})",
-                                 "name a state bucket of this account in backend.hcl (invoke tf.bootstrap creates one)"))
+                problems.append(
+                    (
+                        f"state bucket {bucket} is not this account's or not readable ({code})",
+                        "name a state bucket of this account in backend.hcl (invoke tf.bootstrap creates one)",
+                    )
+                )
             else:
                 return Finding("state backend", UNCHECKED, f"state bucket {bucket}: {_message(exc)}")
     if problems:
@@ -208,8 +239,14 @@ def check_state_backend(env: EnvFile, edges: Edges, account: str) -> Finding:
 
 def check_bucket_names(env: EnvFile, edges: Edges, account: str) -> list[Finding]:
     if env.unresolved or any(ACCOUNT_ID in name for name in env.bucket_names.values()):
-        return [Finding("bucket names", UNCHECKED, f"names hold {ACCOUNT_ID} and the account is unknown ({env.unresolved})",
-                        "fix the credentials first")]
+        return [
+            Finding(
+                "bucket names",
+                UNCHECKED,
+                f"names hold {ACCOUNT_ID} and the account is unknown ({env.unresolved})",
+                "fix the credentials first",
+            )
+        ]
     s3 = edges.client("s3")
     findings = []
     for role, name in env.bucket_names.items():
@@ -221,15 +258,20 @@ def check_bucket_names(env: EnvFile, edges: Edges, account: str) -> list[Finding
             if code in ("404", "NoSuchBucket", "NotFound"):
                 findings.append(Finding(f"bucket {role}", OK, f"{name} is free: terraform apply creates it"))
             elif code in ("403", "AccessDenied"):
-                findings.append(Finding(f"bucket {role}", PROBLEM, f"{name} belongs to another account",
-                                        f"name it by account in env/{env.name}.json (\"...-{ACCOUNT_ID}\") or choose another name"))
+                findings.append(
+                    Finding(
+                        f"bucket {role}",
+                        PROBLEM,
+                        f"{name} belongs to another account",
+                        f'name it by account in env/{env.name}.json ("...-{ACCOUNT_ID}") or choose another name',
+                    )
+                )
             else:
                 findings.append(Finding(f"bucket {role}", UNCHECKED, f"{name}: {_message(exc)}"))
     return findings
 
 
 def _targets(env: EnvFile) -> list[Any]:
-    _engine_code()
     from vectora_core.settings import load_settings
 
     settings = load_settings({**env.lambda_environment, "LLM_BACKEND": "bedrock"})
@@ -241,7 +283,6 @@ def _targets(env: EnvFile) -> list[Any]:
 
 def check_model_access(env: EnvFile, edges: Edges, invoke: bool) -> list[Finding]:
     """One line per inference profile. With `invoke`, a one-token InvokeModel (a fraction of a cent)."""
-    _engine_code()
     from vectora_core.llm.bedrock import ANTHROPIC_VERSION, blocking_problem
 
     findings = []
@@ -249,20 +290,30 @@ def check_model_access(env: EnvFile, edges: Edges, invoke: bool) -> list[Finding
         name = f"model {target.model_id.split('.')[0]}."
         where = f"{target.model_id} from {target.region}"
         if invoke:
-            body = {"anthropic_version": ANTHROPIC_VERSION, "max_tokens": 1,
-                    "messages": [{"role": "user", "content": "Reply with one word."}]}
+            body = {
+                "anthropic_version": ANTHROPIC_VERSION,
+                "max_tokens": 1,
+                "messages": [{"role": "user", "content": "Reply with one word."}],
+            }
             try:
                 response = edges.client("bedrock-runtime", target.region).invoke_model(
-                    modelId=target.model_id, body=json.dumps(body), contentType="application/json", accept="application/json"
+                    modelId=target.model_id,
+                    body=json.dumps(body),
+                    contentType="application/json",
+                    accept="application/json",
                 )
                 answer = json.loads(response["body"].read())
                 findings.append(Finding(name, OK, f"{where} answered (stop_reason {answer.get('stop_reason')})"))
             except Exception as exc:
                 problem = blocking_problem(exc, target)
                 if problem:
-                    findings.append(Finding(name, PROBLEM, f"{where}: {problem.error_code}: {problem.message}", problem.fix))
+                    findings.append(
+                        Finding(name, PROBLEM, f"{where}: {problem.error_code}: {problem.message}", problem.fix)
+                    )
                 else:
-                    findings.append(Finding(name, UNCHECKED, f"{where}: {_code(exc) or 'error'}: {_message(exc)} (retry later)"))
+                    findings.append(
+                        Finding(name, UNCHECKED, f"{where}: {_code(exc) or 'error'}: {_message(exc)} (retry later)")
+                    )
             continue
         if env.emulator:
             findings.append(Finding(name, SKIPPED, f"{where}: add --invoke for a call to the stand-in"))
@@ -288,22 +339,26 @@ def _model_availability(target, edges: Edges, where: str, name: str) -> Finding:
     missing = {k: v for k, v in states.items() if v not in ("AVAILABLE", "AUTHORIZED")}
     if not missing:
         return Finding(name, OK, f"{where}: model access granted")
-    return Finding(name, PROBLEM, f"{where}: " + ", ".join(f"{k} {v}" for k, v in missing.items()),
-                   f"enable model access for {target.model_id} in the Bedrock console of {target.region} "
-                   "(Marketplace subscription + Anthropic use-case form)")
+    return Finding(
+        name,
+        PROBLEM,
+        f"{where}: " + ", ".join(f"{k} {v}" for k, v in missing.items()),
+        f"enable model access for {target.model_id} in the Bedrock console of {target.region} "
+        "(Marketplace subscription + Anthropic use-case form)",
+    )
 
 
 def check_runtime_sdk(env: EnvFile, edges: Edges, now_ms: int) -> Finding:
     """The boto3/botocore the deployed function logged at its last init."""
-    _engine_code()
     from vectora_core import sdk
 
     from .smoke import log_messages
 
     logs = edges.client("logs")
     try:
-        page = logs.filter_log_events(logGroupName=env.log_group, startTime=now_ms - LOG_LOOKBACK_MS,
-                                      filterPattern=f'"{SDK_LOG_LINE}"')
+        page = logs.filter_log_events(
+            logGroupName=env.log_group, startTime=now_ms - LOG_LOOKBACK_MS, filterPattern=f'"{SDK_LOG_LINE}"'
+        )
     except Exception as exc:
         if _code(exc) == "ResourceNotFoundException":
             return Finding("runtime boto3", UNCHECKED, "the function has not run yet: deploy, then run doctor again")
@@ -337,8 +392,16 @@ def engine_permissions(env: EnvFile, account: str, partition: str = "aws") -> li
         ("s3:PutObject", f"{arn}{buckets['newsletters']}/newsletters/x/newsletter.html", {}),
         ("s3:GetObject", f"{arn}{buckets['newsletters']}/cache/x.json", {}),
         ("s3:PutObject", f"{arn}{buckets['newsletters']}/cache/x.json", {}),
-        ("logs:CreateLogStream", f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x", {}),
-        ("logs:PutLogEvents", f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x", {}),
+        (
+            "logs:CreateLogStream",
+            f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x",
+            {},
+        ),
+        (
+            "logs:PutLogEvents",
+            f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x",
+            {},
+        ),
     ]
     for target in _targets(env):
         profile = f"arn:{partition}:bedrock:{target.region}:{account}:inference-profile/{target.model_id}"
@@ -353,13 +416,19 @@ def check_role(env: EnvFile, edges: Edges, account: str) -> Finding:
         role = edges.client("lambda").get_function_configuration(FunctionName=env.function_name)["Role"]
     except Exception as exc:
         if _code(exc) == "ResourceNotFoundException":
-            return Finding("function role", UNCHECKED, f"{env.function_name} does not exist yet: run doctor again after terraform apply")
+            return Finding(
+                "function role",
+                UNCHECKED,
+                f"{env.function_name} does not exist yet: run doctor again after terraform apply",
+            )
         return Finding("function role", UNCHECKED, f"{env.function_name}: {_message(exc)}")
     iam = edges.client("iam")
     denied = []
     try:
         for action, resource, context in engine_permissions(env, account):
-            entries = [{"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context.items()]
+            entries = [
+                {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"} for k, v in context.items()
+            ]
             result = iam.simulate_principal_policy(
                 PolicySourceArn=role, ActionNames=[action], ResourceArns=[resource], ContextEntries=entries
             )["EvaluationResults"][0]
@@ -374,8 +443,12 @@ def check_role(env: EnvFile, edges: Edges, account: str) -> Finding:
             why = _message(exc)
         return Finding("function role", UNCHECKED, f"{role}: {why}")
     if denied:
-        return Finding("function role", PROBLEM, f"{role} may not: " + "; ".join(denied[:4]) + ("; …" if len(denied) > 4 else ""),
-                       "terraform apply (terraform/modules/engine_function grants what the engine does)")
+        return Finding(
+            "function role",
+            PROBLEM,
+            f"{role} may not: " + "; ".join(denied[:4]) + ("; …" if len(denied) > 4 else ""),
+            "terraform apply (terraform/modules/engine_function grants what the engine does)",
+        )
     return Finding("function role", OK, f"{role} may do all {len(engine_permissions(env, account))} things a run does")
 
 
@@ -397,7 +470,10 @@ def run_doctor(
     if edges is None:
         edges = Edges(client=lambda service, region=None: _client(env, service, region), run=_run)
     report = DoctorReport(env.name)
-    printer(f"doctor for {env.name}" + (" (the local emulator and Bedrock stand-in)" if env.emulator else f" ({env.aws_region})"))
+    printer(
+        f"doctor for {env.name}"
+        + (" (the local emulator and Bedrock stand-in)" if env.emulator else f" ({env.aws_region})")
+    )
 
     def add(findings: Finding | Iterable[Finding]) -> None:
         for finding in [findings] if isinstance(findings, Finding) else findings:

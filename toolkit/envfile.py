@@ -95,7 +95,9 @@ def caller_account_id(region: str) -> tuple[str, str]:
             if session.get_credentials() is None:
                 _accounts[region] = ("", "no AWS credentials found")
             else:
-                sts = session.client("sts", region_name=region, config=Config(connect_timeout=5, retries={"total_max_attempts": 2}))
+                sts = session.client(
+                    "sts", region_name=region, config=Config(connect_timeout=5, retries={"total_max_attempts": 2})
+                )
                 _accounts[region] = (sts.get_caller_identity()["Account"], "")
         except Exception as exc:  # any failure leaves the names unresolved, with the reason
             _accounts[region] = ("", (str(exc).splitlines() or [type(exc).__name__])[0][:200])

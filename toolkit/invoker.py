@@ -10,7 +10,7 @@ import base64
 import json
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .cloudwatch import fetch_invocation_logs, now_ms
 from .envfile import EnvFile
@@ -50,7 +50,10 @@ def invoke_aws_async(env: EnvFile, qualifier: str, payload: dict, *, lambda_clie
     """`lambda.invoke` with `InvocationType="Event"`: Lambda queues the event and answers 202."""
     client = lambda_client or boto3_client(env, "lambda")
     response = client.invoke(
-        FunctionName=env.function_name, Qualifier=qualifier, InvocationType="Event", Payload=json.dumps(payload).encode()
+        FunctionName=env.function_name,
+        Qualifier=qualifier,
+        InvocationType="Event",
+        Payload=json.dumps(payload).encode(),
     )
     return InvokeResult(
         status_code=response["StatusCode"],
@@ -80,7 +83,9 @@ def invoke_aws(env: EnvFile, qualifier: str, payload: dict, *, lambda_client=Non
     tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", errors="replace")
     log_text = tail
     if request_id and f"START RequestId: {request_id}" not in tail:
-        full = fetch_invocation_logs(logs_client or boto3_client(env, "logs"), env.log_group, request_id, start_ms=started_ms)
+        full = fetch_invocation_logs(
+            logs_client or boto3_client(env, "logs"), env.log_group, request_id, start_ms=started_ms
+        )
         if f"START RequestId: {request_id}" in full:
             log_text = full
     return InvokeResult(

@@ -8,7 +8,8 @@ machine. The stand-ins are imported on first use: a run against AWS never loads 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .envfile import EnvFile
 from .invoke_result import InvokeResult

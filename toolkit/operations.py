@@ -9,9 +9,10 @@ are firing, and which scheduled runs failed. The same calls serve the emulator a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
@@ -92,7 +93,9 @@ class Status:
 def failure_queue_url(env: EnvFile, lambda_client, sqs_client) -> str | None:
     """The SQS queue the alias's event invoke config sends failed invocations to; None when it has none."""
     try:
-        config = lambda_client.get_function_event_invoke_config(FunctionName=env.function_name, Qualifier=env.alias_name)
+        config = lambda_client.get_function_event_invoke_config(
+            FunctionName=env.function_name, Qualifier=env.alias_name
+        )
     except lambda_client.exceptions.ResourceNotFoundException:
         return None
     arn = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination") or ""
@@ -127,7 +130,9 @@ def peek_failures(sqs_client, queue_url: str) -> tuple[int, list[FailedInvocatio
     attributes = sqs_client.get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
-    waiting = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+    waiting = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+        attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+    )
     seen: dict[str, FailedInvocation] = {}
     for _ in range(PEEK_ROUNDS if waiting else 0):
         messages = sqs_client.receive_message(
@@ -144,7 +149,9 @@ def peek_failures(sqs_client, queue_url: str) -> tuple[int, list[FailedInvocatio
     return waiting, sorted(seen.values(), key=lambda f: f.timestamp, reverse=True)
 
 
-def failed_invocations(env_name: str | EnvFile | None, *, printer: Printer = print) -> tuple[int | None, list[FailedInvocation]]:
+def failed_invocations(
+    env_name: str | EnvFile | None, *, printer: Printer = print
+) -> tuple[int | None, list[FailedInvocation]]:
     """What the failure queue of the environment's `live` alias holds."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     ensure_services(env, printer=printer)
@@ -195,7 +202,9 @@ def trigger_scheduled_run(env_name: str | EnvFile | None, client_id: str, *, pri
     payload = schedule_payload(client_id)
     ensure_services(env, printer=printer)
     result = invoke_function(env, env.alias_name, payload, printer=printer, invocation_type="Event")
-    printer(f"{env.function_name}:{env.alias_name} accepted the run (status {result.status_code}, request {result.request_id})")
+    printer(
+        f"{env.function_name}:{env.alias_name} accepted the run (status {result.status_code}, request {result.request_id})"
+    )
     printer("follow it with `invoke logs`; a failed run ends in `invoke failures` after its retries")
     return result
 
@@ -215,7 +224,7 @@ def known_clients(s3_client, bucket: str, config_dir: Path | None = None) -> lis
     paginator = s3_client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=NEWSLETTERS_PREFIX, Delimiter="/"):
         for prefix in page.get("CommonPrefixes", []):
-            clients.add(prefix["Prefix"][len(NEWSLETTERS_PREFIX):].strip("/"))
+            clients.add(prefix["Prefix"][len(NEWSLETTERS_PREFIX) :].strip("/"))
     return sorted(clients)
 
 
@@ -224,7 +233,7 @@ def latest_edition(s3_client, bucket: str, client_id: str, *, link_seconds: int 
     prefix = f"{NEWSLETTERS_PREFIX}{client_id}/"
     dates = []
     for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-        dates += [p["Prefix"][len(prefix):].strip("/") for p in page.get("CommonPrefixes", [])]
+        dates += [p["Prefix"][len(prefix) :].strip("/") for p in page.get("CommonPrefixes", [])]
     for day in sorted(dates, reverse=True):
         try:
             body = s3_client.get_object(Bucket=bucket, Key=f"{prefix}{day}/manifest.json")["Body"].read()
@@ -268,7 +277,9 @@ def live_version(env: EnvFile, printer: Printer) -> LiveVersion | None:
 
 def alarm_states(cloudwatch_client, prefix: str) -> list[Alarm]:
     alarms = []
-    for page in cloudwatch_client.get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]):
+    for page in cloudwatch_client.get_paginator("describe_alarms").paginate(
+        AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]
+    ):
         for alarm in page.get("MetricAlarms", []):
             alarms.append(Alarm(alarm["AlarmName"], alarm["StateValue"], alarm.get("StateReason", "")))
     return sorted(alarms, key=lambda a: a.name)

@@ -18,9 +18,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
@@ -300,7 +300,9 @@ def _installed_dependencies(inputs: _Inputs, cache_root: Path, printer: Callable
         "--target", str(staging),
         *inputs.requirements,
     ]  # fmt: skip
-    printer(f"installing {len(inputs.requirements)} pinned dependencies for {inputs.platform} / Python {inputs.python_version}")
+    printer(
+        f"installing {len(inputs.requirements)} pinned dependencies for {inputs.platform} / Python {inputs.python_version}"
+    )
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
@@ -486,7 +488,9 @@ def _largest_text(result: PackageResult) -> str:
 def _report(result: PackageResult, printer: Callable[[str], None]) -> None:
     state = "unchanged, reused" if result.skipped else "built"
     printer(f"package {state}: {_display(result.path)} in {result.seconds:.2f} s")
-    printer(f"  size    {_mb(result.size_bytes)} zipped, {_mb(result.unzipped_bytes)} unzipped, {result.file_count} files")
+    printer(
+        f"  size    {_mb(result.size_bytes)} zipped, {_mb(result.unzipped_bytes)} unzipped, {result.file_count} files"
+    )
     printer(f"  sha256  {result.sha256}")
     printer(f"  largest {_largest_text(result)}")
 

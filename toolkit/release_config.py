@@ -9,17 +9,15 @@ digest over them with the smoke verdict of the version they were tested with.
 from __future__ import annotations
 
 import hashlib
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
 from . import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "config"
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
 PRICES_KEY = "bedrock_pricing.yaml"
 ADDED, CHANGED, UNCHANGED = "added", "changed", "unchanged"
 
@@ -107,7 +105,9 @@ def validate_config(texts: dict[str, str]) -> None:
             raise ReleaseConfigError(f"config/{exc}") from None  # the engine's message starts with the file
         expected = key.removeprefix("clients/").removesuffix(".yaml")
         if config.client_id != expected:
-            raise ReleaseConfigError(f"config/{key}: client_id: is {config.client_id!r}, the file name says {expected!r}")
+            raise ReleaseConfigError(
+                f"config/{key}: client_id: is {config.client_id!r}, the file name says {expected!r}"
+            )
     if PRICES_KEY in texts:
         validate_prices(texts[PRICES_KEY])
 
@@ -190,7 +190,9 @@ def restore_config(s3, bucket: str, previous: dict[str, bytes | None], keys: lis
             s3.put_object(Bucket=bucket, Key=key, Body=before, ContentType="application/yaml")
 
 
-def sync(s3, bucket: str, release: ReleaseConfig, printer: Callable[[str], None] = lambda _: None) -> list[ConfigChange]:
+def sync(
+    s3, bucket: str, release: ReleaseConfig, printer: Callable[[str], None] = lambda _: None
+) -> list[ConfigChange]:
     """Upload what changed and print one line per file."""
     changes = diff_config(release, read_current(s3, bucket, [f.key for f in release.files]))
     upload_changes(s3, bucket, release, changes)
@@ -200,9 +202,7 @@ def sync(s3, bucket: str, release: ReleaseConfig, printer: Callable[[str], None]
 
 
 def _engine_parser():
-    """The engine's config parser (lambda_src/vectora_core/client_config.py), imported without the engine."""
-    if str(LAMBDA_SRC) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_SRC))
+    """The engine's config parser (lambda_src/vectora_core/client_config.py), imported on first use."""
     from vectora_core import client_config
 
     return client_config

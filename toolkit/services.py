@@ -46,7 +46,9 @@ def boto3_client(env: EnvFile, service: str, region: str | None = None):
     return boto3.client(
         service,
         region_name=region,
-        endpoint_url=aws_env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] if service == "bedrock-runtime" else aws_env["AWS_ENDPOINT_URL"],
+        endpoint_url=aws_env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
+        if service == "bedrock-runtime"
+        else aws_env["AWS_ENDPOINT_URL"],
         aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=TEST_CREDENTIALS["AWS_SESSION_TOKEN"],

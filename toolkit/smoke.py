@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
@@ -180,14 +181,20 @@ def check_basic(invoke: Callable[[dict], InvokeResult], payload: dict) -> tuple[
     result = invoke(payload)
     seconds = time.perf_counter() - started
     problems = invocation_problems(result)
-    data = {"request_id": result.request_id, "duration_ms": result.duration_ms, "executed_version": result.executed_version}
+    data = {
+        "request_id": result.request_id,
+        "duration_ms": result.duration_ms,
+        "executed_version": result.executed_version,
+    }
     if problems:
         return CheckResult("basic", FAILED, seconds, "; ".join(problems), data), result
     body = result.payload
     editorial = body.get("editorial") or {}
     parts = [f"status ok, cache {body.get('cache', '?')}"]
     if editorial:
-        parts.append(f"editorial {editorial.get('backend', '?')} {editorial.get('model_id', '?')} in {editorial.get('region', '?')}")
+        parts.append(
+            f"editorial {editorial.get('backend', '?')} {editorial.get('model_id', '?')} in {editorial.get('region', '?')}"
+        )
         if editorial.get("degraded"):
             parts.append(f"degraded: {editorial.get('degraded_reason') or 'no reason given'}")
     if result.executed_version:

@@ -7,7 +7,7 @@ as `invoke tf.apply`; when everything is there, it adopts it as it is. Nothing e
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .envfile import EnvFile
 from .services import boto3_client, service_url
@@ -18,7 +18,12 @@ Printer = Callable[[str], None]
 def missing_stack_parts(env: EnvFile) -> list[str]:
     """What of the stack the emulator lacks: bucket names, the function, its alias. Empty when all is there."""
     variables = env.lambda_environment
-    wanted = [env.artifacts_bucket, variables["CONFIG_BUCKET"], variables["DATA_BUCKET"], variables["NEWSLETTERS_BUCKET"]]
+    wanted = [
+        env.artifacts_bucket,
+        variables["CONFIG_BUCKET"],
+        variables["DATA_BUCKET"],
+        variables["NEWSLETTERS_BUCKET"],
+    ]
     existing = {bucket["Name"] for bucket in boto3_client(env, "s3").list_buckets().get("Buckets", [])}
     missing = [f"bucket {name}" for name in wanted if name not in existing]
     lambda_client = boto3_client(env, "lambda")
@@ -44,7 +49,11 @@ def ensure_stack(env: EnvFile, printer: Printer = print) -> bool:
 
 
 def apply_stack(
-    env_name: str | EnvFile | None, printer: Printer = print, *, verbose: bool | None = None, plan_file: str | None = None
+    env_name: str | EnvFile | None,
+    printer: Printer = print,
+    *,
+    verbose: bool | None = None,
+    plan_file: str | None = None,
 ) -> dict:
     """`invoke tf.apply`: terraform apply (of a saved plan, with `plan_file`); on the emulator, then the client
     configs with feeds pointed at the sample server, so the stack can run as soon as it exists. Returns the

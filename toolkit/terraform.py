@@ -20,9 +20,9 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
@@ -91,7 +91,9 @@ def _base_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return process_env
 
 
-def workspace(env_name: str | None = None, *, repo_root: Path | None = None, endpoint_url: str | None = None) -> Workspace:
+def workspace(
+    env_name: str | None = None, *, repo_root: Path | None = None, endpoint_url: str | None = None
+) -> Workspace:
     root = Path(repo_root or REPO_ROOT)
     env = load_env(env_name, env_dir=root / "env")
     directory = root / "terraform" / "envs" / env.name
@@ -214,7 +216,9 @@ def apply(
     if plan_file:
         plan_path = Path(plan_file).resolve()
         if not plan_path.is_file():
-            raise TerraformError(f"no saved plan at {plan_file}: run `invoke tf.plan --env {ws.env.name} --out {plan_file}`")
+            raise TerraformError(
+                f"no saved plan at {plan_file}: run `invoke tf.plan --env {ws.env.name} --out {plan_file}`"
+            )
         _package_var(ws, package_path, printer)
         args = ["apply", "-input=false", f"-lock-timeout={LOCK_TIMEOUT}", str(plan_path)]
     else:
@@ -346,7 +350,11 @@ def mirror_providers(directory: Path | str, printer: Printer = print, *, repo_ro
 
 def _show_json(ws: Workspace, plan_path: Path) -> dict:
     completed = subprocess.run(
-        [terraform_binary(), "show", "-json", str(plan_path)], cwd=ws.directory, env=ws.process_env, capture_output=True, text=True
+        [terraform_binary(), "show", "-json", str(plan_path)],
+        cwd=ws.directory,
+        env=ws.process_env,
+        capture_output=True,
+        text=True,
     )
     if completed.returncode != 0:
         raise TerraformError(f"terraform show ({ws.env.name}) failed: {completed.stderr.strip()}")
@@ -355,7 +363,11 @@ def _show_json(ws: Workspace, plan_path: Path) -> dict:
 
 def _show_text(ws: Workspace, plan_path: Path) -> str:
     completed = subprocess.run(
-        [terraform_binary(), "show", "-no-color", str(plan_path)], cwd=ws.directory, env=ws.process_env, capture_output=True, text=True
+        [terraform_binary(), "show", "-no-color", str(plan_path)],
+        cwd=ws.directory,
+        env=ws.process_env,
+        capture_output=True,
+        text=True,
     )
     return completed.stdout
 
@@ -438,7 +450,9 @@ def forget_stale_emulator_state(ws: Workspace, printer: Printer) -> bool:
         return False  # the emulator kept its state: a refresh sorts out anything else that changed
     for path in ws.directory.glob(f"{STATE_FILE}*"):
         path.unlink()
-    printer(f"terraform state ({ws.env.name}): the emulator was restarted since the last apply; starting from a fresh state")
+    printer(
+        f"terraform state ({ws.env.name}): the emulator was restarted since the last apply; starting from a fresh state"
+    )
     return True
 
 

@@ -6,7 +6,8 @@ Errors name the file and the field, e.g. `clients/lai_weekly_v3.yaml: sources[2]
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 
@@ -41,7 +42,9 @@ class _Checker:
     def fail(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
 
-    def get(self, data: Any, key: str, path: str, kind: type | tuple[type, ...], required: bool = True, default: Any = None) -> Any:
+    def get(
+        self, data: Any, key: str, path: str, kind: type | tuple[type, ...], required: bool = True, default: Any = None
+    ) -> Any:
         if not isinstance(data, dict):
             self.fail(path or "(top)", "must be a mapping")
             return default
@@ -72,7 +75,14 @@ class _Checker:
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list", dict: "a mapping", bool: "a boolean"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a mapping",
+        bool: "a boolean",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -174,8 +184,13 @@ def parse_client_config(text: str, file_key: str, load_scopes: Callable[[str], S
             check.fail(f"{path}priority", "must be from 0.1 to 5")
         if source_id and url:
             sources.append(
-                Source(source_id=source_id, name=check.get(entry, "name", path, str, required=False, default=source_id),
-                       url=url, kind=kind, priority=float(priority))
+                Source(
+                    source_id=source_id,
+                    name=check.get(entry, "name", path, str, required=False, default=source_id),
+                    url=url,
+                    kind=kind,
+                    priority=float(priority),
+                )
             )
     if not sources and not any(p.startswith("sources") for p in check.problems):
         check.fail("sources", "must list at least one source")

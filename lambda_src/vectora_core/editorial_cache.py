@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 
 from botocore.exceptions import ClientError
 
@@ -32,7 +32,14 @@ def cache_key(
         "prompt": prompt_version,
         "model": model_id,
         "items": [
-            [s.section_id, s.item.item_id, s.item.content_hash, s.item.summary, s.item.event_type, list(s.item.companies)]
+            [
+                s.section_id,
+                s.item.item_id,
+                s.item.content_hash,
+                s.item.summary,
+                s.item.event_type,
+                list(s.item.companies),
+            ]
             for s in selected
         ],
     }

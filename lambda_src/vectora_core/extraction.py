@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 from .models import Entity, RawItem, Scopes
 from .text import first_sentence, shorten, split_sentences

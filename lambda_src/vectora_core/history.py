@@ -10,9 +10,10 @@ became an approval) or its significance rose (a filing became a decision); the m
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .models import RawItem, ScoredItem
 
@@ -41,8 +42,15 @@ def published_before(history: dict[str, Any], edition_day: date) -> list[Publish
             continue
         for story in edition.get("stories", []):
             try:
-                stories.append(PublishedStory(str(edition["date"]), frozenset(story["item_ids"]), str(story["event_type"]),
-                                              str(story.get("significance", "none")), str(story.get("title", ""))))
+                stories.append(
+                    PublishedStory(
+                        str(edition["date"]),
+                        frozenset(story["item_ids"]),
+                        str(story["event_type"]),
+                        str(story.get("significance", "none")),
+                        str(story.get("title", "")),
+                    )
+                )
             except (KeyError, TypeError):
                 continue  # a damaged entry only costs a possible repeat
     return stories
@@ -54,11 +62,15 @@ def material_change(story: PublishedStory, scored: ScoredItem) -> str:
     if item.event_type != story.event_type:
         return f"event type changed from {story.event_type} to {item.event_type} since the edition of {story.edition}"
     if SIGNIFICANCE_RANK.get(item.significance, 0) > SIGNIFICANCE_RANK.get(story.significance, 0):
-        return f"significance rose from {story.significance} to {item.significance} since the edition of {story.edition}"
+        return (
+            f"significance rose from {story.significance} to {item.significance} since the edition of {story.edition}"
+        )
     return ""
 
 
-def withhold_published(merged: Sequence[ScoredItem], published: Sequence[PublishedStory]) -> tuple[list[ScoredItem], list[dict[str, str]]]:
+def withhold_published(
+    merged: Sequence[ScoredItem], published: Sequence[PublishedStory]
+) -> tuple[list[ScoredItem], list[dict[str, str]]]:
     """(stories still eligible, stories withheld as already published with where they appeared)."""
     by_id: dict[str, PublishedStory] = {}
     for story in published:  # later editions win: the latest telling is the one to compare with
@@ -76,23 +88,39 @@ def withhold_published(merged: Sequence[ScoredItem], published: Sequence[Publish
         if change:
             eligible.append(replace(scored, republished=change))
         else:
-            withheld.append({"item_id": scored.item.item_id, "title": scored.item.title, "published_in": story.edition,
-                             "reason": f"already published in the edition of {story.edition}"})
+            withheld.append(
+                {
+                    "item_id": scored.item.item_id,
+                    "title": scored.item.title,
+                    "published_in": story.edition,
+                    "reason": f"already published in the edition of {story.edition}",
+                }
+            )
     return eligible, withheld
 
 
-def with_edition(history: dict[str, Any], edition_day: date, generated_at: datetime, selected: Iterable[ScoredItem]) -> dict[str, Any]:
+def with_edition(
+    history: dict[str, Any], edition_day: date, generated_at: datetime, selected: Iterable[ScoredItem]
+) -> dict[str, Any]:
     """The history with this edition recorded (replacing an earlier run of the same edition)."""
-    editions = [e for e in history.get("editions", []) if isinstance(e, dict) and e.get("date") != edition_day.isoformat()]
-    editions.append({
-        "date": edition_day.isoformat(),
-        "generated_at": generated_at.isoformat(),
-        "stories": [
-            {"item_ids": [s.item.item_id, *s.merged_ids], "event_type": s.item.event_type, "significance": s.item.significance,
-             "title": s.item.title}
-            for s in selected
-        ],
-    })
+    editions = [
+        e for e in history.get("editions", []) if isinstance(e, dict) and e.get("date") != edition_day.isoformat()
+    ]
+    editions.append(
+        {
+            "date": edition_day.isoformat(),
+            "generated_at": generated_at.isoformat(),
+            "stories": [
+                {
+                    "item_ids": [s.item.item_id, *s.merged_ids],
+                    "event_type": s.item.event_type,
+                    "significance": s.item.significance,
+                    "title": s.item.title,
+                }
+                for s in selected
+            ],
+        }
+    )
     editions.sort(key=lambda e: e["date"])
     return {"editions": editions[-KEEP_EDITIONS:]}
 
@@ -116,7 +144,10 @@ def save_history(s3, bucket: str, client_id: str, history: dict[str, Any]) -> No
 
 # --- first-seen dates of undated items -------------------------------------------------------------------
 
-def apply_first_seen(items: Iterable[RawItem], remembered: dict[str, str], now: datetime) -> tuple[list[RawItem], dict[str, str]]:
+
+def apply_first_seen(
+    items: Iterable[RawItem], remembered: dict[str, str], now: datetime
+) -> tuple[list[RawItem], dict[str, str]]:
     """Undated items take the date they were first seen (remembered in the feed state), not each fetch's
     time, so an undated item is new once. Returns the items and the first-seen dates to remember."""
     result: list[RawItem] = []

@@ -9,10 +9,12 @@ they are given (S3, the LLM layer, the HTTP fetcher, the clock), so tests pass i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
-from typing import Any, Callable, NamedTuple
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any, NamedTuple
 
 from . import editorial_cache, history, store
 from .ingest.fetch import FetchError, FetchResult
@@ -35,7 +37,7 @@ class Edges:
     s3: Any
     llm: LLMLayer
     fetch: Callable[..., FetchResult]
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
     pricing: dict[str, dict[str, float]] | None = None
 
 
@@ -70,9 +72,9 @@ def window_for(invocation: Invocation, client: ClientConfig, now: datetime) -> t
     """(period days, end date, window start, window end): the window ends now, or at the end of target_date."""
     period = invocation.period_days or client.default_period_days
     end_day = invocation.target_date or now.date()
-    end = min(now, datetime.combine(end_day, dtime.max, tzinfo=timezone.utc))
+    end = min(now, datetime.combine(end_day, dtime.max, tzinfo=UTC))
     if end_day < now.date():
-        end = datetime.combine(end_day, dtime.max, tzinfo=timezone.utc)
+        end = datetime.combine(end_day, dtime.max, tzinfo=UTC)
     return period, end_day, end - timedelta(days=period), end
 
 
@@ -238,7 +240,9 @@ def run_newsletter(
     degraded_items = [n for n in normalized.items.values() if n.degraded]
     with timer.stage("render"):
         rendered = render_edition(run, written.editorial, selected, len(degraded_items))
-    edition = assemble(run, ingested, screened, normalized, scored, unpublished, selected, written, rendered, degraded_items)
+    edition = assemble(
+        run, ingested, screened, normalized, scored, unpublished, selected, written, rendered, degraded_items
+    )
     with timer.stage("write"):
         publish(run, edition)
     if invocation.publishes:
@@ -247,19 +251,43 @@ def run_newsletter(
     timer.timings["total"] = int((time.perf_counter() - started) * 1000)
     response = edition.response
     response["timings_ms"] = timer.timings
-    log_event("Run terminé", client_id=client.client_id, mode=invocation.mode, counts=response["counts"], cache=written.cache_state,
-              degraded=response["degraded"], timings_ms=timer.timings, llm=response["llm"])
+    log_event(
+        "Run terminé",
+        client_id=client.client_id,
+        mode=invocation.mode,
+        counts=response["counts"],
+        cache=written.cache_state,
+        degraded=response["degraded"],
+        timings_ms=timer.timings,
+        llm=response["llm"],
+    )
     return response
 
 
-def start(invocation: Invocation, settings: Settings, edges: Edges, budget: Budget, client: ClientConfig,
-          function_version: str) -> Run:
+def start(
+    invocation: Invocation,
+    settings: Settings,
+    edges: Edges,
+    budget: Budget,
+    client: ClientConfig,
+    function_version: str,
+) -> Run:
     """The run's window and output place, announced in the log."""
     now = edges.now()
     period, end_day, window_start, window_end = window_for(invocation, client, now)
-    place = store.output_place(invocation.mode, invocation.publishes, client.client_id, end_day.isoformat(), function_version)
-    log_event("Run démarré", client_id=client.client_id, mode=invocation.mode, period_days=period, window_start=window_start.isoformat(),
-              window_end=window_end.isoformat(), force_regenerate=invocation.force_regenerate, llm_backend=edges.llm.name)
+    place = store.output_place(
+        invocation.mode, invocation.publishes, client.client_id, end_day.isoformat(), function_version
+    )
+    log_event(
+        "Run démarré",
+        client_id=client.client_id,
+        mode=invocation.mode,
+        period_days=period,
+        window_start=window_start.isoformat(),
+        window_end=window_end.isoformat(),
+        force_regenerate=invocation.force_regenerate,
+        llm_backend=edges.llm.name,
+    )
     return Run(invocation, settings, edges, budget, client, now, period, end_day, window_start, window_end, place)
 
 
@@ -268,7 +296,9 @@ def ingest(run: Run) -> Ingested:
     states = store.load_feed_states(*run.data, run.place.data_root)
     with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(run.client.sources))) as pool:
         outcomes = list(
-            pool.map(lambda s: ingest_source(s, states.get(s.source_id, {}), run.settings, run.edges), run.client.sources)
+            pool.map(
+                lambda s: ingest_source(s, states.get(s.source_id, {}), run.settings, run.edges), run.client.sources
+            )
         )
     changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
     if changed:
@@ -310,7 +340,11 @@ def normalize(run: Run, items: list[RawItem], *, has_feed_state: bool) -> Normal
     def save_batch(batch: list[NormalizedItem]) -> None:
         store.save_items(s3, bucket, client_id, [(by_id[n.item_id], n, version) for n in batch], data_root)
 
-    fresh = run.edges.llm.normalize(to_normalize, run.client.scopes, run.budget, on_batch=save_batch) if to_normalize else []
+    fresh = (
+        run.edges.llm.normalize(to_normalize, run.client.scopes, run.budget, on_batch=save_batch)
+        if to_normalize
+        else []
+    )
     normalized.update({n.item_id: n for n in fresh})
     if fresh or not_indexed:
         store.save_index(
@@ -342,7 +376,9 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
     client, edges, invocation = run.client, run.edges, run.invocation
     bucket, cache_prefix = run.settings.newsletters_bucket, run.place.cache_prefix
     prompt_version, model_id = edges.llm.editorial_identity()
-    key = editorial_cache.cache_key(client.client_id, run.window_start.date(), run.end_day, selected, prompt_version, model_id)
+    key = editorial_cache.cache_key(
+        client.client_id, run.window_start.date(), run.end_day, selected, prompt_version, model_id
+    )
     editorial = None
     cache_state = "bypass" if invocation.force_regenerate else "miss"
     if not invocation.force_regenerate:
@@ -361,7 +397,9 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
     return Written(editorial, cache_state)
 
 
-def render_edition(run: Run, editorial: Editorial, selected: list[ScoredItem], degraded_count: int) -> RenderedNewsletter:
+def render_edition(
+    run: Run, editorial: Editorial, selected: list[ScoredItem], degraded_count: int
+) -> RenderedNewsletter:
     """Markdown and HTML of the edition."""
     names = {s.source_id: s.name for s in run.client.sources}
     return render(run.client, editorial, selected, run.window_start.date(), run.end_day, names, degraded_count)
@@ -382,7 +420,11 @@ def assemble(
     """The response and the manifest, built in one place from what the stages returned."""
     settings, edges, editorial = run.settings, run.edges, written.editorial
     prefix = run.place.newsletter_prefix
-    keys = {"markdown": prefix + "newsletter.md", "html": prefix + "newsletter.html", "manifest": prefix + "manifest.json"}
+    keys = {
+        "markdown": prefix + "newsletter.md",
+        "html": prefix + "newsletter.html",
+        "manifest": prefix + "manifest.json",
+    }
     bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
     failed = [{"source_id": o.source.source_id, "reason": o.error} for o in ingested.outcomes if o.error]
     warnings = [{"source_id": o.source.source_id, "warning": o.warning} for o in ingested.outcomes if o.warning]
@@ -397,8 +439,12 @@ def assemble(
         "status": "ok",
         "mode": run.invocation.mode,
         "client_id": run.client.client_id,
-        "period": {"days": run.period, "start": run.window_start.isoformat(), "end": run.window_end.isoformat(),
-                   "date": run.end_day.isoformat()},
+        "period": {
+            "days": run.period,
+            "start": run.window_start.isoformat(),
+            "end": run.window_end.isoformat(),
+            "date": run.end_day.isoformat(),
+        },
         "counts": {
             "sources": len(run.client.sources),
             "fetched": len(ingested.fetched),

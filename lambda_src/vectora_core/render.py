@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -55,7 +55,9 @@ def _templates(autoescape: bool) -> Environment:
 def label_for(editorial: Editorial) -> str:
     """A visible note whenever the text was not written by the model, so nobody mistakes it."""
     if editorial.degraded:
-        return f"Degraded edition: the editorial was generated offline by extraction because {editorial.degraded_reason}."
+        return (
+            f"Degraded edition: the editorial was generated offline by extraction because {editorial.degraded_reason}."
+        )
     if editorial.backend == "offline":
         return "Offline edition: the editorial is extractive (taken from the items themselves), not written by a language model."
     if editorial.standin:
@@ -94,7 +96,9 @@ def render(
         "label": label_for(editorial),
         "byline": byline_for(editorial),
         "items_note": (
-            f"{items_degraded} item(s) were summarised offline by extraction after a model failure." if items_degraded else ""
+            f"{items_degraded} item(s) were summarised offline by extraction after a model failure."
+            if items_degraded
+            else ""
         ),
         "sections": sections,
         "window_start": window_start,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Sequence
 
 from .models import ClientConfig, NormalizedItem, ScoredItem, Section, WatchDomain
 
@@ -110,7 +110,7 @@ class _StoryKey:
     regulators: frozenset
 
     @classmethod
-    def of(cls, item: NormalizedItem) -> "_StoryKey":
+    def of(cls, item: NormalizedItem) -> _StoryKey:
         return cls(
             item.event_type,
             item.source_id,
@@ -121,7 +121,7 @@ class _StoryKey:
             frozenset(_regulators(item)),
         )
 
-    def matches(self, other: "_StoryKey") -> bool:
+    def matches(self, other: _StoryKey) -> bool:
         # A copy whose event was not recognised ("other") may be any story: its wording decides.
         same_type = self.event_type == other.event_type or "other" in (self.event_type, other.event_type)
         if not same_type or self.source_id == other.source_id:

@@ -10,9 +10,9 @@ next stage's job.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from .extraction import _alias_pattern
 from .models import RawItem, Scopes
@@ -30,7 +30,9 @@ class ScreenedOut:
 @lru_cache(maxsize=8)
 def _patterns(scopes: Scopes) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
     """Two alternations, compiled once: what lets an item through, and the large companies (for the reason)."""
-    passing = [a for group in (scopes.trademarks, scopes.technologies, scopes.molecules) for e in group for a in e.aliases]
+    passing = [
+        a for group in (scopes.trademarks, scopes.technologies, scopes.molecules) for e in group for a in e.aliases
+    ]
     passing += [a for e in scopes.companies if e.category != "big_pharma" for a in e.aliases]
     passing += list(scopes.vocabulary)
     big = [a for e in scopes.companies if e.category == "big_pharma" for a in e.aliases]

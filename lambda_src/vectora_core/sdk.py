@@ -30,7 +30,7 @@ def installed_version(package: str) -> str:
 
 
 def installed_from(package: str, task_root: str) -> str:
-    """"bundled" when the package comes from the function's own code, else "runtime"."""
+    """ "bundled" when the package comes from the function's own code, else "runtime"."""
     spec = importlib.util.find_spec(package)
     origin = (spec.origin if spec else "") or ""
     return "bundled" if task_root and origin.startswith(task_root.rstrip("/") + "/") else "runtime"
@@ -49,9 +49,13 @@ def _parse(version: str) -> tuple[int, ...]:
 def botocore_problem(version: str) -> str | None:
     """One line naming what is wrong with this botocore and the fix, or None when it is recent enough."""
     if not version:
-        return (f"botocore version unknown; the engine needs {MIN_BOTOCORE_TEXT} or later: "
-                'set "bundle_boto3": true in env/<env>.json, then invoke package deploy')
+        return (
+            f"botocore version unknown; the engine needs {MIN_BOTOCORE_TEXT} or later: "
+            'set "bundle_boto3": true in env/<env>.json, then invoke package deploy'
+        )
     if _parse(version) >= MIN_BOTOCORE:
         return None
-    return (f"botocore {version} is older than {MIN_BOTOCORE_TEXT}, the first with the S3 conditional deletes the "
-            'write lease needs: set "bundle_boto3": true in env/<env>.json, then invoke package deploy')
+    return (
+        f"botocore {version} is older than {MIN_BOTOCORE_TEXT}, the first with the S3 conditional deletes the "
+        'write lease needs: set "bundle_boto3": true in env/<env>.json, then invoke package deploy'
+    )

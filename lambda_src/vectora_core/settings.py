@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 REQUIRED = ("ENV", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET")
 LLM_BACKENDS = ("bedrock", "offline")

@@ -6,10 +6,11 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -47,7 +48,12 @@ def read_text(s3, bucket: str, key: str) -> str | None:
 
 
 def put_json(s3, bucket: str, key: str, data: Any) -> None:
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(data, ensure_ascii=False, sort_keys=True).encode(), ContentType="application/json")
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(data, ensure_ascii=False, sort_keys=True).encode(),
+        ContentType="application/json",
+    )
 
 
 def load_client(s3, bucket: str, client_id: str) -> ClientConfig:
@@ -105,6 +111,7 @@ def save_feed_states(s3, bucket: str, client_id: str, states: dict[str, dict[str
 
 
 # --- stored items: raw and normalized, one object per item ------------------------------------------
+
 
 def item_key(client_id: str, item_id: str, root: str = "") -> str:
     return f"{root}items/{client_id}/{item_id}.json"
@@ -183,6 +190,7 @@ def reusable_normalized(record: dict[str, Any] | None, raw: RawItem, version: st
 
 # --- newsletter files -----------------------------------------------------------------------------
 
+
 def newsletter_prefix(client_id: str, day: str) -> str:
     return f"newsletters/{client_id}/{day}/"
 
@@ -209,7 +217,9 @@ class OutputPlace:
 
 def output_place(mode: str, publishes: bool, client_id: str, day: str, function_version: str) -> OutputPlace:
     if publishes:
-        return OutputPlace(newsletter_prefix(client_id, day), f"cache/{client_id}/", f"locks/{client_id}/{day}.json", "", True)
+        return OutputPlace(
+            newsletter_prefix(client_id, day), f"cache/{client_id}/", f"locks/{client_id}/{day}.json", "", True
+        )
     run = f"{mode}/{safe_segment(function_version)}"
     return OutputPlace(
         f"{CHECKS_PREFIX}{run}/{client_id}/{day}/",
@@ -231,6 +241,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 # --- write lease: one run at a time writes a client's newsletter for a date --------------------------
+
 
 class LeaseTimeout(RuntimeError):
     """Another run held the write lease for longer than we could wait."""
@@ -265,8 +276,16 @@ def _read_lease(s3, bucket: str, key: str) -> tuple[dict[str, Any], str] | None:
 
 @contextmanager
 def write_lease(
-    s3, bucket: str, client_id: str, day: str, *, key: str | None = None, wait_s: float = 120, ttl_s: float = 300,
-    sleep=time.sleep, clock=time.time,
+    s3,
+    bucket: str,
+    client_id: str,
+    day: str,
+    *,
+    key: str | None = None,
+    wait_s: float = 120,
+    ttl_s: float = 300,
+    sleep=time.sleep,
+    clock=time.time,
 ):
     """Serialize the write phase of concurrent runs with an S3 conditional create (IfNoneMatch).
 
@@ -282,7 +301,10 @@ def write_lease(
     while True:
         try:
             created = s3.put_object(
-                Bucket=bucket, Key=key, Body=json.dumps({"token": token, "expires": clock() + ttl_s}).encode(), IfNoneMatch="*"
+                Bucket=bucket,
+                Key=key,
+                Body=json.dumps({"token": token, "expires": clock() + ttl_s}).encode(),
+                IfNoneMatch="*",
             )
             break
         except ClientError as exc:
@@ -302,7 +324,9 @@ def write_lease(
                 log_event("Bail d'écriture repris par un autre run", level="INFO", client_id=client_id, day=day)
             continue
         if clock() > deadline:
-            raise LeaseTimeout(f"another run has been writing {client_id}'s newsletter for {day} for over {wait_s:.0f} s")
+            raise LeaseTimeout(
+                f"another run has been writing {client_id}'s newsletter for {day} for over {wait_s:.0f} s"
+            )
         sleep(0.2)
     try:
         yield
@@ -313,4 +337,6 @@ def write_lease(
             if not _race_lost(exc):
                 raise
             # Our lease expired and another run took it over: its lease is not ours to delete.
-            log_event("Bail d'écriture expiré pendant l'écriture", level="WARNING", client_id=client_id, day=day, ttl_s=ttl_s)
+            log_event(
+                "Bail d'écriture expiré pendant l'écriture", level="WARNING", client_id=client_id, day=day, ttl_s=ttl_s
+            )

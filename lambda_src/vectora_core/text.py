@@ -7,7 +7,9 @@ import re
 ELLIPSIS = "…"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 # A period after these does not end a sentence ("the U.S. Food and Drug Administration").
-ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Inc|Ltd|Co|Corp|No|Dr|Mr|Ms|St|vs|approx|e\.g|i\.e)\.)$")
+ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,}|\b(?:Inc|Ltd|Co|Corp|No|Dr|Mr|Ms|St|vs|approx|e\.g|i\.e)\.)$"
+)
 # Where a clause ends: after a comma, semicolon, colon or closing parenthesis, or before a dash.
 _CLAUSE_END = re.compile(r"[,;:)](?=\s)|\s(?=[—–]\s)|\s(?=-\s)")
 _DANGLING = re.compile(

@@ -86,4 +86,6 @@ def parse_payload(event: Any, today: date | None = None) -> Invocation:
 
     if errors:
         raise PayloadError(errors)
-    return Invocation(client_id=client_id, period_days=period_days, force_regenerate=force, target_date=target_date, mode=mode)
+    return Invocation(
+        client_id=client_id, period_days=period_days, force_regenerate=force, target_date=target_date, mode=mode
+    )

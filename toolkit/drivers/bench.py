@@ -19,10 +19,11 @@ import threading
 import time
 import urllib.request
 import zipfile
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -49,16 +50,18 @@ class BenchError(RuntimeError):
 
 # --- a feed server that multiplies the sample corpus, for the scaling figures ---------------------------
 
+
 def multiplied_feed(source_id: str, copies: int) -> bytes:
     """The sample feed with every complete item repeated `copies` times under distinct links."""
-    body = render_feed(source_id, datetime.now(timezone.utc).date())
+    body = render_feed(source_id, datetime.now(UTC).date())
     items = _ITEM.findall(body)
     if copies <= 1 or not items:
         return body
     extra = []
     for copy in range(1, copies):
         for item in items:
-            def relink(match: re.Match[bytes]) -> bytes:
+
+            def relink(match: re.Match[bytes], copy: int = copy) -> bytes:
                 if match.group(1):
                     url = match.group(2)
                     sep = b"&amp;" if b"?" in url else b"?"
@@ -102,6 +105,7 @@ def multiplier_server():
 
 
 # --- the engine in process, against the emulator and the stand-in ---------------------------------------
+
 
 class Engine:
     """The handler in this process: one warm Lambda container for the whole benchmark."""
@@ -152,7 +156,9 @@ def forget_client_data(s3, bucket: str, client_id: str) -> None:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
 
 
-def upload_bench_client(s3, env: EnvFile, client_id: str, feeds_base: str, copies: int, max_items: int | None = None) -> None:
+def upload_bench_client(
+    s3, env: EnvFile, client_id: str, feeds_base: str, copies: int, max_items: int | None = None
+) -> None:
     config = yaml.safe_load((CONFIG_DIR / "clients" / "lai_weekly_v3.yaml").read_text())
     config["client_id"] = client_id
     config["default_period_days"] = 30  # every sample item, old ones included
@@ -161,7 +167,11 @@ def upload_bench_client(s3, env: EnvFile, client_id: str, feeds_base: str, copie
     if max_items:
         for section in config["sections"]:
             section["max_items"] = max_items
-    s3.put_object(Bucket=env.lambda_environment["CONFIG_BUCKET"], Key=f"clients/{client_id}.yaml", Body=yaml.safe_dump(config).encode())
+    s3.put_object(
+        Bucket=env.lambda_environment["CONFIG_BUCKET"],
+        Key=f"clients/{client_id}.yaml",
+        Body=yaml.safe_dump(config).encode(),
+    )
 
 
 # --- the realistic week: ~5 % on topic, the stand-in at Claude Sonnet 4.5's speed on Bedrock ---------------
@@ -173,8 +183,8 @@ REALISTIC_TARGETS = {"seconds": 25.0, "estimated_cost_usd": 0.10}
 def realistic_week(env: EnvFile, printer: Callable[[str], None] = print, items: int = 460) -> dict[str, Any]:
     """A warm cache-miss run over a generated week of `items` items (~5 % relevant), every model call
     answered at the real model's latency (time to first token + output tokens ÷ output rate)."""
-    from .eval_corpus import realistic_week as write_week
     from ..local.sample_feeds import SampleFeedServer
+    from .eval_corpus import realistic_week as write_week
 
     s3 = prepare_local(env, printer=lambda _: None)
     engine = Engine(env)
@@ -187,8 +197,11 @@ def realistic_week(env: EnvFile, printer: Callable[[str], None] = print, items: 
                 config["client_id"] = REALISTIC_CLIENT
                 for source in config["sources"]:
                     source["url"] = feeds.feed_url(source["id"])
-                s3.put_object(Bucket=env.lambda_environment["CONFIG_BUCKET"], Key=f"clients/{REALISTIC_CLIENT}.yaml",
-                              Body=yaml.safe_dump(config).encode())
+                s3.put_object(
+                    Bucket=env.lambda_environment["CONFIG_BUCKET"],
+                    Key=f"clients/{REALISTIC_CLIENT}.yaml",
+                    Body=yaml.safe_dump(config).encode(),
+                )
                 standin_config(env, latency_ms=0, latency_scale=0.0, throttle_rate=0.0, malformed_rate=0.0)
                 engine.run({"client_id": REALISTIC_CLIENT, "force_regenerate": True})  # warm the container
                 forget_client_data(s3, data_bucket, REALISTIC_CLIENT)
@@ -249,7 +262,10 @@ def save_results(update: dict[str, Any]) -> dict[str, Any]:
 
 # --- figures ---------------------------------------------------------------------------------------------
 
-def cold_start(zip_path: Path, interpreter: str, lambda_environment: dict[str, str], runs: int = 10) -> dict[str, float]:
+
+def cold_start(
+    zip_path: Path, interpreter: str, lambda_environment: dict[str, str], runs: int = 10
+) -> dict[str, float]:
     """Handler import, and import plus the first container set-up, each in a fresh process (median ms)."""
     with tempfile.TemporaryDirectory(prefix="vectora-cold-") as scratch:
         with zipfile.ZipFile(zip_path) as archive:
@@ -263,15 +279,30 @@ def cold_start(zip_path: Path, interpreter: str, lambda_environment: dict[str, s
         imports, full = [], []
         for _ in range(runs):
             # The function's own environment, as at a real init (the handler checks it at import).
-            out = subprocess.run([interpreter, "-c", probe], cwd=scratch, capture_output=True, text=True, check=True,
-                                 env={**os.environ, **lambda_environment, "PYTHONDONTWRITEBYTECODE": "1"}).stdout.split("\n")[-2].split()
+            out = (
+                subprocess.run(
+                    [interpreter, "-c", probe],
+                    cwd=scratch,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, **lambda_environment, "PYTHONDONTWRITEBYTECODE": "1"},
+                )
+                .stdout.split("\n")[-2]
+                .split()
+            )
             imports.append(float(out[0]))
             full.append(float(out[1]))
     return {"handler_import_ms": statistics.median(imports), "import_and_setup_ms": statistics.median(full)}
 
 
-def main(env_name: str | None = None, printer: Callable[[str], None] = print, scales: tuple[int, ...] = SCALES,
-         include_deploy: bool = True, scenario: str | None = None) -> dict[str, Any]:
+def main(
+    env_name: str | None = None,
+    printer: Callable[[str], None] = print,
+    scales: tuple[int, ...] = SCALES,
+    include_deploy: bool = True,
+    scenario: str | None = None,
+) -> dict[str, Any]:
     env = load_env(env_name)
     if not env.emulator:
         raise BenchError("the benchmark runs on the embedded emulator (env local)")
@@ -284,7 +315,10 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
         save_results({"realistic_week": figures})
         printer(f"results written to {RESULTS.relative_to(REPO_ROOT)} under realistic_week")
         return figures
-    figures: dict[str, Any] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": {"cpus": os.cpu_count()}}
+    figures: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count()},
+    }
     step_started = time.perf_counter()
 
     def step(name: str) -> None:
@@ -341,7 +375,9 @@ def main(env_name: str | None = None, printer: Callable[[str], None] = print, sc
                     "timings_ms": result["timings_ms"],
                 }
                 scaling.append(row)
-                printer(f"  warm miss with {row['items']} items: {seconds:.2f} s ({calls} calls; serial would be {row['serial_calls_s']:.1f} s)")
+                printer(
+                    f"  warm miss with {row['items']} items: {seconds:.2f} s ({calls} calls; serial would be {row['serial_calls_s']:.1f} s)"
+                )
                 if copies == scales[0]:
                     figures["warm_miss_s"] = seconds
                     figures["warm_miss_items"] = row["items"]

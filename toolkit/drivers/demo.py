@@ -11,10 +11,10 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .. import REPO_ROOT
 from ..envfile import load_env
@@ -79,7 +79,9 @@ class _Steps:
 
     @property
     def log_shown(self) -> str:
-        return str(self.log_path.relative_to(REPO_ROOT)) if self.log_path.is_relative_to(REPO_ROOT) else str(self.log_path)
+        return (
+            str(self.log_path.relative_to(REPO_ROOT)) if self.log_path.is_relative_to(REPO_ROOT) else str(self.log_path)
+        )
 
     @contextmanager
     def step(self, title: str):
@@ -131,9 +133,9 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     """The main job; returns the local copy of the published edition. `env` defaults to `local`."""
     from ..deploy import deploy, rollback
     from ..invoker import invoke_function
-    from ..packaging import build_package
     from ..local.run_local import prepare_local
     from ..local.services import STATE_DIR, ensure_services
+    from ..packaging import build_package
     from ..smoke import invocation_problems, run_smoke
     from ..terraform import apply, verbose_by_default
 
@@ -141,7 +143,9 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     env = env or load_env("local")
     verbose = verbose_by_default() if verbose is None else verbose
     steps = _Steps(printer, STATE_DIR / "logs" / "demo.log", 7, verbose)
-    printer(f"Vectora Inbox main job on the embedded default ({env.name}: AWS emulator, Bedrock stand-in, sample feeds)")
+    printer(
+        f"Vectora Inbox main job on the embedded default ({env.name}: AWS emulator, Bedrock stand-in, sample feeds)"
+    )
     with steps.step("local services") as out:
         ensure_services(env, out)
         out.note = "AWS emulator, Bedrock stand-in, sample feeds"
@@ -152,15 +156,21 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
         out.note = applied[-1].split(": ", 1)[-1] if applied else ""
     with steps.step("package") as out:
         package = build_package(env.name, env=env, printer=out)
-        out.note = f"{Path(package.path).name}, {package.size_bytes / 1e6:.2f} MB" + (" (unchanged)" if package.skipped else "")
+        out.note = f"{Path(package.path).name}, {package.size_bytes / 1e6:.2f} MB" + (
+            " (unchanged)" if package.skipped else ""
+        )
     with steps.step("deploy: publishes changed code, smoke-tests it, then moves live") as out:
         result = deploy(env, printer=out)
-        out.note = f"live is version {result.live_version}" + ("" if result.published else ", code unchanged: nothing published")
+        out.note = f"live is version {result.live_version}" + (
+            "" if result.published else ", code unchanged: nothing published"
+        )
     with steps.step("smoke test of live: basic, cache miss/hit, Bedrock regions") as out:
         report = run_smoke(env, REPO_ROOT / "payloads" / "test-payload-p1.json", printer=out)
         if not report.ok:
             raise DemoError(f"smoke test failed at {report.failing_check.name}: {report.failing_check.detail}")
-        out.note = f"passed on version {report.executed_version}; check runs write under checks/smoke/, never the edition"
+        out.note = (
+            f"passed on version {report.executed_version}; check runs write under checks/smoke/, never the edition"
+        )
     with steps.step("rollback drill") as out:
         with tempfile.TemporaryDirectory(prefix="vectora-drill-") as scratch:
             drill = drill_package(package.path, Path(scratch))
@@ -168,7 +178,9 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
             drilled = deploy(env, printer=out, build=lambda _env, _printer: drill)
         back = rollback(env, to_version=result.live_version, printer=out)
         if back.from_version != drilled.live_version:
-            raise DemoError(f"rollback started from version {back.from_version}, expected the drill version {drilled.live_version}")
+            raise DemoError(
+                f"rollback started from version {back.from_version}, expected the drill version {drilled.live_version}"
+            )
         out.note = f"live {back.from_version} → {back.to_version} in {back.seconds:.1f} s (alias move {back.alias_seconds * 1000:.0f} ms)"
     with steps.step("this week's edition: live invoked as the schedule does") as out:
         run = invoke_function(env, env.alias_name, schedule_payload(), printer=out)
@@ -179,6 +191,8 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
         shown = saved.relative_to(REPO_ROOT) if saved.is_relative_to(REPO_ROOT) else saved
         out.note = f"s3://{run.payload['s3']['bucket']}/{run.payload['s3']['html']}"
     printer(f"\nThe newsletter: {shown}/newsletter.html (open it in a browser), newsletter.md, manifest.json")
-    printer(f"Main job done in {time.perf_counter() - started:.1f} s (full output: {steps.log_shown}). Next: `invoke versions`, "
-            "`invoke logs --since 10m`, `invoke run`, `invoke local.down` when finished.")
+    printer(
+        f"Main job done in {time.perf_counter() - started:.1f} s (full output: {steps.log_shown}). Next: `invoke versions`, "
+        "`invoke logs --since 10m`, `invoke run`, `invoke local.down` when finished."
+    )
     return saved

@@ -24,20 +24,17 @@ import io
 import json
 import re
 import sys
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import yaml
 
 from .. import REPO_ROOT
 from ..local.sample_feeds import render, source_ids
-
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
-if str(LAMBDA_SRC) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_SRC))
 
 EVAL_DIR = REPO_ROOT / "eval"
 RESULTS = REPO_ROOT / "bench" / "eval.json"
@@ -63,7 +60,7 @@ class Week:
 
 def reference_now(today: date) -> datetime:
     # Late on the reference day, so every item of the week (dated up to 21:10) is in the window.
-    return datetime.combine(today, time(23, 0), tzinfo=timezone.utc)
+    return datetime.combine(today, time(23, 0), tzinfo=UTC)
 
 
 def load_client():
@@ -102,6 +99,7 @@ def load_week(name: str, today: date, eval_dir: Path = EVAL_DIR) -> Week:
 
 # --- the Bedrock path, answered in process by the stand-in ---------------------------------------------
 
+
 def standin_llm():
     """The engine's Bedrock layer with each model call answered by the stand-in's logic, in process."""
     from vectora_core.llm.bedrock import BedrockLLM
@@ -136,6 +134,7 @@ def make_llm(backend: str):
 
 
 # --- metrics -----------------------------------------------------------------------------------------
+
 
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
@@ -191,7 +190,10 @@ def measure(week: Week, screened_in: Sequence, candidates, merged, selected, edi
     missing_must = sorted(must - covered)
     off_topic_picks = [s.item.title for s in selected if _story(s.item.item_id, labels) is None]
     significance_right = sum(
-        1 for n in normalized if labels[n.item_id].get("relevant") and labels[n.item_id].get("significance") == getattr(n, "significance", None)
+        1
+        for n in normalized
+        if labels[n.item_id].get("relevant")
+        and labels[n.item_id].get("significance") == getattr(n, "significance", None)
     )
     return {
         "items": len(week.items),
@@ -222,8 +224,8 @@ def measure(week: Week, screened_in: Sequence, candidates, merged, selected, edi
 
 def run_week(week: Week, backend: str) -> dict[str, Any]:
     """The engine's stages over one week, in process; returns the metrics and the model usage."""
-    from vectora_core.llm.base import Budget, EditorialRequest
     from vectora_core import scoring
+    from vectora_core.llm.base import Budget, EditorialRequest
 
     client = load_client()
     llm = make_llm(backend)
@@ -264,15 +266,18 @@ def meets_targets(metrics: dict[str, Any]) -> bool:
     )
 
 
-def evaluate(today: date | None = None, weeks: Sequence[str] = WEEKS, backends: Sequence[str] = BACKENDS, eval_dir: Path = EVAL_DIR) -> dict[str, Any]:
-    today = today or datetime.now(timezone.utc).date()
+def evaluate(
+    today: date | None = None,
+    weeks: Sequence[str] = WEEKS,
+    backends: Sequence[str] = BACKENDS,
+    eval_dir: Path = EVAL_DIR,
+) -> dict[str, Any]:
+    today = today or datetime.now(UTC).date()
     results: dict[str, Any] = {"reference_date": today.isoformat(), "targets": TARGETS, "weeks": {}}
     for name in weeks:
         week = load_week(name, today, eval_dir)
         results["weeks"][name] = {"held_out": name != "week1", **{b: run_week(week, b) for b in backends}}
-    results["meets_targets"] = all(
-        results["weeks"][w][b]["meets_targets"] for w in weeks for b in backends
-    )
+    results["meets_targets"] = all(results["weeks"][w][b]["meets_targets"] for w in weeks for b in backends)
     return results
 
 
@@ -293,24 +298,38 @@ ROWS = (
 
 def table(results: dict[str, Any]) -> list[str]:
     columns = [(w, b) for w, data in results["weeks"].items() for b in data if b in BACKENDS]
-    head = f"{'figure':<32} {'target':>7} " + " ".join(f"{w + ('*' if results['weeks'][w]['held_out'] else '') + '/' + b:>16}" for w, b in columns)
+    head = f"{'figure':<32} {'target':>7} " + " ".join(
+        f"{w + ('*' if results['weeks'][w]['held_out'] else '') + '/' + b:>16}" for w, b in columns
+    )
     lines = [head, "-" * len(head)]
     for key, label, target in ROWS:
         values = " ".join(f"{results['weeks'][w][b][key]:>16}" for w, b in columns)
         lines.append(f"{label:<32} {target:>7} {values}")
-    lines.append(f"{'items / relevant stories':<32} {'':>7} " + " ".join(
-        f"{str(results['weeks'][w][b]['items']) + ' / ' + str(results['weeks'][w][b]['relevant_stories']):>16}" for w, b in columns))
+    lines.append(
+        f"{'items / relevant stories':<32} {'':>7} "
+        + " ".join(
+            f"{str(results['weeks'][w][b]['items']) + ' / ' + str(results['weeks'][w][b]['relevant_stories']):>16}"
+            for w, b in columns
+        )
+    )
     lines.append("* held out: never used to tune rules or weights")
     for w, b in columns:
         data = results["weeks"][w][b]
-        for key, what in (("missing_must_include", "must-include missed"), ("off_topic_selected", "off-topic selected"), ("missed_by_screen", "screened out but relevant"), ("missing_relevant", "relevant missed")):
+        for key, what in (
+            ("missing_must_include", "must-include missed"),
+            ("off_topic_selected", "off-topic selected"),
+            ("missed_by_screen", "screened out but relevant"),
+            ("missing_relevant", "relevant missed"),
+        ):
             if data[key]:
                 lines.append(f"  {w}/{b} {what}: {', '.join(str(x) for x in data[key])[:300]}")
     lines.append("all targets met" if results["meets_targets"] else "TARGETS MISSED")
     return lines
 
 
-def main(today: date | None = None, printer: Callable[[str], None] = print, results_path: Path = RESULTS) -> dict[str, Any]:
+def main(
+    today: date | None = None, printer: Callable[[str], None] = print, results_path: Path = RESULTS
+) -> dict[str, Any]:
     results = evaluate(today)
     results_path.parent.mkdir(exist_ok=True)
     results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from .. import REPO_ROOT
 
@@ -49,8 +49,17 @@ FAST_TESTS = (
 )
 # mutmut's exit codes; a mutant in code no fast test runs ("no tests") counts against the score like a survivor.
 STATUS_BY_EXIT_CODE = {
-    1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-    36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
 }
 
 
@@ -63,8 +72,11 @@ def prepare(workdir: Path = WORKDIR) -> None:
     workdir.mkdir(exist_ok=True)
     for name in ("src", "tests", "config"):
         shutil.rmtree(workdir / name, ignore_errors=True)
-    shutil.copytree(REPO_ROOT / "lambda_src" / "vectora_core", workdir / "src" / "vectora_core",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO_ROOT / "lambda_src" / "vectora_core",
+        workdir / "src" / "vectora_core",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copytree(REPO_ROOT / "tests", workdir / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO_ROOT / "config", workdir / "config")
     (workdir / "env").mkdir(exist_ok=True)
@@ -123,7 +135,7 @@ def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float)
         module = module_of(name)
         per_module.setdefault(module, Counter())[status] += 1
     return {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tool": "mutmut",
         "modules": list(MODULES),
         "tests": list(FAST_TESTS),
@@ -142,7 +154,10 @@ def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float)
 
 
 def table(summary: dict) -> str:
-    lines = ["| module | mutants | killed | survived | not covered | timed out | score |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| module | mutants | killed | survived | not covered | timed out | score |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for module, counts in summary["per_module"].items():
         tested = sum(counts.get(k, 0) for k in ("killed", "survived", "timeout", "no tests"))
         score = f"{100 * (counts.get('killed', 0) + counts.get('timeout', 0)) / tested:.0f} %" if tested else "-"
@@ -155,7 +170,9 @@ def table(summary: dict) -> str:
         f"{summary['timed_out']} | **{summary['score_percent']} %** |"
     )
     unexplained = [s["mutant"] for s in summary["survivors"] if not s["equivalent"]]
-    lines.append(f"\n{len(summary['survivors'])} survivor(s), {len(unexplained)} without a test or an equivalence reason.")
+    lines.append(
+        f"\n{len(summary['survivors'])} survivor(s), {len(unexplained)} without a test or an equivalence reason."
+    )
     lines.extend(f"  {name}" for name in unexplained[:40])
     return "\n".join(lines)
 

@@ -18,9 +18,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 WIDTHS = (1200, 375)
 PHONE_MAX_WIDTH = 600
@@ -50,7 +51,9 @@ def find_browser() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise ScreenshotError("no headless Chromium found: install it (Debian: `apt-get update && apt-get install -y chromium`)")
+    raise ScreenshotError(
+        "no headless Chromium found: install it (Debian: `apt-get update && apt-get install -y chromium`)"
+    )
 
 
 def _high_fd(fd: int) -> int:
@@ -71,12 +74,27 @@ class _Browser:
             os.dup2(to_browser_r, 3)
             os.dup2(from_browser_w, 4)
 
-        command = [executable, "--headless", "--remote-debugging-pipe", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                   "--disable-extensions", f"--user-data-dir={profile}", "about:blank"]
+        command = [
+            executable,
+            "--headless",
+            "--remote-debugging-pipe",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses its sandbox as root
-        self._process = subprocess.Popen(command, preexec_fn=wire_fds, pass_fds=(3, 4, to_browser_r, from_browser_w),
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HOME": profile})
+        self._process = subprocess.Popen(
+            command,
+            preexec_fn=wire_fds,
+            pass_fds=(3, 4, to_browser_r, from_browser_w),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "HOME": profile},
+        )
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
@@ -159,7 +177,10 @@ def capture(html: Path, widths: Sequence[int] = WIDTHS, executable: str | None =
     with tempfile.TemporaryDirectory(prefix="vectora-chromium-") as profile:
         browser = _Browser(executable, profile)
         try:
-            return [_shoot(browser, html.resolve().as_uri(), width, html.with_name(f"{html.stem}-{width}.png")) for width in widths]
+            return [
+                _shoot(browser, html.resolve().as_uri(), width, html.with_name(f"{html.stem}-{width}.png"))
+                for width in widths
+            ]
         finally:
             browser.close()
 
@@ -172,5 +193,7 @@ def screenshot_edition(html: Path, printer: Callable[[str], None] = print) -> li
         printer(f"  screenshot {shot.width} px: {shot.path} ({shot.page_width}×{shot.page_height} px page, {fit})")
     wide = [s for s in shots if s.scrolls_sideways and s.width <= PHONE_MAX_WIDTH]
     if wide:
-        raise ScreenshotError(f"the edition is {wide[0].page_width} px wide at {wide[0].width} px: it scrolls sideways on a phone")
+        raise ScreenshotError(
+            f"the edition is {wide[0].page_width} px wide at {wide[0].width} px: it scrolls sideways on a phone"
+        )
     return shots

@@ -88,7 +88,9 @@ def _log_error(error):
 def _load_handler(handler_name):
     module_name, _, function_name = handler_name.rpartition(".")
     if not module_name or not function_name:
-        return None, _error("Runtime.MalformedHandlerName", f"Bad handler '{handler_name}': not enough values to unpack")
+        return None, _error(
+            "Runtime.MalformedHandlerName", f"Bad handler '{handler_name}': not enough values to unpack"
+        )
     try:
         module = __import__(module_name.replace("/", "."), fromlist=["_"])
     except Exception as exc:  # the runtime reports any import failure, not only ImportError

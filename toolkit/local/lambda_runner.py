@@ -34,11 +34,12 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..envfile import EnvFile
 from ..invoke_result import InvokeResult, decode_payload
@@ -90,7 +91,9 @@ def resolve_version(lambda_client, function_name: str, qualifier: str) -> dict:
         return lambda_client.get_function_configuration(FunctionName=function_name, Qualifier=qualifier)
     except lambda_client.exceptions.ResourceNotFoundException:
         if str(qualifier).isdigit():
-            raise LocalLambdaError(f"{function_name} has no version {qualifier}: `invoke versions` lists them") from None
+            raise LocalLambdaError(
+                f"{function_name} has no version {qualifier}: `invoke versions` lists them"
+            ) from None
         raise LocalLambdaError(
             f"{function_name} has no alias {qualifier!r}: run `invoke tf.apply` first (it creates the function and its alias)"
         ) from None
@@ -245,7 +248,7 @@ def _warn_once(printer: Callable[[str], None], message: str) -> None:
 
 def log_stream_name(version: str, when: datetime | None = None) -> str:
     """Lambda's stream naming: `YYYY/MM/DD/[version]<32 hex>`."""
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     return f"{when:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
 
 
@@ -311,7 +314,7 @@ def run_handler(
     payload_text = None
     if timed_out:
         duration_ms = timeout_s * 1000.0
-        moment = datetime.fromtimestamp(ended_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        moment = datetime.fromtimestamp(ended_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         events.append((int(ended_ms), f"{moment[:-4]}Z {request_id} Task timed out after {timeout_s:.2f} seconds"))
         error = {
             "errorType": "Sandbox.Timedout",
@@ -400,7 +403,9 @@ def _read_result(path: Path) -> dict | None:
 # --- the Lambda-shaped invocation -----------------------------------------------------------------------------
 
 
-def function_environment(env: EnvFile, config: dict, context: dict[str, Any], code_dir: Path, runtime_dir: Path) -> dict:
+def function_environment(
+    env: EnvFile, config: dict, context: dict[str, Any], code_dir: Path, runtime_dir: Path
+) -> dict:
     """The process environment Lambda would give this version, pointed at the emulator and the stand-in."""
     base = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -441,7 +446,9 @@ def invoke_local(
     lambda_client = boto3_client(env, "lambda")
     config = resolve_version(lambda_client, env.function_name, qualifier)
     version = config["Version"]
-    code_dir = fetch_code(boto3_client(env, "s3"), env.artifacts_bucket, env.function_name, config["CodeSha256"], cache_dir)
+    code_dir = fetch_code(
+        boto3_client(env, "s3"), env.artifacts_bucket, env.function_name, config["CodeSha256"], cache_dir
+    )
     runtime_dir = runtime_packages_dir(runtime_dir)
     stream = log_stream_name(version)
     unqualified_arn = ":".join(config["FunctionArn"].split(":")[:7])
@@ -505,7 +512,7 @@ def on_failure_record(
     when: datetime | None = None,
 ) -> dict:
     """The record Lambda sends to an on-failure destination once an asynchronous invocation's retries are exhausted."""
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     return {
         "version": "1.0",
         "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
@@ -555,7 +562,13 @@ def invoke_local_async(
     while attempts <= retries:
         attempts += 1
         result = invoke_local(
-            env, qualifier, payload, printer=printer, cache_dir=cache_dir, runtime_dir=runtime_dir, request_id=request_id
+            env,
+            qualifier,
+            payload,
+            printer=printer,
+            cache_dir=cache_dir,
+            runtime_dir=runtime_dir,
+            request_id=request_id,
         )
         if result.succeeded:
             break

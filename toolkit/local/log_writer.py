@@ -5,7 +5,7 @@ The release toolkit reads them back with the same code it uses on AWS (`toolkit.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 # PutLogEvents quotas: 10,000 events and 1,048,576 bytes per call, each event counting 26 bytes of overhead,
 # and 256 KiB per event.
@@ -13,6 +13,7 @@ MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD_BYTES = 26
 MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD_BYTES
+
 
 def ensure_log_group(logs_client, log_group: str) -> None:
     """Create the group if missing, as Lambda does on a function's first run."""

@@ -6,21 +6,28 @@ import contextlib
 import io
 import json
 import os
-import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import REPO_ROOT
 from ..envfile import EnvFile, load_env
 from ..services import aws_environment
 from ..stack import prepare_stack
 
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
 OUT_DIR = REPO_ROOT / "out"
 # Log lines worth showing after a run; the full log goes to a file beside the newsletter.
-HIGHLIGHTS = ("Client Bedrock hybride", "Newsletter sauvegardée", "Newsletter récupérée", "Prompt éditorial compact", "échec", "malformé", "dégradé")
+HIGHLIGHTS = (
+    "Client Bedrock hybride",
+    "Newsletter sauvegardée",
+    "Newsletter récupérée",
+    "Prompt éditorial compact",
+    "échec",
+    "malformé",
+    "dégradé",
+)
 
 
 class RunError(RuntimeError):
@@ -52,8 +59,6 @@ class InProcessHandler:
             variables["LLM_BACKEND"] = llm_backend
         self._saved = {k: os.environ.get(k) for k in variables}
         os.environ.update(variables)
-        if str(LAMBDA_SRC) not in sys.path:
-            sys.path.insert(0, str(LAMBDA_SRC))
         import handler
         from vectora_core.llm import bedrock
 
@@ -76,7 +81,7 @@ class InProcessHandler:
             else:
                 os.environ[key] = value
 
-    def __enter__(self) -> "InProcessHandler":
+    def __enter__(self) -> InProcessHandler:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -87,7 +92,9 @@ def prepare_local(env: EnvFile, printer: Callable[[str], None] = print):
     """Services up, the stack applied by Terraform if the emulator lacks it, config uploaded with feeds pointed
     at the sample server."""
     if not env.emulator:
-        raise RunError(f"`invoke run` runs the handler in process on the emulator; for {env.name} use `invoke smoke --env {env.name}`")
+        raise RunError(
+            f"`invoke run` runs the handler in process on the emulator; for {env.name} use `invoke smoke --env {env.name}`"
+        )
     return prepare_stack(env, printer)
 
 

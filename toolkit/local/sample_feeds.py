@@ -18,13 +18,13 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import urlsplit
 
 from .. import REPO_ROOT
@@ -70,7 +70,7 @@ def source_ids(corpus_dir: Path | str | None = None) -> list[str]:
 
 def _zone(raw: str | None) -> timezone:
     if not raw:
-        return timezone.utc
+        return UTC
     digits = raw[1:].replace(":", "")
     offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return timezone(-offset if raw[0] == "-" else offset)
@@ -100,15 +100,15 @@ def resolve_dates(template: str, today: date, now: datetime | None = None) -> tu
         local_day = today + timedelta(days=int(match["days"]))
         instant = datetime.combine(local_day, time(hour, minute), tzinfo=zone)
         if now is not None and instant > now:
-            instant = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0).astimezone(zone)
-        utc = instant.astimezone(timezone.utc)
+            instant = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0).astimezone(zone)
+        utc = instant.astimezone(UTC)
         newest = utc if newest is None or utc > newest else newest
         return _format(match["kind"], instant, zone_given=bool(match["zone"]))
 
     text = _PLACEHOLDER.sub(substitute, template)
     leftover = text.find("{{")
     if leftover != -1:
-        raise ValueError(f"unknown placeholder near {text[leftover:leftover + 40]!r}")
+        raise ValueError(f"unknown placeholder near {text[leftover : leftover + 40]!r}")
     return text, newest
 
 
@@ -130,7 +130,7 @@ def render(
         raise UnknownFeedError(source_id) from None
     text, newest = resolve_dates(template, today, now)
     body = text.encode("utf-8")
-    last_modified = newest or datetime.combine(today, time(0), tzinfo=timezone.utc)
+    last_modified = newest or datetime.combine(today, time(0), tzinfo=UTC)
     return RenderedFeed(
         source_id=source_id,
         body=body,
@@ -157,22 +157,22 @@ def _not_modified_since(header: str, last_modified: datetime) -> bool:
     except (TypeError, ValueError, IndexError):
         return False  # an unreadable date is ignored, as RFC 9110 asks
     if since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
+        since = since.replace(tzinfo=UTC)
     return last_modified <= since
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_FeedHTTPServer"
+    server: _FeedHTTPServer
     server_version = "VectoraSampleFeeds/1.0"
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+    def do_GET(self) -> None:
         self._respond(send_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._respond(send_body=False)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # requests are kept in SampleFeedServer.requests; stderr stays quiet
 
     def _respond(self, send_body: bool) -> None:
@@ -225,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _FeedHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
-    app: "SampleFeedServer"
+    app: SampleFeedServer
 
 
 class SampleFeedServer:
@@ -247,7 +247,7 @@ class SampleFeedServer:
         self._httpd: _FeedHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SampleFeedServer":
+    def start(self) -> SampleFeedServer:
         if self._httpd is not None:
             raise RuntimeError("sample feed server already started")
         httpd = _FeedHTTPServer((self.host, self.port), _Handler)
@@ -270,7 +270,7 @@ class SampleFeedServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "SampleFeedServer":
+    def __enter__(self) -> SampleFeedServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -296,7 +296,7 @@ class SampleFeedServer:
             self._requests.clear()
 
     def render(self, source_id: str) -> RenderedFeed:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         today = self.today or now.date()
         # Only a feed rendered for the current day can hold instants later than now.
         return render(source_id, today, self.corpus_dir, now if today == now.date() else None)

@@ -140,7 +140,10 @@ def fetch_feed(
 ) -> FetchResult:
     """GET a feed; 304 comes back as a result, every failure as FetchError with a one-line reason."""
     check_url_allowed(url, allow_private)
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -187,7 +190,7 @@ def fetch_feed(
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise FetchError(f"timed out after {timeout_s:g} s") from None
         raise FetchError(f"connection failed: {_one_line(reason)}") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise FetchError(f"timed out after {timeout_s:g} s") from None
     except (OSError, ValueError) as exc:
         raise FetchError(f"fetch failed: {_one_line(exc)}") from None

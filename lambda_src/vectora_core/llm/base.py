@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from ..models import ClientConfig, Editorial, NormalizedItem, RawItem, Scopes, ScoredItem
 
@@ -21,11 +22,11 @@ class Budget:
         return self.remaining_ms() - need_ms < self.reserve_ms
 
     @classmethod
-    def unlimited(cls) -> "Budget":
+    def unlimited(cls) -> Budget:
         return cls(remaining_ms=lambda: 10**9, reserve_ms=0)
 
     @classmethod
-    def from_deadline(cls, deadline_monotonic: float, reserve_ms: int) -> "Budget":
+    def from_deadline(cls, deadline_monotonic: float, reserve_ms: int) -> Budget:
         return cls(lambda: int((deadline_monotonic - time.monotonic()) * 1000), reserve_ms)
 
 
@@ -76,9 +77,12 @@ class LLMLayer(Protocol):
         """(prompt version, model id): part of the editorial cache key."""
 
     def normalize(
-        self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch: Callable[[list[NormalizedItem]], None] | None = None
+        self,
+        items: Sequence[RawItem],
+        scopes: Scopes,
+        budget: Budget,
+        on_batch: Callable[[list[NormalizedItem]], None] | None = None,
     ) -> list[NormalizedItem]:
         """Normalize items; `on_batch` gets each finished batch, so storing overlaps the model calls."""
 
-    def write_editorial(self, request: EditorialRequest, budget: Budget) -> Editorial:
-        ...
+    def write_editorial(self, request: EditorialRequest, budget: Budget) -> Editorial: ...

@@ -12,9 +12,10 @@ import math
 import random
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..extraction import canonicalize, extract
 from ..logs import log_event
@@ -132,7 +133,9 @@ class BedrockLLM:
         return prompts.EDITORIAL_PROMPT_VERSION, self.settings.newsletter.model_id
 
     # --- the one place that calls Bedrock --------------------------------------------------------
-    def invoke(self, target: BedrockTarget, system: str, messages: list[dict], max_tokens: int, budget: Budget) -> ModelAnswer:
+    def invoke(
+        self, target: BedrockTarget, system: str, messages: list[dict], max_tokens: int, budget: Budget
+    ) -> ModelAnswer:
         blocked = self._blocked.get(target.purpose)
         if blocked:
             raise ModelBlocked(blocked)
@@ -162,7 +165,14 @@ class BedrockLLM:
                 if not retry or attempt >= self.settings.bedrock_max_attempts or budget.exhausted(5_000):
                     raise
                 delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)  # jittered backoff
-                log_event("Bedrock : nouvel essai", level="WARNING", purpose=target.purpose, code=code, attempt=attempt, delay_s=round(delay, 2))
+                log_event(
+                    "Bedrock : nouvel essai",
+                    level="WARNING",
+                    purpose=target.purpose,
+                    code=code,
+                    attempt=attempt,
+                    delay_s=round(delay, 2),
+                )
                 self._sleep(delay)
         headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         if headers.get("x-standin"):
@@ -175,7 +185,9 @@ class BedrockLLM:
         text = "".join(part.get("text", "") for part in payload.get("content") or [] if part.get("type") == "text")
         return ModelAnswer(text, input_tokens, output_tokens, str(payload.get("stop_reason") or ""))
 
-    def ask_json(self, target: BedrockTarget, system: str, user: str, max_tokens: int, budget: Budget, validate) -> tuple[Any, int, int]:
+    def ask_json(
+        self, target: BedrockTarget, system: str, user: str, max_tokens: int, budget: Budget, validate
+    ) -> tuple[Any, int, int]:
         """Ask for JSON, validate, repair once with the problems listed, else raise ModelAnswerError.
 
         An answer cut at `max_tokens` is asked again once with twice the cap (a repair turn would hit the same
@@ -189,11 +201,18 @@ class BedrockLLM:
             answer = self.invoke(target, system, messages, max_tokens, budget)
             total_in, total_out = total_in + answer.input_tokens, total_out + answer.output_tokens
             if answer.stop_reason == "refusal":
-                raise ModelRefusal(f"the model refused to answer the {STAGES.get(target.purpose, target.purpose)} prompt (stop_reason refusal)")
+                raise ModelRefusal(
+                    f"the model refused to answer the {STAGES.get(target.purpose, target.purpose)} prompt (stop_reason refusal)"
+                )
             if answer.stop_reason == "max_tokens":
                 if raised_cap:
                     raise ModelAnswerError(f"model answer cut at max_tokens twice (cap {max_tokens} output tokens)")
-                log_event("Réponse Bedrock tronquée, nouvel essai", level="WARNING", purpose=target.purpose, max_tokens=max_tokens)
+                log_event(
+                    "Réponse Bedrock tronquée, nouvel essai",
+                    level="WARNING",
+                    purpose=target.purpose,
+                    max_tokens=max_tokens,
+                )
                 raised_cap, max_tokens = True, min(prompts.MAX_OUTPUT_TOKENS, max_tokens * 2)
                 continue
             try:
@@ -206,10 +225,17 @@ class BedrockLLM:
             if repaired:
                 raise ModelAnswerError("model answer invalid after one repair: " + "; ".join(problems[:3]))
             repaired = True
-            log_event("Réponse Bedrock invalide, réparation", level="WARNING", purpose=target.purpose, problems=problems[:5])
+            log_event(
+                "Réponse Bedrock invalide, réparation", level="WARNING", purpose=target.purpose, problems=problems[:5]
+            )
             messages = messages + [
                 {"role": "assistant", "content": answer.text[:4000] or "(empty)"},
-                {"role": "user", "content": "Invalid answer: " + "; ".join(problems[:10]) + ". Reply with the corrected JSON object only."},
+                {
+                    "role": "user",
+                    "content": "Invalid answer: "
+                    + "; ".join(problems[:10])
+                    + ". Reply with the corrected JSON object only.",
+                },
             ]
 
     # --- failures: transient ones degrade this run, blocking ones are also reported with their fix -------------
@@ -229,12 +255,22 @@ class BedrockLLM:
             if problem.error_code != "refusal":
                 self._blocked.setdefault(target.purpose, problem)
         if first:
-            log_event("Problème Bedrock bloquant", level="ERROR", stage=problem.stage, error_code=problem.error_code,
-                      model_id=target.model_id, region=target.region, message_detail=problem.message, fix=problem.fix)
+            log_event(
+                "Problème Bedrock bloquant",
+                level="ERROR",
+                stage=problem.stage,
+                error_code=problem.error_code,
+                model_id=target.model_id,
+                region=target.region,
+                message_detail=problem.message,
+                fix=problem.fix,
+            )
         return f"{problem.error_code}: {problem.message}"
 
     # --- normalization: batches in a bounded pool ------------------------------------------------
-    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
+    def normalize(
+        self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None
+    ) -> list[NormalizedItem]:
         # A model's answer takes time in proportion to the tokens it writes: when the items fit the pool in
         # one wave, spread them over every worker rather than filling a few batches to the maximum size.
         concurrency = max(1, self.settings.normalization_concurrency)
@@ -244,6 +280,7 @@ class BedrockLLM:
             return []
         get_bedrock_client_hybrid(self.settings.normalization, self.settings)  # log the routing once, up front
         with ThreadPoolExecutor(max_workers=min(self.settings.normalization_concurrency, len(batches))) as pool:
+
             def run(batch: list[RawItem]) -> list[NormalizedItem]:
                 done = self._normalize_batch(batch, scopes, budget)
                 if on_batch:
@@ -272,7 +309,9 @@ class BedrockLLM:
             return [normalize_offline(i, scopes, str(exc)) for i in batch]
         except Exception as exc:
             reason = self._failure_reason(exc, self.settings.normalization)
-            log_event("Normalisation Bedrock en échec, repli hors ligne", level="WARNING", reason=reason, items=len(batch))
+            log_event(
+                "Normalisation Bedrock en échec, repli hors ligne", level="WARNING", reason=reason, items=len(batch)
+            )
             return [normalize_offline(i, scopes, reason) for i in batch]
         answers = {entry["id"]: entry for entry in data["items"]}
         return [self._merge_answer(raw, answers[raw.item_id], scopes) for raw in batch]
@@ -301,7 +340,9 @@ class BedrockLLM:
             # The model's reading of the event and of the item's subject; the rules' estimate when it gave none.
             significance=answer.get("significance") or found.significance,
             on_topic=answer["lai"] if isinstance(answer.get("lai"), bool) else found.on_topic,
-            relevance_note="" if answer.get("lai", found.on_topic) else (found.relevance_note or "the model judged it off the field"),
+            relevance_note=""
+            if answer.get("lai", found.on_topic)
+            else (found.relevance_note or "the model judged it off the field"),
         )
 
     # --- editorial ---------------------------------------------------------------------------------
@@ -325,14 +366,24 @@ class BedrockLLM:
             return offline_editorial(request, "the time budget ran low before the editorial call")
         try:
             data, tokens_in, tokens_out = self.ask_json(
-                target, system, user, prompts.editorial_max_tokens(len(section_ids)), budget,
+                target,
+                system,
+                user,
+                prompts.editorial_max_tokens(len(section_ids)),
+                budget,
                 lambda d: prompts.validate_editorial(d, section_ids),
             )
         except Exception as exc:
             reason = self._failure_reason(exc, target)
             log_event("Éditorial Bedrock en échec, repli hors ligne", level="WARNING", reason=reason)
             return offline_editorial(request, reason)
-        log_event("Éditorial Bedrock généré", model_id=target.model_id, region=target.region, input_tokens=tokens_in, output_tokens=tokens_out)
+        log_event(
+            "Éditorial Bedrock généré",
+            model_id=target.model_id,
+            region=target.region,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
+        )
         return Editorial(
             title=shorten(data["title"], 140),
             intro=data["intro"].strip(),
@@ -373,21 +424,31 @@ def blocking_problem(exc: Exception, target: BedrockTarget) -> BlockingProblem |
     variable = f"BEDROCK_MODEL_ID_{target.purpose.upper()}"
     model, region = target.model_id, target.region
     if isinstance(exc, ModelRefusal):
-        return BlockingProblem(stage, "refusal", str(exc),
-                               f"the model declined the {stage} prompt: look at the items of this run for content it refuses")
+        return BlockingProblem(
+            stage,
+            "refusal",
+            str(exc),
+            f"the model declined the {stage} prompt: look at the items of this run for content it refuses",
+        )
     code = _error_code(exc)
     if code not in BLOCKING_ERRORS:
         return None
     message = _error_message(exc)
     if code == "AccessDeniedException" and "not authorized to perform" in message:
-        fix = (f"allow bedrock:InvokeModel on {model} and its foundation model in the function's role "
-               "(terraform/modules/engine_function), then terraform apply")
+        fix = (
+            f"allow bedrock:InvokeModel on {model} and its foundation model in the function's role "
+            "(terraform/modules/engine_function), then terraform apply"
+        )
     elif code == "AccessDeniedException":
-        fix = (f"enable model access for {model} in the Bedrock console of {region} "
-               "(Marketplace subscription + Anthropic use-case form)")
+        fix = (
+            f"enable model access for {model} in the Bedrock console of {region} "
+            "(Marketplace subscription + Anthropic use-case form)"
+        )
     elif code == "ResourceNotFoundException":
         fix = f"{model} is unknown or retired in {region}: set {variable} in env/<env>.json to an inference profile listed there"
     else:
-        fix = (f"check {variable} ({model}): an inference profile id whose geography includes {region} "
-               "(eu. from eu- Regions, us. from us- Regions)")
+        fix = (
+            f"check {variable} ({model}): an inference profile id whose geography includes {region} "
+            "(eu. from eu- Regions, us. from us- Regions)"
+        )
     return BlockingProblem(stage, code, message, fix)

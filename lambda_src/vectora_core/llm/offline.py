@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..extraction import extract, extractive_summary
-from ..text import shorten
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
+from ..text import shorten
 from .base import Budget, EditorialRequest, Usage
 
 OFFLINE_VERSION = "offline-v2"
@@ -36,8 +36,6 @@ def normalize_offline(item: RawItem, scopes: Scopes, degraded_reason: str = "") 
         on_topic=found.on_topic,
         relevance_note=found.relevance_note,
     )
-
-
 
 
 def _names(items, limit=4) -> str:
@@ -79,7 +77,9 @@ def offline_editorial(request: EditorialRequest, degraded_reason: str = "") -> E
             names = _names(members, 3)
             story = "story" if len(members) == 1 else "stories"
             sections.append(
-                EditorialSection(section.section_id, f"{len(members)} {story}" + (f" involving {names}." if names else "."))
+                EditorialSection(
+                    section.section_id, f"{len(members)} {story}" + (f" involving {names}." if names else ".")
+                )
             )
     return Editorial(
         title=shorten(f"{client.name}: {top.item.title}", 110),
@@ -108,7 +108,9 @@ class OfflineLLM:
     def editorial_identity(self) -> tuple[str, str]:
         return OFFLINE_VERSION, "offline"
 
-    def normalize(self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None) -> list[NormalizedItem]:
+    def normalize(
+        self, items: Sequence[RawItem], scopes: Scopes, budget: Budget, on_batch=None
+    ) -> list[NormalizedItem]:
         results = [normalize_offline(item, scopes) for item in items]
         if on_batch and results:
             on_batch(results)

@@ -7,8 +7,8 @@ normalization version is part of each stored item, so a prompt change is never s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Iterable, Sequence
 
 from ..models import RawItem, ScoredItem, Section
 from ..text import shorten
@@ -168,4 +168,3 @@ def validate_normalization(data: object, item_ids: Sequence[str], event_types: S
     if missing:
         problems.append(f"missing ids: {', '.join(missing)}")
     return problems
-

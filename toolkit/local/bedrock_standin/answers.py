@@ -17,40 +17,140 @@ def estimate_tokens(text: str) -> int:
     return max(1, round(len(text) / CHARS_PER_TOKEN))
 
 
-
 # --------------------------------------------------------------------------------------------------
 # Answers derived from the prompt
 # --------------------------------------------------------------------------------------------------
 
 COMPANIES = (
-    "MedinCell", "Camurus", "Indivior", "Alkermes", "Luye Pharma", "Tolmar", "Foresee Pharmaceuticals",
-    "Ascendis Pharma", "Pacira BioSciences", "Heron Therapeutics", "Johnson & Johnson", "Janssen", "Otsuka",
-    "Lundbeck", "Teva", "ViiV Healthcare", "Gilead", "Novartis", "Ipsen", "AbbVie", "Pfizer",
+    "MedinCell",
+    "Camurus",
+    "Indivior",
+    "Alkermes",
+    "Luye Pharma",
+    "Tolmar",
+    "Foresee Pharmaceuticals",
+    "Ascendis Pharma",
+    "Pacira BioSciences",
+    "Heron Therapeutics",
+    "Johnson & Johnson",
+    "Janssen",
+    "Otsuka",
+    "Lundbeck",
+    "Teva",
+    "ViiV Healthcare",
+    "Gilead",
+    "Novartis",
+    "Ipsen",
+    "AbbVie",
+    "Pfizer",
 )
 TRADEMARKS = (
-    "UZEDY", "TEV-'749", "Buvidal", "CAM2029", "Brixadi", "SUBLOCADE", "PERSERIS", "ARISTADA", "VIVITROL",
-    "RYKINDO", "ELIGARD", "CAMCEVI", "SKYTROFA", "EXPAREL", "SUSTOL", "ZYNRELEF", "INVEGA SUSTENNA",
-    "INVEGA TRINZA", "INVEGA HAFYERA", "ABILIFY MAINTENA", "ABILIFY ASIMTUFII", "CABENUVA", "APRETUDE", "SUNLENCA",
-    "YEZTUGO", "SANDOSTATIN LAR", "SOMATULINE DEPOT", "LUPRON DEPOT", "DEPO-PROVERA",
+    "UZEDY",
+    "TEV-'749",
+    "Buvidal",
+    "CAM2029",
+    "Brixadi",
+    "SUBLOCADE",
+    "PERSERIS",
+    "ARISTADA",
+    "VIVITROL",
+    "RYKINDO",
+    "ELIGARD",
+    "CAMCEVI",
+    "SKYTROFA",
+    "EXPAREL",
+    "SUSTOL",
+    "ZYNRELEF",
+    "INVEGA SUSTENNA",
+    "INVEGA TRINZA",
+    "INVEGA HAFYERA",
+    "ABILIFY MAINTENA",
+    "ABILIFY ASIMTUFII",
+    "CABENUVA",
+    "APRETUDE",
+    "SUNLENCA",
+    "YEZTUGO",
+    "SANDOSTATIN LAR",
+    "SOMATULINE DEPOT",
+    "LUPRON DEPOT",
+    "DEPO-PROVERA",
 )
 MOLECULES = (
-    "risperidone", "olanzapine", "buprenorphine", "octreotide", "aripiprazole lauroxil", "aripiprazole",
-    "naltrexone", "leuprolide", "lonapegsomatropin", "bupivacaine", "meloxicam", "granisetron",
-    "paliperidone palmitate", "paliperidone", "cabotegravir", "rilpivirine", "lenacapavir", "lanreotide",
-    "medroxyprogesterone", "celecoxib",
+    "risperidone",
+    "olanzapine",
+    "buprenorphine",
+    "octreotide",
+    "aripiprazole lauroxil",
+    "aripiprazole",
+    "naltrexone",
+    "leuprolide",
+    "lonapegsomatropin",
+    "bupivacaine",
+    "meloxicam",
+    "granisetron",
+    "paliperidone palmitate",
+    "paliperidone",
+    "cabotegravir",
+    "rilpivirine",
+    "lenacapavir",
+    "lanreotide",
+    "medroxyprogesterone",
+    "celecoxib",
 )
 TECHNOLOGIES = (
-    "PLGA", "microspheres", "microsphere", "in-situ forming", "Atrigel", "BEPO", "FluidCrystal", "nanocrystal",
-    "liposomal", "liposomes", "DepoFoam", "implant", "prodrug", "TransCon", "PEGylation", "Medisorb", "LinkeRx",
-    "Biochronomer", "long-acting injectable",
+    "PLGA",
+    "microspheres",
+    "microsphere",
+    "in-situ forming",
+    "Atrigel",
+    "BEPO",
+    "FluidCrystal",
+    "nanocrystal",
+    "liposomal",
+    "liposomes",
+    "DepoFoam",
+    "implant",
+    "prodrug",
+    "TransCon",
+    "PEGylation",
+    "Medisorb",
+    "LinkeRx",
+    "Biochronomer",
+    "long-acting injectable",
 )
 # Words that look like molecules by their ending but are everyday English.
 _NOT_MOLECULES = frozenset(
     {
-        "medicine", "medicines", "pipeline", "guideline", "headline", "deadline", "baseline", "timeline",
-        "determine", "combine", "routine", "discipline", "magazine", "machine", "examine", "undermine", "decline",
-        "online", "outside", "worldwide", "nationwide", "milestone", "cornerstone", "provide", "override",
-        "otherwise", "backbone", "telephone", "everyone", "framework",
+        "medicine",
+        "medicines",
+        "pipeline",
+        "guideline",
+        "headline",
+        "deadline",
+        "baseline",
+        "timeline",
+        "determine",
+        "combine",
+        "routine",
+        "discipline",
+        "magazine",
+        "machine",
+        "examine",
+        "undermine",
+        "decline",
+        "online",
+        "outside",
+        "worldwide",
+        "nationwide",
+        "milestone",
+        "cornerstone",
+        "provide",
+        "override",
+        "otherwise",
+        "backbone",
+        "telephone",
+        "everyone",
+        "framework",
     }
 )
 _MOLECULE_SUFFIX = re.compile(r"\b[a-z]{5,}(?:pine|one|ine|ide|vir)\b")
@@ -61,26 +161,94 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (
         ("regulat", "approv"),
-        ("fda", "ema", "chmp", "approval", "approved", "approves", "complete response", "nda", "snda", "bla",
-         "marketing authorization", "marketing authorisation", "label", "pdufa", "mhra", "nmpa", "regulatory",
-         "rejects", "nod", "signed off", "regulators"),
+        (
+            "fda",
+            "ema",
+            "chmp",
+            "approval",
+            "approved",
+            "approves",
+            "complete response",
+            "nda",
+            "snda",
+            "bla",
+            "marketing authorization",
+            "marketing authorisation",
+            "label",
+            "pdufa",
+            "mhra",
+            "nmpa",
+            "regulatory",
+            "rejects",
+            "nod",
+            "signed off",
+            "regulators",
+        ),
     ),
     (
         ("clinic", "trial"),
-        ("phase 1", "phase 1b", "phase 2", "phase 2b", "phase 3", "trial", "topline", "top-line", "readout",
-         "study", "enrolled", "enrollment", "primary endpoint", "first patient dosed", "clinical", "real-world",
-         "adherence", "persistence", "retention", "poster", "registry", "data"),
+        (
+            "phase 1",
+            "phase 1b",
+            "phase 2",
+            "phase 2b",
+            "phase 3",
+            "trial",
+            "topline",
+            "top-line",
+            "readout",
+            "study",
+            "enrolled",
+            "enrollment",
+            "primary endpoint",
+            "first patient dosed",
+            "clinical",
+            "real-world",
+            "adherence",
+            "persistence",
+            "retention",
+            "poster",
+            "registry",
+            "data",
+        ),
     ),
     (
         ("partner", "licens", "collab", "allian"),
-        ("partnership", "partner", "partners", "collaboration", "license", "licensing", "agreement", "alliance",
-         "co-development"),
+        (
+            "partnership",
+            "partner",
+            "partners",
+            "collaboration",
+            "license",
+            "licensing",
+            "agreement",
+            "alliance",
+            "co-development",
+        ),
     ),
     (
         ("financ", "fund", "acqui", "merger", "invest"),
-        ("acquire", "acquires", "acquisition", "merger", "financing", "raises", "raised", "funding", "ipo",
-         "offering", "investment", "private placement", "series a", "series b", "buyout", "buying", "grant",
-         "convertible notes", "upfront"),
+        (
+            "acquire",
+            "acquires",
+            "acquisition",
+            "merger",
+            "financing",
+            "raises",
+            "raised",
+            "funding",
+            "ipo",
+            "offering",
+            "investment",
+            "private placement",
+            "series a",
+            "series b",
+            "buyout",
+            "buying",
+            "grant",
+            "convertible notes",
+            "upfront",
+        ),
     ),
     (
         ("patent", "litig", "legal"),
@@ -88,8 +256,7 @@ EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ),
     (
         ("manufactur", "supply", "production"),
-        ("manufacturing", "manufacture", "facility", "plant", "supply", "shortage", "capacity", "cdmo",
-         "production"),
+        ("manufacturing", "manufacture", "facility", "plant", "supply", "shortage", "capacity", "cdmo", "production"),
     ),
     (
         ("launch", "commercial"),
@@ -114,7 +281,8 @@ DECISIVE = {
     "patent": ("paragraph iv", "patent infringement", "patents"),
 }
 _DECISIVE_PATTERNS = {
-    stem: tuple(re.compile(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])") for k in keywords) for stem, keywords in DECISIVE.items()
+    stem: tuple(re.compile(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])") for k in keywords)
+    for stem, keywords in DECISIVE.items()
 }
 
 # What the stand-in's "reader" knows of the long-acting-injectable field, to judge significance and
@@ -136,8 +304,21 @@ COMPETITOR_CUE = re.compile(
     r"refuses?|declines? (?:long|an|the|their)|do not want)\b",
     re.IGNORECASE,
 )
-PURE_PLAYERS = ("MedinCell", "Camurus", "Indivior", "Alkermes", "Luye Pharma", "Tolmar", "Foresee Pharmaceuticals",
-                "Ascendis Pharma", "Ascendis", "Pacira BioSciences", "Heron Therapeutics", "Luye", "Foresee")
+PURE_PLAYERS = (
+    "MedinCell",
+    "Camurus",
+    "Indivior",
+    "Alkermes",
+    "Luye Pharma",
+    "Tolmar",
+    "Foresee Pharmaceuticals",
+    "Ascendis Pharma",
+    "Ascendis",
+    "Pacira BioSciences",
+    "Heron Therapeutics",
+    "Luye",
+    "Foresee",
+)
 
 
 def _own_subject(title: str, text: str) -> str:
@@ -161,13 +342,22 @@ def significance_of(title: str, text: str, event_type: str) -> str:
     both = f"{title} {text}".lower()
     if event_type.startswith(("other", "general", "misc", "news", "corporate")):
         return "none"
-    if "regulat" in event_type and re.search(r"\b(?:approv(?:es|ed|al)|positive opinion|complete response|rejects|nod|signed off)\b", both):
+    if "regulat" in event_type and re.search(
+        r"\b(?:approv(?:es|ed|al)|positive opinion|complete response|rejects|nod|signed off)\b", both
+    ):
         return "major"
-    if "clinic" in event_type and re.search(r"\b(?:phase 3|pivotal)\b", both) and re.search(r"\b(?:results?|topline|met|primary endpoint)\b", both):
+    if (
+        "clinic" in event_type
+        and re.search(r"\b(?:phase 3|pivotal)\b", both)
+        and re.search(r"\b(?:results?|topline|met|primary endpoint)\b", both)
+    ):
         return "major"
     if re.search(r"\b(?:acquir\w*|acquisition|buyout)\b", title.lower()):
         return "major"
-    amounts = [float(n) * (1000 if u.startswith("b") else 1) for n, u in re.findall(r"\$\s?(\d+(?:\.\d+)?)\s?(billion|million|m\b|b\b)", both)]
+    amounts = [
+        float(n) * (1000 if u.startswith("b") else 1)
+        for n, u in re.findall(r"\$\s?(\d+(?:\.\d+)?)\s?(billion|million|m\b|b\b)", both)
+    ]
     if amounts and max(amounts) >= 100 and re.search(r"\b(?:licen[cs]e|deal|agreement|collaboration|pact)\b", both):
         return "major"
     if re.search(r"\b(?:present\w*|poster|congress|conference|meeting|real-world)\b", title.lower()):
@@ -222,7 +412,9 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
-_DANGLING_WORDS = frozenset("a an the of for to in on at by with from and or but as that which its their is are was were has have into".split())
+_DANGLING_WORDS = frozenset(
+    "a an the of for to in on at by with from and or but as that which its their is are was were has have into".split()
+)
 
 
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:Inc|Ltd|Co|Corp|No|Dr|vs)\.)$")

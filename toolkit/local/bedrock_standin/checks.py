@@ -12,8 +12,19 @@ VALIDATION_ERROR_TYPE = "ValidationException:http://internal.amazon.com/coral/co
 # Keys Bedrock accepts in an Anthropic Messages body; any other key is refused, as Bedrock does.
 ANTHROPIC_BODY_KEYS = frozenset(
     {
-        "anthropic_version", "anthropic_beta", "max_tokens", "messages", "system", "temperature", "top_p", "top_k",
-        "stop_sequences", "tools", "tool_choice", "thinking", "metadata",
+        "anthropic_version",
+        "anthropic_beta",
+        "max_tokens",
+        "messages",
+        "system",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop_sequences",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "metadata",
     }
 )
 
@@ -48,7 +59,6 @@ def _validation(message: str) -> StandInRequestError:
 def _malformed(where: str, problem: str) -> StandInRequestError:
     """Bedrock's wording for an Anthropic body that breaks the model's input schema."""
     return _validation(f"Malformed input request: {where}: {problem}, please reformat your input and try again.")
-
 
 
 def signing_scope(authorization: str) -> dict[str, str] | None:
@@ -128,7 +138,7 @@ def parse_anthropic_body(raw: bytes) -> tuple[str, str, list[dict[str, Any]], in
             raise _validation(f"messages.{i}.role: Input should be 'user' or 'assistant'")
         texts.append(_message_text(message["content"], f"messages/{i}/content"))
     if messages[0]["role"] != "user":
-        raise _validation("messages: first message must use the \"user\" role")
+        raise _validation('messages: first message must use the "user" role')
     user_text = texts[0]  # the prompt; later turns are the engine's repair request, answered from the prompt
     return system_text, user_text, [{"text": t} for t in [system_text, *texts]], max_tokens
 
@@ -143,8 +153,7 @@ def parse_converse_body(raw: bytes) -> tuple[str, str, list[dict[str, Any]], int
         raise _validation("Malformed input request, please reformat your input and try again.")
     messages = body.get("messages")
     must_start = (
-        "A conversation must start with a user message. "
-        "Try again with a conversation that starts with a user message."
+        "A conversation must start with a user message. Try again with a conversation that starts with a user message."
     )
     if not isinstance(messages, list) or not messages:
         raise _validation(must_start)

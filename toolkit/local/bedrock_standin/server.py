@@ -62,7 +62,7 @@ def model_latency_ms(output_tokens: int, settings: dict[str, Any]) -> float:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the call log is the record
         return
@@ -154,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    standin: "BedrockStandIn"
+    standin: BedrockStandIn
 
 
 class BedrockStandIn:
@@ -208,7 +208,7 @@ class BedrockStandIn:
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> "BedrockStandIn":
+    def start(self) -> BedrockStandIn:
         if self._server is not None:
             return self
         self._stopping.clear()
@@ -246,7 +246,7 @@ class BedrockStandIn:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "BedrockStandIn":
+    def __enter__(self) -> BedrockStandIn:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -264,8 +264,17 @@ class BedrockStandIn:
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change settings; a `seed` restarts the random sequence. Unknown keys or bad values raise ValueError."""
-        known = {"latency_ms", "timeout_sleep_s", "seed", "check_profile_region", "latency_scale", "ttft_ms",
-                 "output_tokens_per_s", *SETTING_RATES, *SETTING_ANSWERS}
+        known = {
+            "latency_ms",
+            "timeout_sleep_s",
+            "seed",
+            "check_profile_region",
+            "latency_scale",
+            "ttft_ms",
+            "output_tokens_per_s",
+            *SETTING_RATES,
+            *SETTING_ANSWERS,
+        }
         unknown = sorted(set(settings) - known)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
@@ -400,7 +409,11 @@ class BedrockStandIn:
             return fail(503, "ServiceUnavailableException", "Bedrock is unable to process your request.", "unavailable")
         # The answer first: a model's latency grows with the tokens it writes.
         malformed = r_malformed < settings["malformed_rate"]
-        text = malformed_text(purpose, system, user, int(r_variant * 3)) if malformed else answer_text(purpose, system, user)
+        text = (
+            malformed_text(purpose, system, user, int(r_variant * 3))
+            if malformed
+            else answer_text(purpose, system, user)
+        )
         stop_reason = "end_turn"
         if estimate_tokens(text) > max_tokens:  # a model stops mid-answer at max_tokens
             text = text[: int(max_tokens * CHARS_PER_TOKEN)]
@@ -480,10 +493,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5056)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every answered call")
-    parser.add_argument("--latency-scale", type=float, default=0.0,
-                        help="model latency (time to first token + output tokens / rate) times this; 1 = Claude Sonnet 4.5 on Bedrock")
+    parser.add_argument(
+        "--latency-scale",
+        type=float,
+        default=0.0,
+        help="model latency (time to first token + output tokens / rate) times this; 1 = Claude Sonnet 4.5 on Bedrock",
+    )
     parser.add_argument("--ttft-ms", type=float, default=SONNET_45_TTFT_MS, help="time to first token at scale 1")
-    parser.add_argument("--output-tokens-per-s", type=float, default=SONNET_45_OUTPUT_TOKENS_PER_S, help="output rate at scale 1")
+    parser.add_argument(
+        "--output-tokens-per-s", type=float, default=SONNET_45_OUTPUT_TOKENS_PER_S, help="output rate at scale 1"
+    )
     parser.add_argument("--throttle-rate", type=_rate, default=0.0, help="share of calls answered 429 Throttling")
     parser.add_argument("--malformed-rate", type=_rate, default=0.0, help="share of answers with invalid model output")
     parser.add_argument("--timeout-rate", type=_rate, default=0.0, help="share of calls slept --timeout-sleep-s first")
