@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import Entity, RawItem, Scopes
-from .text import first_sentence, shorten, split_sentences
+from .text import fit_sentences, split_sentences
 
-SUMMARY_CHARS = 160
+# A summary is the lede's whole sentences within this many characters (the compacted lede up to twice as long,
+# or else the headline): never a sentence cut short.
+SUMMARY_CHARS = 220
 
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
@@ -222,5 +224,5 @@ def canonicalize(names: Iterable[str], entities: tuple[Entity, ...]) -> tuple[st
 
 
 def extractive_summary(title: str, text: str, limit: int = SUMMARY_CHARS) -> str:
-    """First sentence of the text (or the title), shortened at a clause or word end if it is too long."""
-    return shorten(first_sentence(text.strip()) or title.strip(), limit)
+    """The lede's whole sentences that fit (compacted if need be), else the headline as a sentence."""
+    return fit_sentences(text.strip(), limit, fallback=title.strip()) or title.strip()

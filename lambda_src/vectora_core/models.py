@@ -122,6 +122,7 @@ class NormalizedItem:
     # competitors or its words are used in another sense; `relevance_note` says why.
     on_topic: bool = True
     relevance_note: str = ""
+    dated: bool = True  # False when the feed gave no date (`published` is when it was first seen)
 
 
 @dataclass(frozen=True)

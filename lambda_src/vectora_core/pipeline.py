@@ -23,10 +23,11 @@ from .llm.base import Budget, EditorialRequest, LLMLayer
 from .logs import log_event
 from .models import ClientConfig, Editorial, NormalizedItem, RawItem, ScoredItem, Source
 from .render import RenderedNewsletter, render
-from .scoring import Candidate, merge_duplicates, score_item, select
+from .scoring import Candidate, score_item, select
 from .screen import ScreenedOut, screened_out_summary, split_by_screen
 from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
+from .stories import cluster_stories
 from .validation import Invocation
 
 FETCH_THREADS = store.FETCH_THREADS
@@ -358,9 +359,9 @@ def normalize(run: Run, items: list[RawItem], *, has_feed_state: bool) -> Normal
 
 
 def score(run: Run, normalized: dict[str, NormalizedItem]) -> Scored:
-    """Match and score against the client's scopes, then merge duplicates."""
+    """Match and score against the client's scopes, then cluster the items into stories (one per event)."""
     candidates = [c for c in (score_item(n, run.client, run.window_end, run.period) for n in normalized.values()) if c]
-    merged, merged_count = merge_duplicates(candidates)
+    merged, merged_count = cluster_stories(candidates, run.client)
     return Scored(candidates, merged, merged_count)
 
 

@@ -1,4 +1,9 @@
-"""Text an editor would sign: shortening at a sentence or clause end, never inside a word (pure)."""
+"""Text an editor would sign (pure): whole sentences that fit, and, for prompts only, shortening that never cuts a word.
+
+What the edition shows (summaries, TL;DR lines, intros) is made of whole sentences: `whole_sentences` keeps the
+leading sentences that fit, `compact` first drops what a summary can do without (a dateline, tickers, asides in
+parentheses), and `fit_sentences` falls back to the headline as a sentence rather than cut one short.
+"""
 
 from __future__ import annotations
 
@@ -65,3 +70,75 @@ def shorten(text: str, limit: int) -> str:
 def first_sentence(text: str) -> str:
     sentences = split_sentences(text)
     return sentences[0] if sentences else ""
+
+
+# A sentence ends with . ! or ?, perhaps followed by closing quotes or brackets; an ellipsis is no end.
+_TERMINAL = re.compile(r"(?<!\.\.)[.!?][\"'’”)\]]*$")
+_TRAILING_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[(?:…|\.\.\.)\])\s*$")
+# "PARSIPPANY, N.J. —", "LUND, Sweden, Nov. 3, 2026 /PRNewswire/ --": where a wire release starts.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*\.?(?:\s[A-Z][\w.]*)*)*(?:,\s*\w+\.?\s\d{1,2},\s\d{4})?"
+    r"\s*(?:/?\(?(?:PRNewswire|BUSINESS WIRE|GLOBE NEWSWIRE)\)?/?)?\s*(?:—|–|--|-)\s+"
+)
+# Asides a summary can lose, most dispensable first: tickers, then any short parenthesis.
+_TICKER_ASIDE = re.compile(
+    r"\s*\((?:[^()]*\b(?:Nasdaq|NYSE|TASE|Euronext|LSE|STO|SIX|TSX|HKEX|OTC|ASX)\b[^()]*)\)", re.IGNORECASE
+)
+_ASIDE = re.compile(r"\s*\([^()]{1,60}\)")
+_APPOSITIVE = re.compile(r",\s(?:an?|the)\s[^,()]{3,90},\s(?=(?:today|has|have|will|is|announced|said|reported)\b)")
+_TRADEMARK_SIGNS = re.compile(r"[®™]")
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends a sentence (with . ! or ?, not an ellipsis)."""
+    return bool(_TERMINAL.search(text.strip()))
+
+
+def whole_sentences(text: str, limit: int) -> str:
+    """The leading whole sentences of `text` that fit in `limit` characters; "" when the first does not fit.
+
+    A last piece that ends no sentence (a feed summary cut off mid-sentence) never counts."""
+    kept = ""
+    for sentence in split_sentences(text):
+        if not ends_sentence(sentence):
+            break
+        candidate = f"{kept} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        kept = candidate
+    return kept
+
+
+def compact(text: str) -> str:
+    """The same words without a dateline, tickers, trademark signs, short asides in parentheses or an appositive."""
+    text = _DATELINE.sub("", " ".join(text.split()))
+    text = _TICKER_ASIDE.sub("", text)
+    text = _TRADEMARK_SIGNS.sub("", text)
+    text = _APPOSITIVE.sub(" ", text)
+    return _ASIDE.sub("", text).replace(" ,", ",").strip()
+
+
+def as_sentence(text: str) -> str:
+    """A headline or a clause as a sentence of its own: no trailing ellipsis, a full stop at the end."""
+    text = _TRAILING_ELLIPSIS.sub("", " ".join(text.split())).rstrip(" ,;:—–-")
+    if not text or ends_sentence(text):
+        return text
+    return text + "."
+
+
+def fit_sentences(text: str, limit: int, fallback: str = "", hard_limit: int | None = None) -> str:
+    """Whole sentences of `text` within `limit`, compacted if need be; else `fallback` (a headline) as a sentence.
+
+    Nothing is ever cut short: when neither fits, the compacted first sentence is kept whole if it is within
+    `hard_limit` (twice `limit` by default), else the fallback whatever its length ("" without one)."""
+    hard_limit = hard_limit or 2 * limit
+    picked = whole_sentences(text, limit) or whole_sentences(compact(text), limit)
+    if picked:
+        return picked
+    first = next((s for s in split_sentences(compact(text)) if ends_sentence(s)), "")
+    headline = as_sentence(compact(fallback)) if fallback else ""
+    if headline and len(headline) <= limit:
+        return headline
+    if first and len(first) <= hard_limit:
+        return first
+    return headline

@@ -35,6 +35,7 @@ def normalize_offline(item: RawItem, scopes: Scopes, degraded_reason: str = "") 
         significance=found.significance,
         on_topic=found.on_topic,
         relevance_note=found.relevance_note,
+        dated=item.dated,
     )
 
 
