@@ -10,9 +10,10 @@ from functools import lru_cache
 from .models import Entity, RawItem, Scopes
 from .text import fit_sentences, split_sentences
 
-# A summary is the lede's whole sentences within this many characters (the compacted lede up to twice as long,
-# or else the headline): never a sentence cut short.
+# A summary is the lede's whole sentences within this many characters (else its compacted first sentence up to
+# SUMMARY_MAX_CHARS, else the headline): never a sentence cut short.
 SUMMARY_CHARS = 220
+SUMMARY_MAX_CHARS = 320
 
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
@@ -225,4 +226,5 @@ def canonicalize(names: Iterable[str], entities: tuple[Entity, ...]) -> tuple[st
 
 def extractive_summary(title: str, text: str, limit: int = SUMMARY_CHARS) -> str:
     """The lede's whole sentences that fit (compacted if need be), else the headline as a sentence."""
-    return fit_sentences(text.strip(), limit, fallback=title.strip()) or title.strip()
+    hard_limit = max(limit, SUMMARY_MAX_CHARS * limit // SUMMARY_CHARS)
+    return fit_sentences(text.strip(), limit, fallback=title.strip(), hard_limit=hard_limit) or title.strip()

@@ -162,3 +162,5 @@ class Editorial:
     prompt_version: str = ""
     # The Bedrock endpoint that answered was the local stand-in (it says so in an `x-standin` header).
     standin: bool = False
+    # What the editorial's check removed or replaced (faithfulness.py), one line each.
+    corrections: tuple[str, ...] = ()

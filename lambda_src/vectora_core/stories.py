@@ -25,6 +25,7 @@ from itertools import combinations
 from .extraction import _alias_pattern, mask_other_senses
 from .models import ClientConfig, NormalizedItem, Scopes, ScoredItem
 from .scoring import Candidate
+from .text import reads_in
 
 MAX_DAYS_APART = 3
 SAME_STORY = 4.0  # evidence needed to tell one story
@@ -302,13 +303,17 @@ def cluster(items: Sequence[NormalizedItem], client: ClientConfig) -> list[list[
 
 
 def cluster_stories(candidates: Sequence[Candidate], client: ClientConfig) -> tuple[list[ScoredItem], int]:
-    """One story per event, led by its best-scored item, with every source's link; and how many items joined one."""
+    """One story per event, scored as its best item, shown as its best item in the client's language, with every
+    source's link; and how many items joined a story."""
     ordered = sorted(candidates, key=lambda c: (-c.score, c.item.published, c.item.item_id))
     stories: list[ScoredItem] = []
     for group in cluster([c.item for c in ordered], client):
         told = [ordered[i] for i in group]
-        lead = told[0]
-        breakdown = dict(lead.breakdown)
+        best = told[0]
+        readable = [c for c in told if reads_in(f"{c.item.title} {c.item.summary}", client.language)]
+        lead = readable[0] if readable else best
+        told = [lead] + [c for c in told if c is not lead]
+        breakdown = dict(best.breakdown)
         extra_sources = {c.item.source_id for c in told[1:]} - {lead.item.source_id}
         if extra_sources:
             breakdown["coverage"] = COVERAGE_POINTS * len(extra_sources)

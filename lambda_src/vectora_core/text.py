@@ -127,18 +127,38 @@ def as_sentence(text: str) -> str:
 
 
 def fit_sentences(text: str, limit: int, fallback: str = "", hard_limit: int | None = None) -> str:
-    """Whole sentences of `text` within `limit`, compacted if need be; else `fallback` (a headline) as a sentence.
+    """Whole sentences of `text` within `limit`, compacted if need be; else the compacted first sentence whole if it
+    is within `hard_limit` (`limit` by default); else `fallback` (a headline) as a sentence ("" without one).
 
-    Nothing is ever cut short: when neither fits, the compacted first sentence is kept whole if it is within
-    `hard_limit` (twice `limit` by default), else the fallback whatever its length ("" without one)."""
-    hard_limit = hard_limit or 2 * limit
+    Nothing is ever cut short."""
     picked = whole_sentences(text, limit) or whole_sentences(compact(text), limit)
     if picked:
         return picked
     first = next((s for s in split_sentences(compact(text)) if ends_sentence(s)), "")
-    headline = as_sentence(compact(fallback)) if fallback else ""
-    if headline and len(headline) <= limit:
-        return headline
-    if first and len(first) <= hard_limit:
+    if first and len(first) <= (hard_limit or limit):
         return first
-    return headline
+    return as_sentence(compact(fallback)) if fallback else ""
+
+
+# Short words every text of a language is full of: enough to tell which language a feed item is written in.
+_FUNCTION_WORDS = {
+    "en": frozenset("the of and to in for with that is on its has from by this was are as an at".split()),
+    "fr": frozenset("le la les des du de et une un pour dans est sur au aux par qui que en son ses".split()),
+    "de": frozenset("der die das und den dem des ein eine für mit von zu ist im auf bei nicht sich".split()),
+    "es": frozenset("el la los las de del y una un para con por que en es al se su sus".split()),
+    "sv": frozenset("och att det som för med av till den är på en ett om har inte".split()),
+}
+
+
+def language_of(text: str) -> str:
+    """The language `text` is most likely written in (a code of `_FUNCTION_WORDS`), or "" when it cannot tell."""
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    counts = {code: sum(w in known for w in words) for code, known in _FUNCTION_WORDS.items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= 2 and list(counts.values()).count(counts[best]) == 1 else ""
+
+
+def reads_in(text: str, language: str) -> bool:
+    """Whether `text` reads in `language` (True when its language cannot be told, or the code is unknown)."""
+    found = language_of(text)
+    return not found or language not in _FUNCTION_WORDS or found == language

@@ -113,6 +113,7 @@ def make_llm(backend: str):
 def run_stages(week: Week, backend: str) -> tuple[dict[str, Any], Any, Any]:
     """The engine's stages over one week, in process: what each returned, the client, and the LLM layer."""
     from vectora_core import scoring
+    from vectora_core.faithfulness import check_editorial, ungrounded_count
     from vectora_core.llm.base import Budget, EditorialRequest
     from vectora_core.render import render
     from vectora_core.screen import split_by_screen
@@ -130,8 +131,8 @@ def run_stages(week: Week, backend: str) -> tuple[dict[str, Any], Any, Any]:
         stories, _count = cluster_stories(candidates, client)
         selected = scoring.select(stories, client)
         request = EditorialRequest(client, start.date(), week.window_end.date(), tuple(selected))
-        editorial = llm.write_editorial(request, Budget.unlimited())
-        faithfulness: dict[str, Any] = {}
+        editorial = check_editorial(llm.write_editorial(request, Budget.unlimited()), request)
+        faithfulness = {"removed": ungrounded_count(editorial), "corrections": list(editorial.corrections)}
         names = {s.source_id: s.name for s in client.sources}
         rendered = render(client, editorial, selected, start.date(), week.window_end.date(), names)
     stage = {

@@ -355,7 +355,12 @@ class BedrockLLM:
             return offline_editorial(request)
         section_ids = sorted({s.section_id for s in request.selected})
         system, user = prompts.build_editorial_prompt(
-            request.client.name, request.window_start, request.window_end, request.client.sections, request.selected
+            request.client.name,
+            request.window_start,
+            request.window_end,
+            request.client.sections,
+            request.selected,
+            request.client.scopes,
         )
         log_event(
             "Prompt éditorial compact",
