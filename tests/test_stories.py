@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from vectora_core.models import ClientConfig, Entity, EventRule, NormalizedItem, Scopes, Section, Source, WatchDomain
@@ -12,6 +13,7 @@ from vectora_core.stories import (
     bar,
     cluster,
     cluster_stories,
+    evidence,
     facts,
     ruled_out,
     same_story,
@@ -25,6 +27,7 @@ SCOPES = Scopes(
         Entity("Camurus", ("Camurus",), "pure_player"),
         Entity("Teva", ("Teva",), "big_pharma"),
         Entity("ViiV Healthcare", ("ViiV Healthcare", "ViiV"), "big_pharma"),
+        Entity("Indivior", ("Indivior",), "pure_player"),
     ),
     molecules=(
         Entity("risperidone", ("risperidone",)),
@@ -39,6 +42,8 @@ SCOPES = Scopes(
         Entity("APRETUDE", ("Apretude",), "ViiV Healthcare"),
         Entity("Brixadi", ("Brixadi",), "Camurus"),
         Entity("Buvidal", ("Buvidal",), "Camurus"),
+        Entity("PERSERIS", ("PERSERIS",), "Indivior"),
+        Entity("SUBLOCADE", ("SUBLOCADE",), "Indivior"),
     ),
     technologies=(),
     event_types=(
@@ -325,3 +330,49 @@ def test_an_item_alone_keeps_its_score_and_no_coverage():
     alone = score_item(COMPANY, CLIENT, END, 7)
     (story,), joined = cluster_stories([alone], CLIENT)
     assert joined == 0 and story.score == alone.score and "coverage" not in story.breakdown
+
+
+def test_a_product_one_headline_names_and_the_other_never_mentions_tells_two_stories():
+    # One press office, two days: a product discontinued to focus on another, and a supply deal for that other one.
+    discontinued = item(
+        "perseris",
+        "press",
+        "Indivior to discontinue PERSERIS in the U.S. to focus on SUBLOCADE",
+        "Indivior will stop promoting and manufacturing PERSERIS and focus on SUBLOCADE.",
+        companies=("Indivior",),
+        trademarks=("PERSERIS", "SUBLOCADE"),
+        event_type="other",
+        significance="none",
+        published=END - timedelta(days=6),
+    )
+    supply = item(
+        "supply",
+        "press",
+        "Indivior signs long-term fill-finish supply agreement for SUBLOCADE",
+        "Indivior signed a multi-year manufacturing agreement for SUBLOCADE prefilled syringes.",
+        companies=("Indivior",),
+        trademarks=("SUBLOCADE",),
+        event_type="other",
+        significance="none",
+        published=END - timedelta(days=5),
+    )
+    assert not same_story(discontinued, supply, CLIENT)
+
+
+def test_a_company_and_its_own_product_are_not_two_parties():
+    # Both headlines name Indivior and SUBLOCADE: one company and its product, already counted, not a buyer and its
+    # target, so no "two parties" evidence.
+    titles = ("Indivior expands SUBLOCADE supply", "Indivior studies SUBLOCADE in pregnancy")
+    one, other = (
+        item(str(i), "press", title, "Indivior news.", companies=("Indivior",), trademarks=("SUBLOCADE",))
+        for i, title in enumerate(titles)
+    )
+    fa, fb = facts(one, CLIENT), facts(other, CLIENT)
+    assert fa.parties & fb.parties == {"indivior", "sublocade"} and not fa.outside_parties
+    assert evidence(fa, fb) == evidence(fa, dataclasses.replace(fb, parties=frozenset(), outside_parties=frozenset()))
+
+
+def test_a_capitalised_word_opening_a_headline_is_no_party():
+    roundup = facts(item("r", "agency", "Meeting highlights from the committee on approvals", "Two approvals."), CLIENT)
+    buyer = facts(item("b", "trade", "Novo Nordisk moves to buy Camurus", "A bid.", companies=("Camurus",)), CLIENT)
+    assert "meeting" not in roundup.parties and buyer.parties == {"novo", "camurus"}

@@ -5,7 +5,8 @@ Each pair of items is weighed. Some differences rule a pair out whatever else th
 subject (one of them in a title) and none in common, two molecules, two sets of companies or two regulators and none in
 common, events of different
 sections, a major event beside a minor one, more than three days apart. Otherwise evidence adds up: the same subject
-product, molecule, company, regulator, event type, amount of money, the same proper names and wording, close dates.
+product, molecule, company, regulator, event type, amount of money, the same proper names and wording, close dates;
+a product one headline names and the other item never mentions weighs against.
 An item whose event was not recognised (`other`) needs more evidence, and so does a second item of one source (a
 trade outlet's follow-up, a bilingual press office). Pairs above the bar are joined, strongest first, and two groups
 are joined only when no pair across them is ruled out, so a roundup that names two products cannot chain them.
@@ -42,7 +43,8 @@ EVIDENCE = {
     "event_type": 1.0,
     "amount": 2.0,
     "name": 0.75,  # per proper name shared, up to three
-    "two_parties": 2.0,  # both headlines name the same two parties (a buyer and its target, two partners)
+    "two_parties": 2.0,  # both headlines name the same two parties, one the watch list does not know (a buyer)
+    "headline_product_missing": -3.0,  # one headline names a product the other item never names
     "other_partner": -3.0,  # each headline names a party the watch list does not know, and not the same one
     "wording": 4.0,  # times the Jaccard similarity of the content words
     "same_day": 0.5,
@@ -152,21 +154,30 @@ def _names(title: str, summary: str) -> frozenset:
 
 
 def _parties(title: str, companies) -> frozenset:
-    """Who a headline is about: the watched companies it names, and in a sentence-case headline the other proper
-    names (the first word of each run of capitalised words: "Novo Nordisk" → "novo"), lower-cased."""
+    """Who a headline is about, lower-cased: the watched companies it names and, in a sentence-case headline, the
+    other proper names — the first word of each run of capitalised words ("Novo Nordisk" → "novo"). A capitalised
+    word alone at the start of a headline is taken for a name only if the watch list knows it."""
     words = re.findall(r"[\w'’-]+", re.sub(r"\([^)]*\)", " ", title))
-    # In Title Case every long word is capitalised; a sentence-case headline capitalises only names.
-    sentence_case = any(w.islower() and len(w) >= 4 for w in words)
     parties = {c.lower().split()[0] for c in companies}
-    if sentence_case:
-        previous_capitalised = False
-        for word in words:
-            capitalised = word[0].isupper() and not word.isupper() or word.isupper() and len(word) > 2
-            name = re.sub(r"['’]s$", "", word)
-            if capitalised and not previous_capitalised and word not in _REGULATOR_WORDS:
-                if name.lower() not in _HEADLINE_WORDS:
-                    parties.add(name.lower())
-            previous_capitalised = capitalised
+    # In Title Case every long word is capitalised; a sentence-case headline capitalises only names.
+    if not any(w.islower() and len(w) >= 4 for w in words):
+        return frozenset(parties)
+    runs: list[list[str]] = []
+    for position, word in enumerate(words):
+        capitalised = (word[0].isupper() and not word.isupper()) or (word.isupper() and len(word) > 2)
+        if not capitalised:
+            continue
+        if runs and runs[-1][-1] == position - 1:
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    for run in runs:
+        names = [re.sub(r"['’]s$", "", words[i]) for i in run]
+        while names and (names[0].lower() in _HEADLINE_WORDS or names[0] in _REGULATOR_WORDS):
+            names = names[1:]
+        if not names or (run[0] == 0 and len(run) == 1):
+            continue
+        parties.add(names[0].lower())
     return frozenset(parties)
 
 
@@ -264,7 +275,11 @@ def evidence(a: Facts, b: Facts) -> float:
     points += EVIDENCE["event_type"] * (a.event_type == b.event_type != "other")
     points += EVIDENCE["amount"] * bool(a.amounts & b.amounts)
     points += EVIDENCE["name"] * min(3, len(a.names & b.names))
-    points += EVIDENCE["two_parties"] * (len(a.parties & b.parties) >= 2)
+    shared_parties = a.parties & b.parties
+    points += EVIDENCE["two_parties"] * (len(shared_parties) >= 2 and bool(shared_parties & a.outside_parties))
+    named_a, named_b = a.products | a.context_products, b.products | b.context_products
+    if (a.title_products - named_b) or (b.title_products - named_a):
+        points += EVIDENCE["headline_product_missing"]
     if a.outside_parties and b.outside_parties and not a.outside_parties & b.outside_parties:
         points += EVIDENCE["other_partner"]
     if a.words and b.words:
