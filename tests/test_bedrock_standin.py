@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import signal
 import socket
@@ -276,28 +275,6 @@ def test_editorial_answer_reads_from_the_items(eu_client, editorial_prompt):
         "Alkermes expands microsphere manufacturing capacity for ARISTADA in Ohio. Also in this section: Indivior."
     )
     assert "Claude" not in json.dumps(data)
-
-
-def test_editorial_answer_is_about_the_lead_the_prompt_names():
-    from toolkit.local.bedrock_standin import editorial_answer
-
-    lead = dataclasses.replace(SELECTED[1], score=9.0)
-    _system, user = build_editorial_prompt(
-        "LAI Weekly", date(2026, 11, 16), date(2026, 11, 22), SECTIONS, (SELECTED[0], lead, *SELECTED[2:])
-    )
-    data = editorial_answer(user)
-    assert data["title"] == "LAI Weekly: Camurus leads the week"
-    assert "The lead: Camurus reports positive Phase 3" in data["intro"]
-
-
-def test_editorial_answer_leaves_out_a_summary_too_long_for_a_tldr_line_rather_than_cut_it():
-    from toolkit.local.bedrock_standin import editorial_answer
-
-    long_one = "FDA approves UZEDY, " + "and more words about it, " * 8 + "for bipolar I disorder."
-    user = "LAI Weekly 2026-11-16..2026-11-22 lead=#1\n[regulatory] Regulatory\n#1|Teva;;UZEDY|" + long_one
-    data = editorial_answer(user)
-    assert all("…" not in line and line.endswith(".") for line in data["tldr"])
-    assert long_one not in data["tldr"]
 
 
 def test_answer_reports_usage_in_body_and_headers(eu_client, editorial_prompt):

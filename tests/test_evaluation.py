@@ -150,3 +150,8 @@ def test_sample_corpus_selection_holds_no_noise_and_screens_out_no_relevant_item
     merged, _ = cluster_stories(candidates, client)
     selected = scoring.select(merged, client)
     assert selected and not [s.item.title for s in selected if noise[s.item.item_id]]
+
+
+def test_the_results_file_holds_exactly_the_results_in_few_lines(results):
+    text = evaluate.to_json(results)
+    assert json.loads(text) == json.loads(json.dumps(results)) and len(text.splitlines()) < 150

@@ -264,6 +264,37 @@ def report(results: dict[str, Any], backends: Sequence[str] = BACKENDS) -> list[
     return lines
 
 
+def to_json(results: dict[str, Any]) -> str:
+    """The results as a file: each set's overall figures one per line, each week and backend on one line."""
+
+    def one(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    def block(items: list[tuple[str, str]], pad: str) -> str:
+        inner = ",\n".join(f"{pad}  {one(key)}: {text}" for key, text in items)
+        return "{\n" + inner + "\n" + pad + "}"
+
+    weeks = [
+        (name, block([(key, one(value)) for key, value in week.items()], "    "))
+        for name, week in results["weeks"].items()
+    ]
+    overall = [
+        (
+            group,
+            block(
+                [
+                    (k, block([(f, one(v)) for f, v in val.items()], "      ") if isinstance(val, dict) else one(val))
+                    for k, val in data.items()
+                ],
+                "    ",
+            ),
+        )
+        for group, data in results["overall"].items()
+    ]
+    top = [(key, one(value)) for key, value in results.items() if key not in ("weeks", "overall")]
+    return block([*top, ("weeks", block(weeks, "  ")), ("overall", block(overall, "  "))], "") + "\n"
+
+
 def main(
     today: date | None = None,
     printer: Callable[[str], None] = print,
@@ -278,7 +309,7 @@ def main(
     results = evaluate(today, purpose="tuning" if tuning_only else "report")
     path = results_path or (REFERENCE if update_reference else RESULTS)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    path.write_text(to_json(results))
     for line in report(results):
         printer(line)
     shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
