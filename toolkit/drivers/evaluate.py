@@ -276,7 +276,7 @@ def to_json(results: dict[str, Any]) -> str:
 
     weeks = [
         (name, block([(key, one(value)) for key, value in week.items()], "    "))
-        for name, week in results["weeks"].items()
+        for name, week in results.get("weeks", {}).items()
     ]
     overall = [
         (
@@ -289,7 +289,7 @@ def to_json(results: dict[str, Any]) -> str:
                 "    ",
             ),
         )
-        for group, data in results["overall"].items()
+        for group, data in results.get("overall", {}).items()
     ]
     top = [(key, one(value)) for key, value in results.items() if key not in ("weeks", "overall")]
     return block([*top, ("weeks", block(weeks, "  ")), ("overall", block(overall, "  "))], "") + "\n"
