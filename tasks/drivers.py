@@ -64,14 +64,27 @@ def demo(c, verbose=False):
 # --- editorial quality: the labelled evaluation weeks ---------------------------------------------------
 
 
-@task(name="eval", help={"date": "reference day of the evaluation weeks, YYYY-MM-DD (default: today UTC)"})
-def eval_(c, date=None):
-    """Measure relevance on the labelled weeks (precision, recalls, duplicates) into bench/eval.json."""
+@task(
+    name="eval",
+    help={
+        "date": "reference day of the evaluation weeks, YYYY-MM-DD (default: today UTC)",
+        "tuning": "only the tuning weeks (what rules may be tuned on); the held-out weeks are left unread",
+        "update_reference": "write the committed reference figures, bench/eval.json, instead of out/eval.json",
+    },
+)
+def eval_(c, date=None, tuning=False, update_reference=False):
+    """Measure editions on the labelled weeks (selection, story identity, faithfulness, whole sentences).
+
+    Prints the figures per week and overall, tuning and held-out weeks apart, and writes them to out/eval.json;
+    exits non-zero when a target is missed. Changes: out/eval.json (bench/eval.json with --update-reference).
+    """
     from datetime import date as _date
 
     from toolkit.drivers.evaluate import main
 
-    results = _guard(main, _date.fromisoformat(date) if date else None)
+    results = _guard(
+        main, _date.fromisoformat(date) if date else None, update_reference=update_reference, tuning_only=tuning
+    )
     if not results["meets_targets"]:
         raise Exit(code=1)
 

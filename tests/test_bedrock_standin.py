@@ -244,7 +244,7 @@ def test_normalization_answer_extracts_entities_as_written(eu_client, normalizat
     assert first["molecules"] == ["risperidone"]
     assert first["trademarks"] == ["UZEDY"]
     assert first["technologies"] == ["BEPO"]
-    assert first["summary"].startswith("Teva and MedinCell announced") and len(first["summary"]) <= 160
+    assert first["summary"].startswith("Teva and MedinCell announced") and len(first["summary"]) <= 200
     assert data["items"][2]["molecules"] == ["aripiprazole lauroxil"]
 
 
@@ -264,11 +264,16 @@ def test_editorial_answer_passes_the_engine_validator(standin, eu_client, editor
 def test_editorial_answer_reads_from_the_items(eu_client, editorial_prompt):
     data = json.loads(_answer_text(_invoke(eu_client, EU_MODEL, _anthropic_body(*editorial_prompt))))
 
-    assert data["title"] == "LAI Weekly: UZEDY leads the week"
-    assert "4 stories in 3 sections" in data["intro"]
+    assert data["title"] == "LAI Weekly: MedinCell leads the week"
+    assert (
+        "4 stories in 3 sections" in data["intro"]
+        and "The lead: FDA approves a label update for UZEDY" in data["intro"]
+    )
     assert data["tldr"][1].startswith("Camurus reports positive Phase 3")
-    assert len(data["tldr"]) == 4 and all(len(line) <= 140 for line in data["tldr"])
-    assert data["sections"]["industry"] == "2 stories in Industry, covering Alkermes and Indivior."
+    assert len(data["tldr"]) == 4 and all(len(line) <= 160 and line.endswith(".") for line in data["tldr"])
+    assert data["sections"]["industry"] == (
+        "Alkermes expands microsphere manufacturing capacity for ARISTADA in Ohio. Also in this section: Indivior."
+    )
     assert "Claude" not in json.dumps(data)
 
 

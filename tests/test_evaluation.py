@@ -1,21 +1,25 @@
-"""The labelled evaluation weeks: committed as generated, and the engine meets its relevance targets on them."""
+"""The labelled evaluation weeks: the engine meets the issue's targets on the tuning weeks, and no test reads a
+held-out week (those only `invoke eval` reports)."""
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from toolkit.drivers import eval_corpus
-from toolkit.drivers.evaluate import TARGETS, evaluate
+from toolkit.drivers import eval_corpus, evaluate
+from toolkit.drivers.eval_weeks import HELD_OUT_WEEKS, TUNING_WEEKS, HeldOutWeekError, load_week
 
 TODAY = date(2026, 11, 26)
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
 def results():
-    return evaluate(TODAY)
+    return evaluate.evaluate(TODAY, purpose="tuning")
 
 
-def test_committed_weeks_are_what_the_generator_writes(tmp_path):
+def test_committed_generated_weeks_are_what_the_generator_writes(tmp_path):
     eval_corpus.generate(tmp_path)
     for week in ("week1", "week2"):
         for written in sorted((tmp_path / week).iterdir()):
@@ -25,44 +29,88 @@ def test_committed_weeks_are_what_the_generator_writes(tmp_path):
             )
 
 
-@pytest.mark.parametrize("week", ["week1", "week2"])
-def test_week_is_mostly_off_topic_over_eight_sources(results, week):
-    figures = results["weeks"][week]["offline"]
-    assert 0.85 <= 1 - figures["relevant_items"] / figures["items"] <= 0.9
-    assert figures["items"] >= (150 if week == "week1" else 60)
+def test_there_are_six_weeks_or_more_some_held_out():
+    assert len(TUNING_WEEKS) + len(HELD_OUT_WEEKS) >= 6 and len(HELD_OUT_WEEKS) >= 3
 
 
-CASES = [(w, b) for w in ("week1", "week2") for b in ("offline", "standin")]
+@pytest.mark.parametrize("week", HELD_OUT_WEEKS)
+def test_a_held_out_week_cannot_be_read_for_tuning(week):
+    with pytest.raises(HeldOutWeekError, match="held out"):
+        load_week(week, TODAY)
+
+
+def test_the_tuning_run_reads_only_tuning_weeks(results):
+    assert set(results["weeks"]) == set(TUNING_WEEKS) and "held_out" not in results["overall"]
+
+
+def test_no_test_module_names_a_held_out_week():
+    """The guard above is the only place a test may name them."""
+    offenders = []
+    for module in sorted(TESTS.glob("test_*.py")):
+        if module.name == "test_evaluation.py":
+            continue
+        text = module.read_text(encoding="utf-8")
+        offenders += [f"{module.name}: {week}" for week in HELD_OUT_WEEKS if f'"{week}"' in text]
+    assert offenders == []
+
+
+CASES = [(w, b) for w in TUNING_WEEKS for b in evaluate.BACKENDS]
+
+
+@pytest.mark.parametrize("backend", evaluate.BACKENDS)
+def test_tuning_weeks_meet_every_target_overall(results, backend):
+    assert evaluate.missed_targets(results["overall"]["tuning"][backend]) == []
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_selection_precision_meets_target(results, week, backend):
-    assert results["weeks"][week][backend]["precision"] >= TARGETS["precision"]
+    assert results["weeks"][week][backend]["precision"] >= 0.95
 
 
 @pytest.mark.parametrize("week,backend", CASES)
-def test_must_include_recall_meets_target(results, week, backend):
-    assert results["weeks"][week][backend]["must_include_recall"] >= TARGETS["must_include_recall"]
+def test_every_must_include_story_is_selected(results, week, backend):
+    assert results["weeks"][week][backend]["missing_must_include"] == []
 
 
 @pytest.mark.parametrize("week,backend", CASES)
-def test_all_relevant_recall_meets_target(results, week, backend):
-    assert results["weeks"][week][backend]["relevant_recall"] >= TARGETS["relevant_recall"]
+def test_no_story_is_split_or_wrongly_merged(results, week, backend):
+    figures = results["weeks"][week][backend]
+    assert (figures["split_stories"], figures["wrong_merges_seen"]) == ([], [])
 
 
 @pytest.mark.parametrize("week,backend", CASES)
-def test_no_story_is_split_across_selected_items(results, week, backend):
-    assert results["weeks"][week][backend]["stories_split"] == 0
-
-
-@pytest.mark.parametrize("week,backend", CASES)
-def test_no_tldr_line_is_off_topic(results, week, backend):
-    assert results["weeks"][week][backend]["tldr_off_topic_lines"] == 0
+def test_clustering_is_exact_on_the_tuning_weeks(results, week, backend):
+    figures = results["weeks"][week][backend]
+    assert (figures["clustering_precision"], figures["clustering_recall"]) == (1.0, 1.0)
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_screen_lets_every_relevant_item_through(results, week, backend):
-    assert results["weeks"][week][backend]["screen_recall"] == 1.0
+    assert results["weeks"][week][backend]["missed_by_screen"] == []
+
+
+def test_a_week_of_hand_written_items_parses_undated_and_non_english_items():
+    week = load_week("week3", TODAY)
+    undated = [week.labels[i.item_id]["title"] for i in week.items if not i.dated]
+    assert "Luye's risperidone microsphere shot clears European hurdle" in undated
+    titles = {week.labels[i.item_id]["title"] for i in week.items}
+    assert "绿叶制药利培酮缓释微球注射液（Rykindo）获欧盟上市许可" in titles
+
+
+def test_eval_writes_an_untracked_file_unless_asked_to_update_the_reference(tmp_path, monkeypatch):
+    monkeypatch.setattr(evaluate, "RESULTS", tmp_path / "out" / "eval.json")
+    monkeypatch.setattr(evaluate, "REFERENCE", tmp_path / "bench" / "eval.json")
+    monkeypatch.setattr(evaluate, "evaluate", lambda today, purpose: {"meets_targets": True, "missed_targets": []})
+    monkeypatch.setattr(evaluate, "report", lambda results: ["report"])
+    evaluate.main(TODAY, printer=lambda _line: None, tuning_only=True)
+    assert (tmp_path / "out" / "eval.json").exists() and not (tmp_path / "bench" / "eval.json").exists()
+    evaluate.main(TODAY, printer=lambda _line: None, update_reference=True)
+    assert json.loads((tmp_path / "bench" / "eval.json").read_text())["meets_targets"] is True
+
+
+def test_the_reference_figures_cover_every_week():
+    with pytest.raises(evaluate.EvalError, match="every week"):
+        evaluate.main(TODAY, printer=lambda _line: None, update_reference=True, tuning_only=True)
 
 
 def test_realistic_week_has_over_400_items_about_5_percent_relevant(tmp_path):
@@ -82,6 +130,7 @@ def test_sample_corpus_selection_holds_no_noise_and_screens_out_no_relevant_item
     from vectora_core.ingest.parse import parse_feed
     from vectora_core.llm.base import Budget
     from vectora_core.screen import split_by_screen
+    from vectora_core.stories import cluster_stories
 
     now = reference_now(TODAY)
     labels = yaml.safe_load((CORPUS_DIR / "labels.yaml").read_text())
@@ -97,6 +146,12 @@ def test_sample_corpus_selection_holds_no_noise_and_screens_out_no_relevant_item
     passed, screened_out = split_by_screen(items, client.scopes)
     assert all(noise[s.item.item_id] for s in screened_out)
     normalized = make_llm("offline").normalize(passed, client.scopes, Budget.unlimited())
-    merged, _ = scoring.merge_duplicates([c for c in (scoring.score_item(n, client, now, 7) for n in normalized) if c])
+    candidates = [c for c in (scoring.score_item(n, client, now, 7) for n in normalized) if c]
+    merged, _ = cluster_stories(candidates, client)
     selected = scoring.select(merged, client)
     assert selected and not [s.item.title for s in selected if noise[s.item.item_id]]
+
+
+def test_the_results_file_holds_exactly_the_results_in_few_lines(results):
+    text = evaluate.to_json(results)
+    assert json.loads(text) == json.loads(json.dumps(results)) and len(text.splitlines()) < 150

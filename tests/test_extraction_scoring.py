@@ -1,4 +1,4 @@
-"""Offline extraction, scoring, duplicate merging and selection over the client's real scopes."""
+"""Offline extraction, scoring, story clustering and selection over the client's real scopes."""
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -9,7 +9,8 @@ from vectora_core.client_config import parse_client_config, parse_scopes
 from vectora_core.extraction import canonicalize, extract, extractive_summary
 from vectora_core.llm.offline import normalize_offline
 from vectora_core.models import RawItem
-from vectora_core.scoring import merge_duplicates, score_item, select
+from vectora_core.scoring import score_item, select
+from vectora_core.stories import cluster_stories
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 END = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -53,9 +54,30 @@ def test_canonicalize_maps_aliases_and_drops_unknown(client):
     assert canonicalize(["medincell", "Acme Bio"], client.scopes.companies) == ("MedinCell",)
 
 
-def test_summary_is_first_sentence_within_limit():
-    assert extractive_summary("T", "First sentence here. Second one.") == "First sentence here."
-    assert len(extractive_summary("T", "word " * 100)) <= 160
+def test_summary_is_the_whole_sentences_that_fit():
+    text = "First sentence here. Second one. " + "A third sentence that no longer fits, " * 6 + "end."
+    assert extractive_summary("T", text, limit=60) == "First sentence here. Second one."
+
+
+def test_a_lede_too_long_for_the_summary_gives_way_to_the_headline():
+    lede = "Camurus said that " + "the study, " * 40 + "met its goal."
+    assert extractive_summary("Camurus study meets its goal", lede) == "Camurus study meets its goal."
+
+
+def test_a_lede_cut_off_by_the_feed_gives_way_to_the_headline():
+    assert extractive_summary("Teva launches UZEDY in Canada", "Teva said on Monday that it launched [...]") == (
+        "Teva launches UZEDY in Canada."
+    )
+
+
+def test_a_long_lede_is_compacted_before_it_is_given_up():
+    lede = (
+        "LUND, Sweden — Camurus AB (Nasdaq STO: CAMX) today announced that the FDA (U.S. Food and Drug Administration) "
+        "accepted its new drug application for CAM2029 for review."
+    )
+    assert extractive_summary("T", lede, limit=110) == (
+        "Camurus AB today announced that the FDA accepted its new drug application for CAM2029 for review."
+    )
 
 
 def test_pure_player_outscores_big_pharma_mention(client):
@@ -107,7 +129,7 @@ def test_same_story_from_three_sources_is_merged_with_all_links(client):
     ]
     other = raw("Camurus reports Brixadi phase 3 data", "Camurus reported phase 3 data for Brixadi.", "camurus_press")
     candidates = [score_item(normalize_offline(r, client.scopes), client, END, 7) for r in story + [other]]
-    merged, merged_count = merge_duplicates(candidates)
+    merged, merged_count = cluster_stories(candidates, client)
     assert merged_count == 2 and len(merged) == 2
     lead = next(m for m in merged if len(m.links) == 3)
     assert {s for s, _ in lead.links} == {"fda_press", "fierce_pharma", "medincell_press"}
@@ -126,7 +148,7 @@ def test_selection_caps_items_per_section(client):  # the threshold: test_pure_e
         for i, name in enumerate(companies)
     ]
     candidates = [score_item(normalize_offline(r, client.scopes), client, END, 7) for r in items]
-    merged, _ = merge_duplicates(candidates)
+    merged, _ = cluster_stories(candidates, client)
     selected = select(merged, client)
     regulatory = [s for s in selected if s.section_id == "regulatory"]
     # Four on the section's own places; the rest only on places the empty sections lend.

@@ -9,7 +9,8 @@ from vectora_core.client_config import parse_client_config, parse_scopes
 from vectora_core.extraction import estimate_significance, extract
 from vectora_core.llm.offline import normalize_offline
 from vectora_core.models import RawItem
-from vectora_core.scoring import merge_duplicates, score_item, select
+from vectora_core.scoring import score_item, select
+from vectora_core.stories import cluster_stories
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 END = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -209,7 +210,7 @@ def _posters(client, count):
 
 
 def test_places_left_empty_are_lent_to_strong_items_of_another_section(client):
-    merged, _ = merge_duplicates(_approvals(client, 6))
+    merged, _ = cluster_stories(_approvals(client, 6), client)
     selected = select(merged, client)
     assert len(selected) == 6
     assert sum(s.borrowed_place for s in selected) == 2
@@ -217,12 +218,12 @@ def test_places_left_empty_are_lent_to_strong_items_of_another_section(client):
 
 def test_lent_places_never_exceed_the_newsletters_length(client):
     total = sum(s.max_items for s in client.sections)
-    merged, _ = merge_duplicates(_approvals(client, 7))
+    merged, _ = cluster_stories(_approvals(client, 7), client)
     assert len(select(merged, client)) <= total
 
 
 def test_minor_items_do_not_borrow_places(client):
-    merged, _ = merge_duplicates(_posters(client, 6))
+    merged, _ = cluster_stories(_posters(client, 6), client)
     selected = select(merged, client)
     assert not any(s.borrowed_place for s in selected)
     assert len(selected) == next(s.max_items for s in client.sections if s.section_id == "clinical")

@@ -59,3 +59,28 @@ def test_a_story_told_by_several_sources_is_selected_once_with_their_links(selec
         if story:
             linked = {link["source_id"] for link in item["links"]}
             assert len(linked) >= 2 and linked <= sources_by_story[story], item["title"]
+
+
+def test_no_selected_story_joins_items_the_labels_tell_apart(selected, labels_by_title):
+    """Items without a story id are each their own story: joining one to another is a wrong merge."""
+    from datetime import UTC, datetime
+
+    from toolkit.local.sample_feeds import render, source_ids
+    from vectora_core.ingest.parse import parse_feed
+
+    today = datetime.now(UTC)
+    titles = {}
+    for source in source_ids():
+        feed = render(source, today.date())
+        titles.update({i.item_id: i.title for i in parse_feed(feed.body, source, today, feed.content_type).items})
+
+    def story(title: str) -> str:
+        return labels_by_title[title].get("story") or f"alone: {title}"
+
+    wrong = [
+        f"{item['title']} + {titles[other]}"
+        for item in selected
+        for other in item["merged_item_ids"]
+        if story(titles[other]) != story(item["title"])
+    ]
+    assert wrong == []

@@ -228,22 +228,25 @@ def test_an_empty_selection_says_nothing_met_the_threshold(client):
 
 
 def test_editorial_item_line_is_one_compact_line():
-    line = prompts.editorial_item_line(
-        3, scored(item(companies=("Teva", "MedinCell", "Pfizer"), molecules=("olanzapine", "x")))
-    )
-    assert line == "#3|Teva,MedinCell;olanzapine;UZEDY|Teva said the FDA approved UZEDY for bipolar I disorder."
+    line = prompts.editorial_item_line(3, scored(item(companies=("Teva", "MedinCell"), molecules=("risperidone",))))
+    assert line == "#3|Teva;;UZEDY|Teva said the FDA approved UZEDY for bipolar I disorder."
+
+
+def test_item_line_names_only_what_the_headline_or_summary_names(client):
+    # MedinCell and PERSERIS are in the item's tags (named further down its text), not in what the edition shows.
+    tagged = item(companies=("Teva", "MedinCell"), trademarks=("UZEDY", "PERSERIS"), summary="Teva's Uzedy wins.")
+    line = prompts.editorial_item_line(1, scored(tagged), client.scopes)
+    assert line == "#1|Teva;;UZEDY|Teva's Uzedy wins."
 
 
 def test_item_line_drops_tickers_shortens_agencies_and_pipes():
-    summary = (
-        "Alkermes (Nasdaq: ALKS) told the U.S. Food and Drug Administration (FDA) and the European Medicines Agency a|b"
-    )
-    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|Alkermes told FDA and EMA a/b")
+    summary = "Alkermes (Nasdaq: ALKS) told the U.S. Food and Drug Administration (FDA) and the European Medicines Agency a|b."
+    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|Alkermes told FDA and EMA a/b.")
 
 
-def test_item_line_cuts_a_long_summary_with_an_ellipsis():
-    text = prompts.editorial_item_line(1, scored(item(summary="word " * 60))).split("|")[-1]
-    assert text == ("word " * 18).rstrip() + "…" and len(text) <= prompts.SUMMARY_CHARS
+def test_item_line_gives_the_headline_when_no_whole_sentence_of_the_summary_fits():
+    text = prompts.editorial_item_line(1, scored(item(summary="word " * 60 + "end."))).split("|")[-1]
+    assert text == "FDA approves UZEDY label expansion." and "…" not in text
 
 
 def test_editorial_prompt_groups_items_under_section_headers_numbered_in_order(client):
@@ -251,7 +254,7 @@ def test_editorial_prompt_groups_items_under_section_headers_numbered_in_order(c
     system, user = prompts.build_editorial_prompt("LAI Weekly", START, END, client.sections, selected)
     assert system == prompts.EDITORIAL_SYSTEM
     lines = user.splitlines()
-    assert lines[0] == "LAI Weekly 2026-11-18..2026-11-25"
+    assert lines[0] == "LAI Weekly 2026-11-18..2026-11-25 lead=#1"
     headers = [line for line in lines if line.startswith("[")]
     assert len(headers) == 2 and all(h.split("] ", 1)[1] for h in headers)
     assert [line.split("|")[0] for line in lines if line.startswith("#")] == ["#1", "#2"]
@@ -482,15 +485,14 @@ def test_no_item_note_without_offline_items(client):
 
 
 def test_a_summary_of_exactly_the_limit_is_kept_whole():
-    summary = "s" * prompts.SUMMARY_CHARS
+    summary = "s" * (prompts.SUMMARY_CHARS - 1) + "."
     assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith("|" + summary)
 
 
-def test_a_cut_summary_loses_the_space_before_the_ellipsis():
-    summary = "x" * (prompts.SUMMARY_CHARS - 2) + " yyyy"
-    assert prompts.editorial_item_line(1, scored(item(summary=summary))).endswith(
-        "|" + "x" * (prompts.SUMMARY_CHARS - 2) + "…"
-    )
+def test_the_prompt_names_the_highest_scored_story_as_the_lead(client):
+    selected = [scored(item("r"), score=5.0), scored(item("c", event_type="clinical"), 9.0, "clinical")]
+    _system, user = prompts.build_editorial_prompt("LAI Weekly", START, END, client.sections, selected)
+    assert user.splitlines()[0].endswith(" lead=#2")
 
 
 def test_only_the_first_product_is_named_in_an_item_line():

@@ -1,4 +1,4 @@
-"""Scoring, duplicate merging and selection on a small hand-made client, with the points worked out by hand."""
+"""Scoring and selection on a small hand-made client, with the points worked out by hand (stories: test_stories.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from vectora_core.models import ClientConfig, Entity, EventRule, NormalizedItem, Scopes, Section, Source, WatchDomain
-from vectora_core.scoring import _jaccard, _overlap, merge_duplicates, same_story, score_item, section_for, select
+from vectora_core.scoring import score_item, section_for, select
+from vectora_core.stories import cluster_stories
 
 END = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -144,65 +145,8 @@ def test_an_item_touching_no_domain_is_noise():
     assert score_item(item(companies=("Pfizer",), trademarks=()), CLIENT, END, 7) is None
 
 
-# --- same story ---------------------------------------------------------------------------------------
-
-
 def twin(**changes) -> NormalizedItem:
     return item("b", **{"source_id": "trade", "title": "FDA approves Teva UZEDY", **changes})
-
-
-def test_the_same_story_from_another_source_within_three_days_matches():
-    assert same_story(item(), twin(published=END - timedelta(days=3)))
-
-
-def test_stories_more_than_three_days_apart_do_not_match():
-    assert not same_story(item(published=END), twin(published=END - timedelta(days=3, seconds=1)))
-
-
-def test_two_items_of_one_source_never_match():
-    assert not same_story(item(), twin(source_id="press"))
-
-
-def test_different_event_types_never_match():
-    assert not same_story(item(), twin(event_type="clinical"))
-
-
-def test_decisions_of_different_regulators_do_not_match_but_one_regulator_does():
-    assert not same_story(
-        item(),
-        twin(title="EMA approves Teva UZEDY", summary="Teva said the EMA approved UZEDY for schizophrenia patients."),
-    )
-    assert same_story(item(title="UZEDY approved"), twin(title="FDA approves Teva UZEDY"))
-
-
-def test_little_shared_wording_does_not_match():
-    assert not same_story(item(), twin(title="UZEDY", summary="Quarterly revenue rose sharply."))
-
-
-def test_set_similarities():
-    assert _jaccard({1, 2, 3}, {2, 3, 4}) == 0.5 and _jaccard(set(), {1}) == 0.0 and _jaccard({1}, set()) == 0.0
-    assert _overlap({1, 2, 3}, {2, 3}) == 1.0 and _overlap({1, 2}, {2, 5, 6}) == 0.5 and _overlap(set(), {1}) == 0.0
-
-
-def test_merged_story_is_led_by_its_best_item_with_every_link_and_coverage_points():
-    lead, other = score_item(item(), CLIENT, END, 7), score_item(twin(), CLIENT, END, 7)
-    assert lead.score > other.score
-    (merged,), count = merge_duplicates([other, lead])
-    assert count == 1 and merged.item.item_id == "a" and merged.merged_ids == ("b",)
-    assert merged.links == (("press", "https://e.com/a"), ("trade", "https://e.com/b"))
-    assert merged.breakdown["coverage"] == 0.5 and merged.score == round(lead.score + 0.5, 3)
-    assert merged.section_id == "" and merged.domains == ("uzedy",)
-
-
-def test_unmerged_items_keep_their_score_and_have_no_coverage():
-    alone = score_item(item(), CLIENT, END, 7)
-    (merged,), count = merge_duplicates([alone])
-    assert (
-        count == 0
-        and merged.score == alone.score
-        and "coverage" not in merged.breakdown
-        and merged.links == (("press", "https://e.com/a"),)
-    )
 
 
 # --- selection ----------------------------------------------------------------------------------------
@@ -220,8 +164,7 @@ def test_selection_orders_by_score_then_newest_then_id_and_caps_each_section():
         score_item(item("new", published=END - timedelta(hours=1)), CLIENT, END, 7),
         score_item(item("old"), CLIENT, END, 7),
     ]
-    merged, _ = merge_duplicates(candidates)
-    chosen = select(merged, CLIENT)
+    chosen = select([cluster_stories([c], CLIENT)[0][0] for c in candidates], CLIENT)
     assert [(s.item.item_id, s.section_id) for s in chosen] == [("new", "regulatory"), ("old", "regulatory")]
 
 
@@ -323,16 +266,12 @@ def test_one_keyword_hit_is_enough_to_classify(fresh_extraction_cache):
 
 def test_the_points_of_a_merged_story_keep_three_decimals():
     lead = score_item(item(published=END - timedelta(hours=7)), CLIENT, END, 7)
-    (merged,), _ = merge_duplicates([lead, score_item(twin(published=END - timedelta(hours=7)), CLIENT, END, 7)])
+    (merged,), _ = cluster_stories([lead, score_item(twin(published=END - timedelta(hours=7)), CLIENT, END, 7)], CLIENT)
     assert merged.score == round(merged.score, 3) and merged.score == round(sum(merged.breakdown.values()), 3)
 
 
-def test_stories_exactly_three_days_apart_still_match():
-    assert same_story(item(published=END), twin(published=END - timedelta(days=3)))
-
-
 def test_selection_keeps_each_items_breakdown_domains_links_and_merged_ids():
-    (merged,), _ = merge_duplicates([score_item(item(), CLIENT, END, 7), score_item(twin(), CLIENT, END, 7)])
+    (merged,), _ = cluster_stories([score_item(item(), CLIENT, END, 7), score_item(twin(), CLIENT, END, 7)], CLIENT)
     (chosen,) = select([merged], CLIENT)
     assert (chosen.breakdown, chosen.domains, chosen.links, chosen.merged_ids) == (
         merged.breakdown,
@@ -346,7 +285,10 @@ def test_among_equal_scores_the_newer_item_comes_first():
     older = score_item(item("o", published=END - timedelta(days=2)), CLIENT, END, 0)
     newer = score_item(item("n", published=END - timedelta(days=1)), CLIENT, END, 0)
     assert older.score == newer.score  # a zero-day window gives no recency points to either
-    assert [s.item.item_id for s in select(merge_duplicates([older, newer])[0], CLIENT)] == ["n", "o"]
+    assert [s.item.item_id for s in select([cluster_stories([c], CLIENT)[0][0] for c in (older, newer)], CLIENT)] == [
+        "n",
+        "o",
+    ]
 
 
 def test_only_big_pharma_companies_earn_big_pharma_points():
@@ -393,32 +335,3 @@ def test_hits_of_different_kinds_add_up_in_a_domain(fields):
     client = ClientConfig(**{**CLIENT.__dict__, "watch_domains": (domain,)})
     bare = item(**{"companies": (), "molecules": (), "trademarks": (), "technologies": (), **fields})
     assert score_item(bare, client, END, 7).domains == ("both",)
-
-
-def test_items_without_long_words_have_no_shared_wording():
-    assert _jaccard(set(), set()) == 0.0 and _overlap(set(), set()) == 0.0
-
-
-def test_wording_shared_at_exactly_the_threshold_matches():
-    shared = ["alpha", "bravo", "charlie"]
-    mine = " ".join(shared + [f"mine{i:02d}" for i in range(11)])
-    theirs = " ".join(shared + [f"their{i:02d}" for i in range(11)])
-    a, b = item(title="x", summary=mine), twin(title="x", summary=theirs)
-    assert _jaccard(set(mine.split()), set(theirs.split())) == 0.12 and same_story(a, b)
-
-
-def test_a_long_first_sentence_is_cut_on_a_word_with_an_ellipsis():
-    from vectora_core.extraction import extractive_summary
-
-    text = "Camurus, " + "alpha bravo, " * 20 + "end."
-    summary = extractive_summary("T", text, limit=40)
-    assert summary == "Camurus, alpha bravo, alpha bravo…" and len(summary) <= 40
-    exact = "word " * 7 + "abcd"  # 39 characters, one under the limit
-    assert extractive_summary("T", exact + "x", limit=40) == exact + "x"
-
-
-def test_a_cut_keeps_a_whole_word_ending_just_before_the_limit_without_its_comma():
-    from vectora_core.extraction import extractive_summary
-
-    assert extractive_summary("T", "Teva BOTOX, more words follow here.", limit=13) == "Teva BOTOX…"
-    assert extractive_summary("T", "abcd efg hijkl mnop.", limit=10) == "abcd efg…"

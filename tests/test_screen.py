@@ -1,9 +1,10 @@
-"""The pre-model screen: high recall on the labelled weeks, and what it keeps from the model."""
+"""The pre-model screen: high recall on the labelled tuning weeks, and what it keeps from the model."""
 
 from datetime import date
 
 import pytest
 
+from toolkit.drivers.eval_weeks import TUNING_WEEKS
 from toolkit.drivers.evaluate import load_client, load_week
 from vectora_core.models import RawItem
 from vectora_core.screen import BIG_PHARMA_ONLY, NO_FIELD_WORD, screen_reason, split_by_screen
@@ -20,8 +21,8 @@ def _raw(title: str, text: str = "") -> RawItem:
     return RawItem("id", "fierce_pharma", "https://example.com/x", title, text, None, "h")
 
 
-@pytest.mark.parametrize("week_name", ["week1", "week2"])
-def test_every_relevant_item_of_the_labelled_weeks_passes_the_screen(client, week_name):
+@pytest.mark.parametrize("week_name", TUNING_WEEKS)
+def test_every_relevant_item_of_the_tuning_weeks_passes_the_screen(client, week_name):
     week = load_week(week_name, TODAY)
     passed, _out = split_by_screen(week.items, client.scopes)
     passed_ids = {i.item_id for i in passed}

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import Entity, RawItem, Scopes
-from .text import first_sentence, shorten, split_sentences
+from .text import fit_sentences, split_sentences
 
-SUMMARY_CHARS = 160
+# A summary is the lede's whole sentences within this many characters (else its compacted first sentence up to
+# SUMMARY_MAX_CHARS, else the headline): never a sentence cut short.
+SUMMARY_CHARS = 220
+SUMMARY_MAX_CHARS = 320
 
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
@@ -222,5 +225,6 @@ def canonicalize(names: Iterable[str], entities: tuple[Entity, ...]) -> tuple[st
 
 
 def extractive_summary(title: str, text: str, limit: int = SUMMARY_CHARS) -> str:
-    """First sentence of the text (or the title), shortened at a clause or word end if it is too long."""
-    return shorten(first_sentence(text.strip()) or title.strip(), limit)
+    """The lede's whole sentences that fit (compacted if need be), else the headline as a sentence."""
+    hard_limit = max(limit, SUMMARY_MAX_CHARS * limit // SUMMARY_CHARS)
+    return fit_sentences(text.strip(), limit, fallback=title.strip(), hard_limit=hard_limit) or title.strip()

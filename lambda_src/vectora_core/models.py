@@ -122,6 +122,7 @@ class NormalizedItem:
     # competitors or its words are used in another sense; `relevance_note` says why.
     on_topic: bool = True
     relevance_note: str = ""
+    dated: bool = True  # False when the feed gave no date (`published` is when it was first seen)
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,5 @@ class Editorial:
     prompt_version: str = ""
     # The Bedrock endpoint that answered was the local stand-in (it says so in an `x-standin` header).
     standin: bool = False
+    # What the editorial's check removed or replaced (faithfulness.py), one line each.
+    corrections: tuple[str, ...] = ()

@@ -16,17 +16,18 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, NamedTuple
 
-from . import editorial_cache, history, store
+from . import editorial_cache, faithfulness, history, store
 from .ingest.fetch import FetchError, FetchResult
 from .ingest.parse import parse_feed
 from .llm.base import Budget, EditorialRequest, LLMLayer
 from .logs import log_event
 from .models import ClientConfig, Editorial, NormalizedItem, RawItem, ScoredItem, Source
 from .render import RenderedNewsletter, render
-from .scoring import Candidate, merge_duplicates, score_item, select
+from .scoring import Candidate, score_item, select
 from .screen import ScreenedOut, screened_out_summary, split_by_screen
 from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
 from .settings import Settings
+from .stories import cluster_stories
 from .validation import Invocation
 
 FETCH_THREADS = store.FETCH_THREADS
@@ -358,9 +359,9 @@ def normalize(run: Run, items: list[RawItem], *, has_feed_state: bool) -> Normal
 
 
 def score(run: Run, normalized: dict[str, NormalizedItem]) -> Scored:
-    """Match and score against the client's scopes, then merge duplicates."""
+    """Match and score against the client's scopes, then cluster the items into stories (one per event)."""
     candidates = [c for c in (score_item(n, run.client, run.window_end, run.period) for n in normalized.values()) if c]
-    merged, merged_count = merge_duplicates(candidates)
+    merged, merged_count = cluster_stories(candidates, run.client)
     return Scored(candidates, merged, merged_count)
 
 
@@ -372,13 +373,15 @@ def withhold_published(run: Run, stories: list[ScoredItem]) -> Unpublished:
 
 
 def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
-    """The editorial, from the cache unless forced; a degraded one is never cached."""
+    """The editorial, from the cache unless forced, then checked (faithfulness.py): whole sentences, and nothing named
+    that no story of this edition holds. The checked editorial is what is cached; a degraded one never is."""
     client, edges, invocation = run.client, run.edges, run.invocation
     bucket, cache_prefix = run.settings.newsletters_bucket, run.place.cache_prefix
     prompt_version, model_id = edges.llm.editorial_identity()
     key = editorial_cache.cache_key(
         client.client_id, run.window_start.date(), run.end_day, selected, prompt_version, model_id
     )
+    request = EditorialRequest(client, run.window_start.date(), run.end_day, tuple(selected))
     editorial = None
     cache_state = "bypass" if invocation.force_regenerate else "miss"
     if not invocation.force_regenerate:
@@ -386,9 +389,17 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
         if editorial:
             cache_state = "hit"
             log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
+            editorial = faithfulness.check_editorial(editorial, request)
     if editorial is None:
-        request = EditorialRequest(client, run.window_start.date(), run.end_day, tuple(selected))
-        editorial = edges.llm.write_editorial(request, run.budget)
+        editorial = faithfulness.check_editorial(edges.llm.write_editorial(request, run.budget), request)
+        if editorial.corrections:
+            log_event(
+                "Éditorial corrigé",
+                level="WARNING" if faithfulness.ungrounded_count(editorial) else "INFO",
+                client_id=client.client_id,
+                ungrounded_removed=faithfulness.ungrounded_count(editorial),
+                corrections=list(editorial.corrections),
+            )
         if editorial.degraded:
             log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
         else:
@@ -468,6 +479,9 @@ def assemble(
             "output_tokens": editorial.output_tokens,
             "degraded": editorial.degraded,
             "degraded_reason": editorial.degraded_reason,
+            # What the editorial's check removed (names no story of this edition holds, unfinished sentences).
+            "ungrounded_removed": faithfulness.ungrounded_count(editorial),
+            "corrections": list(editorial.corrections),
         },
         "llm": {
             "backend": edges.llm.name,

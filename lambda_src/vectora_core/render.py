@@ -75,6 +75,20 @@ def byline_for(editorial: Editorial) -> str:
     return f"Editorial written by {editorial.model_id}{where} on Amazon Bedrock, from the selected items only."
 
 
+def check_note_for(editorial: Editorial) -> str:
+    """What the editorial's check changed in a written editorial, said at the foot of the edition ("" if nothing)."""
+    if editorial.backend == "offline" or editorial.degraded:
+        return ""  # extraction holds only the stories' own words: nothing for the check to remove
+    removed = sum(1 for c in editorial.corrections if c.startswith(("ungrounded:", "unfinished:")))
+    replaced = [c.split(":")[1].strip() for c in editorial.corrections if c.startswith("replaced:")]
+    parts = []
+    if removed:
+        parts.append(f"removed {removed} sentence(s) that named what no story of this edition holds or were unfinished")
+    if replaced:
+        parts.append(f"took the {', '.join(dict.fromkeys(replaced))} from the stories' own words")
+    return f"The editorial check {' and '.join(parts)}." if parts else ""
+
+
 def render(
     client: ClientConfig,
     editorial: Editorial,
@@ -95,6 +109,7 @@ def render(
         "editorial": editorial,
         "label": label_for(editorial),
         "byline": byline_for(editorial),
+        "check_note": check_note_for(editorial),
         "items_note": (
             f"{items_degraded} item(s) were summarised offline by extraction after a model failure."
             if items_degraded

@@ -1,8 +1,7 @@
-"""Match items to watch domains, score them, merge duplicate stories and pick the top per section."""
+"""Match items to watch domains, score them and pick the top stories per section (stories: see stories.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,16 +17,6 @@ SIGNIFICANCE_POINTS = {"major": 4.0, "notable": 2.0, "minor": 0.5, "none": 0.0}
 # Places a section leaves empty go to other sections' items of at least this significance.
 STRONG = ("major", "notable")
 RECENCY_POINTS = 1.0
-COVERAGE_POINTS = 0.5  # per extra source telling the same story
-MERGE_MAX_DAYS = 3
-_WORD = re.compile(r"[a-z0-9]{4,}")
-# Stories about different regulators' decisions are different stories, however alike their entities.
-_REGULATORS = {
-    "FDA": re.compile(r"\bFDA\b|Food and Drug Administration"),
-    "EMA": re.compile(r"\bEMA\b|\bCHMP\b|European Medicines Agency|European Commission"),
-    "MHRA": re.compile(r"\bMHRA\b"),
-    "PMDA": re.compile(r"\bPMDA\b|\bNMPA\b"),
-}
 
 
 @dataclass(frozen=True)
@@ -79,105 +68,6 @@ def score_item(item: NormalizedItem, client: ClientConfig, window_end: datetime,
     breakdown["source_priority"] = round(base * domain_weight * (priority - 1), 3)
     score = round(sum(breakdown.values()), 3)
     return Candidate(item=item, score=score, breakdown=breakdown, domains=tuple(d.domain_id for d in domains))
-
-
-def _words(item: NormalizedItem) -> set[str]:
-    return set(_WORD.findall(f"{item.title} {item.summary}".lower()))
-
-
-def _jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _overlap(a: set, b: set) -> float:
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
-
-
-def _regulators(item: NormalizedItem) -> set[str]:
-    text = f"{item.title} {item.summary}"
-    return {name for name, pattern in _REGULATORS.items() if pattern.search(text)}
-
-
-@dataclass(frozen=True)
-class _StoryKey:
-    """What `same_story` compares, computed once per item: merging is quadratic in the worst case."""
-
-    event_type: str
-    source_id: str
-    timestamp: float
-    core: frozenset
-    words: frozenset
-    regulators: frozenset
-
-    @classmethod
-    def of(cls, item: NormalizedItem) -> _StoryKey:
-        return cls(
-            item.event_type,
-            item.source_id,
-            item.published.timestamp(),
-            # Companies and molecules, not products: a regulator's notice names fewer entities than a press release.
-            frozenset(item.companies) | frozenset(item.molecules),
-            frozenset(_words(item)),
-            frozenset(_regulators(item)),
-        )
-
-    def matches(self, other: _StoryKey) -> bool:
-        # A copy whose event was not recognised ("other") may be any story: its wording decides.
-        same_type = self.event_type == other.event_type or "other" in (self.event_type, other.event_type)
-        if not same_type or self.source_id == other.source_id:
-            return False
-        if abs(self.timestamp - other.timestamp) > MERGE_MAX_DAYS * 86400:
-            return False
-        # Stories about different regulators' decisions are different stories, however alike their entities.
-        if self.regulators and other.regulators and not self.regulators & other.regulators:
-            return False
-        return _overlap(self.core, other.core) >= 0.67 and _jaccard(self.words, other.words) >= 0.12
-
-
-def same_story(a: NormalizedItem, b: NormalizedItem) -> bool:
-    """Same event type, close dates, mostly the same entities, the same regulator and some shared wording."""
-    return _StoryKey.of(a).matches(_StoryKey.of(b))
-
-
-def merge_duplicates(candidates: Sequence[Candidate]) -> tuple[list[ScoredItem], int]:
-    """Cluster the same story told by several sources; keep the best-scored item and every link."""
-    ordered = sorted(candidates, key=lambda c: (-c.score, c.item.published, c.item.item_id))
-    clusters: list[list[Candidate]] = []
-    leads: dict[str, list[tuple[_StoryKey, int]]] = {}  # by event type: only those (and "other") can match
-    for candidate in ordered:
-        key = _StoryKey.of(candidate.item)
-        if key.event_type == "other":
-            possible = sorted((pair for group in leads.values() for pair in group), key=lambda pair: pair[1])
-        else:
-            possible = [*leads.get(key.event_type, ()), *leads.get("other", ())]
-            possible.sort(key=lambda pair: pair[1])
-        for lead_key, index in possible:
-            if lead_key.matches(key):
-                clusters[index].append(candidate)
-                break
-        else:
-            leads.setdefault(key.event_type, []).append((key, len(clusters)))
-            clusters.append([candidate])
-    merged: list[ScoredItem] = []
-    for cluster in clusters:
-        lead = cluster[0]
-        breakdown = dict(lead.breakdown)
-        extra_sources = {c.item.source_id for c in cluster[1:]} - {lead.item.source_id}
-        if extra_sources:
-            breakdown["coverage"] = COVERAGE_POINTS * len(extra_sources)
-        domains = tuple(dict.fromkeys(d for c in cluster for d in c.domains))
-        merged.append(
-            ScoredItem(
-                item=lead.item,
-                score=round(sum(breakdown.values()), 3),
-                breakdown=breakdown,
-                domains=domains,
-                section_id="",
-                links=tuple((c.item.source_id, c.item.url) for c in cluster),
-                merged_ids=tuple(c.item.item_id for c in cluster[1:]),
-            )
-        )
-    return merged, sum(len(c) - 1 for c in clusters)
 
 
 def section_for(event_type: str, sections: Sequence[Section]) -> str | None:

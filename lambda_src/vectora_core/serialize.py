@@ -34,6 +34,7 @@ def editorial_to_dict(editorial: Editorial) -> dict[str, Any]:
     data = asdict(editorial)
     data["tldr"] = list(editorial.tldr)
     data["sections"] = [asdict(s) for s in editorial.sections]
+    data["corrections"] = list(editorial.corrections)
     return data
 
 
@@ -56,6 +57,7 @@ def editorial_from_dict(data: dict[str, Any]) -> Editorial:
         degraded_reason=str(data.get("degraded_reason", "")),
         prompt_version=str(data.get("prompt_version", "")),
         standin=bool(data.get("standin", False)),
+        corrections=tuple(str(x) for x in data.get("corrections", ())),
     )
 
 

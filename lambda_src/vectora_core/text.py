@@ -1,4 +1,9 @@
-"""Text an editor would sign: shortening at a sentence or clause end, never inside a word (pure)."""
+"""Text an editor would sign (pure): whole sentences that fit, and, for prompts only, shortening that never cuts a word.
+
+What the edition shows (summaries, TL;DR lines, intros) is made of whole sentences: `whole_sentences` keeps the
+leading sentences that fit, `compact` first drops what a summary can do without (a dateline, tickers, asides in
+parentheses), and `fit_sentences` falls back to the headline as a sentence rather than cut one short.
+"""
 
 from __future__ import annotations
 
@@ -65,3 +70,95 @@ def shorten(text: str, limit: int) -> str:
 def first_sentence(text: str) -> str:
     sentences = split_sentences(text)
     return sentences[0] if sentences else ""
+
+
+# A sentence ends with . ! or ?, perhaps followed by closing quotes or brackets; an ellipsis is no end.
+_TERMINAL = re.compile(r"(?<!\.\.)[.!?][\"'’”)\]]*$")
+_TRAILING_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[(?:…|\.\.\.)\])\s*$")
+# "PARSIPPANY, N.J. —", "LUND, Sweden, Nov. 3, 2026 /PRNewswire/ --": where a wire release starts.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*\.?(?:\s[A-Z][\w.]*)*)*(?:,\s*\w+\.?\s\d{1,2},\s\d{4})?"
+    r"\s*(?:/?\(?(?:PRNewswire|BUSINESS WIRE|GLOBE NEWSWIRE)\)?/?)?\s*(?:—|–|--|-)\s+"
+)
+# Asides a summary can lose, most dispensable first: tickers, then any short parenthesis.
+_TICKER_ASIDE = re.compile(
+    r"\s*\((?:[^()]*\b(?:Nasdaq|NYSE|TASE|Euronext|LSE|STO|SIX|TSX|HKEX|OTC|ASX)\b[^()]*)\)", re.IGNORECASE
+)
+_ASIDE = re.compile(r"\s*\([^()]{1,60}\)")
+_APPOSITIVE = re.compile(r",\s(?:an?|the)\s[^,()]{3,90},\s(?=(?:today|has|have|will|is|announced|said|reported)\b)")
+_TRADEMARK_SIGNS = re.compile(r"[®™]")
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends a sentence (with . ! or ?, not an ellipsis)."""
+    return bool(_TERMINAL.search(text.strip()))
+
+
+def whole_sentences(text: str, limit: int) -> str:
+    """The leading whole sentences of `text` that fit in `limit` characters; "" when the first does not fit.
+
+    A last piece that ends no sentence (a feed summary cut off mid-sentence) never counts."""
+    kept = ""
+    for sentence in split_sentences(text):
+        if not ends_sentence(sentence):
+            break
+        candidate = f"{kept} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        kept = candidate
+    return kept
+
+
+def compact(text: str) -> str:
+    """The same words without a dateline, tickers, trademark signs, short asides in parentheses or an appositive."""
+    text = _DATELINE.sub("", " ".join(text.split()))
+    text = _TICKER_ASIDE.sub("", text)
+    text = _TRADEMARK_SIGNS.sub("", text)
+    text = _APPOSITIVE.sub(" ", text)
+    return _ASIDE.sub("", text).replace(" ,", ",").strip()
+
+
+def as_sentence(text: str) -> str:
+    """A headline or a clause as a sentence of its own: no trailing ellipsis, a full stop at the end."""
+    text = _TRAILING_ELLIPSIS.sub("", " ".join(text.split())).rstrip(" ,;:—–-")
+    if not text or ends_sentence(text):
+        return text
+    return text + "."
+
+
+def fit_sentences(text: str, limit: int, fallback: str = "", hard_limit: int | None = None) -> str:
+    """Whole sentences of `text` within `limit`, compacted if need be; else the compacted first sentence whole if it
+    is within `hard_limit` (`limit` by default); else `fallback` (a headline) as a sentence ("" without one).
+
+    Nothing is ever cut short."""
+    picked = whole_sentences(text, limit) or whole_sentences(compact(text), limit)
+    if picked:
+        return picked
+    first = next((s for s in split_sentences(compact(text)) if ends_sentence(s)), "")
+    if first and len(first) <= (hard_limit or limit):
+        return first
+    return as_sentence(compact(fallback)) if fallback else ""
+
+
+# Short words every text of a language is full of: enough to tell which language a feed item is written in.
+_FUNCTION_WORDS = {
+    "en": frozenset("the of and to in for with that is on its has from by this was are as an at".split()),
+    "fr": frozenset("le la les des du de et une un pour dans est sur au aux par qui que en son ses".split()),
+    "de": frozenset("der die das und den dem des ein eine für mit von zu ist im auf bei nicht sich".split()),
+    "es": frozenset("el la los las de del y una un para con por que en es al se su sus".split()),
+    "sv": frozenset("och att det som för med av till den är på en ett om har inte".split()),
+}
+
+
+def language_of(text: str) -> str:
+    """The language `text` is most likely written in (a code of `_FUNCTION_WORDS`), or "" when it cannot tell."""
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    counts = {code: sum(w in known for w in words) for code, known in _FUNCTION_WORDS.items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= 2 and list(counts.values()).count(counts[best]) == 1 else ""
+
+
+def reads_in(text: str, language: str) -> bool:
+    """Whether `text` reads in `language` (True when its language cannot be told, or the code is unknown)."""
+    found = language_of(text)
+    return not found or language not in _FUNCTION_WORDS or found == language

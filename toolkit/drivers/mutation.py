@@ -28,6 +28,8 @@ MODULES = (
     "vectora_core/ingest/parse.py",
     "vectora_core/extraction.py",
     "vectora_core/scoring.py",
+    "vectora_core/stories.py",
+    "vectora_core/faithfulness.py",
     "vectora_core/llm/prompts.py",
     "vectora_core/render.py",
     "vectora_core/editorial_cache.py",
@@ -46,6 +48,8 @@ FAST_TESTS = (
     "tests/test_scoring_details.py",
     "tests/test_importance.py",
     "tests/test_text.py",
+    "tests/test_stories.py",
+    "tests/test_faithfulness.py",
 )
 # mutmut's exit codes; a mutant in code no fast test runs ("no tests") counts against the score like a survivor.
 STATUS_BY_EXIT_CODE = {

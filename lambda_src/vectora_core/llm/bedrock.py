@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..extraction import canonicalize, extract
+from ..extraction import SUMMARY_CHARS, canonicalize, extract, extractive_summary
 from ..logs import log_event
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
 from ..settings import BedrockTarget, Settings
-from ..text import shorten
+from ..text import fit_sentences
 from . import prompts
 from .base import BlockingProblem, Budget, EditorialRequest, Usage
 from .offline import normalize_offline, offline_editorial
@@ -330,7 +330,9 @@ class BedrockLLM:
             title=raw.title,
             published=raw.published,
             content_hash=raw.content_hash,
-            summary=shorten(answer["summary"], 300),
+            # Whole sentences only: a summary the model let run on, or left unfinished, gives way to the lede's.
+            summary=fit_sentences(answer["summary"], SUMMARY_CHARS, hard_limit=300)
+            or extractive_summary(raw.title, raw.text),
             event_type=answer["event_type"],
             companies=union(answer.get("companies", []), scopes.companies, found.companies),
             molecules=union(answer.get("molecules", []), scopes.molecules, found.molecules),
@@ -343,6 +345,7 @@ class BedrockLLM:
             relevance_note=""
             if answer.get("lai", found.on_topic)
             else (found.relevance_note or "the model judged it off the field"),
+            dated=raw.dated,
         )
 
     # --- editorial ---------------------------------------------------------------------------------
@@ -352,7 +355,12 @@ class BedrockLLM:
             return offline_editorial(request)
         section_ids = sorted({s.section_id for s in request.selected})
         system, user = prompts.build_editorial_prompt(
-            request.client.name, request.window_start, request.window_end, request.client.sections, request.selected
+            request.client.name,
+            request.window_start,
+            request.window_end,
+            request.client.sections,
+            request.selected,
+            request.client.scopes,
         )
         log_event(
             "Prompt éditorial compact",
@@ -385,9 +393,10 @@ class BedrockLLM:
             output_tokens=tokens_out,
         )
         return Editorial(
-            title=shorten(data["title"], 140),
+            # As the model wrote them: the editorial check (faithfulness.py) keeps whole sentences that fit.
+            title=data["title"].strip(),
             intro=data["intro"].strip(),
-            tldr=tuple(shorten(x, 240) for x in data["tldr"][:5]),
+            tldr=tuple(x.strip() for x in data["tldr"][:5]),
             sections=tuple(EditorialSection(sid, data["sections"][sid].strip()) for sid in section_ids),
             backend="bedrock",
             model_id=target.model_id,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from ..extraction import extract, extractive_summary
-from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
-from ..text import shorten
+from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes, ScoredItem
+from ..text import as_sentence, compact
 from .base import Budget, EditorialRequest, Usage
+from .prompts import TLDR_CHARS, named_in, story_sentence
 
-OFFLINE_VERSION = "offline-v2"
+OFFLINE_VERSION = "offline-v3"
 TLDR_ITEMS = 4
 
 
@@ -35,17 +35,47 @@ def normalize_offline(item: RawItem, scopes: Scopes, degraded_reason: str = "") 
         significance=found.significance,
         on_topic=found.on_topic,
         relevance_note=found.relevance_note,
+        dated=item.dated,
     )
 
 
-def _names(items, limit=4) -> str:
-    counts = Counter(name for scored in items for name in scored.item.companies)
-    names = [name for name, _ in counts.most_common(limit)]
-    return ", ".join(names)
+def subject_of(scored: ScoredItem, scopes: Scopes) -> str:
+    """Who or what a story is about, as it names them itself: the first company, else product, else molecule its
+    headline names; failing that, its summary's. "" when it names none."""
+    item = scored.item
+    for text in (item.title, item.summary):
+        for names, entities in (
+            (item.companies, scopes.companies),
+            (item.trademarks, scopes.trademarks),
+            (item.molecules, scopes.molecules),
+        ):
+            found = named_in(names, text, entities)
+            if found:
+                return found[0]
+    return ""
+
+
+def join_names(names: Sequence[str]) -> str:
+    names = list(dict.fromkeys(n for n in names if n))
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def headline_sentence(scored: ScoredItem) -> str:
+    """A story's headline as a sentence: what happened and who, in the source's own words."""
+    return as_sentence(compact(scored.item.title))
+
+
+def section_intro(members: Sequence[ScoredItem], scopes: Scopes) -> str:
+    """The section's main event in its headline's words, then who else the section is about."""
+    ranked = sorted(members, key=lambda s: -s.score)
+    others = join_names([subject_of(s, scopes) for s in ranked[1:]])
+    return headline_sentence(ranked[0]) + (f" Also in this section: {others}." if others else "")
 
 
 def offline_editorial(request: EditorialRequest, degraded_reason: str = "") -> Editorial:
-    """An extractive editorial built only from the selected items' own words."""
+    """An extractive editorial built only from the selected items' own words, each part of whole sentences."""
     selected = request.selected
     client = request.client
     period = f"{request.window_start:%d %b} – {request.window_end:%d %b %Y}"
@@ -60,31 +90,26 @@ def offline_editorial(request: EditorialRequest, degraded_reason: str = "") -> E
             degraded_reason=degraded_reason,
             prompt_version=OFFLINE_VERSION,
         )
-    top = max(selected, key=lambda s: s.score)
-    sources = {link[0] for s in selected for link in s.links}
-    intro = (
-        f"{len(selected)} stories from {len(sources)} sources between {period}. "
-        f"Lead story: {top.item.title.rstrip('.')}."
-    )
-    companies = _names(selected)
-    if companies:
-        intro += f" Companies in focus: {companies}."
     ranked = sorted(selected, key=lambda s: -s.score)
+    top = ranked[0]
+    sources = {link[0] for s in selected for link in s.links}
+    story = "story" if len(selected) == 1 else "stories"
+    intro = f"Lead story: {headline_sentence(top)} {len(selected)} {story} from {len(sources)} sources, {period}."
+    section_leads = []
     sections = []
     for section in client.sections:
         members = [s for s in selected if s.section_id == section.section_id]
         if members:
-            names = _names(members, 3)
-            story = "story" if len(members) == 1 else "stories"
-            sections.append(
-                EditorialSection(
-                    section.section_id, f"{len(members)} {story}" + (f" involving {names}." if names else ".")
-                )
-            )
+            sections.append(EditorialSection(section.section_id, section_intro(members, client.scopes)))
+            best = max(members, key=lambda s: s.score)
+            if best is not top:
+                section_leads.append(subject_of(best, client.scopes))
+    if join_names(section_leads):
+        intro += f" Also in this edition: {join_names(section_leads)}."
     return Editorial(
-        title=shorten(f"{client.name}: {top.item.title}", 110),
+        title=f"{client.name}: {compact(top.item.title)}",
         intro=intro,
-        tldr=tuple(s.item.summary for s in ranked[:TLDR_ITEMS]),
+        tldr=tuple(story_sentence(s, TLDR_CHARS) for s in ranked[:TLDR_ITEMS]),
         sections=tuple(sections),
         backend="offline",
         degraded=bool(degraded_reason),

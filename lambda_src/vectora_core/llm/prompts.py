@@ -10,21 +10,31 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from ..models import RawItem, ScoredItem, Section
-from ..text import shorten
+from ..models import RawItem, Scopes, ScoredItem, Section
+from ..text import fit_sentences, shorten
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
 
-EDITORIAL_PROMPT_VERSION = "editorial-v3"
-NORMALIZATION_PROMPT_VERSION = "normalization-v2"
+EDITORIAL_PROMPT_VERSION = "editorial-v4"
+NORMALIZATION_PROMPT_VERSION = "normalization-v3"
 
 ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
-SUMMARY_CHARS = 90  # one clause per story is all an editorial needs
+# Each story's line carries whole sentences (the editorial may quote them): its summary's that fit, else its headline.
+SUMMARY_CHARS = 150
+# What the edition shows of the editorial: whole sentences within these lengths (faithfulness.py enforces them).
+TITLE_CHARS = 90
+INTRO_CHARS = 420
+TLDR_CHARS = 160
+SECTION_INTRO_CHARS = 260
 
 EDITORIAL_SYSTEM = (
-    "You edit a weekly B2B newsletter for pharma professionals. Use only the items given; no invented facts. "
-    "Items: #n|companies;molecules;products|summary, under [section_id] headers. Reply with JSON only: "
-    '{"title":str<=90,"intro":"2-3 sentences","tldr":[3-5 str<=140],"sections":{"<id>":"1-2 sentences"}}'
+    "You edit a weekly B2B newsletter for pharma professionals. Use only the items given: name only the companies "
+    "and products they name, credited as they credit them, and no other fact or figure. Items: "
+    "#n|companies;molecules;products|summary, under [section_id] headers; lead=#n is the week's highest-scored "
+    "story. Write whole sentences, never cut short. Reply with JSON only: "
+    f'{{"title":"<={TITLE_CHARS} chars, about the lead","intro":"2-3 sentences, <={INTRO_CHARS} chars",'
+    f'"tldr":["3-5 sentences, each <={TLDR_CHARS} chars"],'
+    f'"sections":{{"<id>":"1-2 sentences <={SECTION_INTRO_CHARS} chars: the main event and who, not a count"}}}}'
 )
 
 NORMALIZATION_SYSTEM = (
@@ -37,7 +47,8 @@ NORMALIZATION_SYSTEM = (
     "lai: true only if the item is about a long-acting injectable, depot or implant drug, its technology or its maker's "
     "LAI business; false if such names appear only as competitors or the words mean something else "
     "(distribution depot, breast or dental implant, long-acting inhaler or insulin, oral extended-release). "
-    "summary: one factual sentence <=160 chars. Names as written in the item; [] when none."
+    "summary: one or two whole factual sentences, <=200 chars in all, never cut short. "
+    "Names as written in the item; [] when none."
 )
 
 
@@ -56,11 +67,35 @@ def _one_line(text: str, limit: int) -> str:
     return shorten(text, limit)  # at a sentence or clause end: the editorial may quote it as it is
 
 
-def editorial_item_line(index: int, scored: ScoredItem) -> str:
-    """`#3|MedinCell,Teva;olanzapine;UZEDY|summary`: one line per story (dates and event types add nothing)."""
+def named_in(names: Sequence[str], text: str, entities=()) -> tuple[str, ...]:
+    """The names (canonical) that `text` itself names, by any of their aliases in `entities` (or as spelled)."""
+    aliases = {e.name: e.aliases for e in entities}
+    found = []
+    for name in names:
+        spellings = aliases.get(name) or (name,)
+        if any(re.search(rf"(?<![\w-]){re.escape(a)}(?![\w-])", text, re.IGNORECASE) for a in spellings if a):
+            found.append(name)
+    return tuple(found)
+
+
+def story_sentence(scored: ScoredItem, limit: int = SUMMARY_CHARS) -> str:
+    """What the model is told of a story: its summary's whole sentences that fit, else its headline as a sentence."""
     item = scored.item
-    entities = ",".join(item.companies[:2]) + ";" + ",".join(item.molecules[:1]) + ";" + ",".join(item.trademarks[:1])
-    return "|".join((f"#{index}", entities, _one_line(item.summary, SUMMARY_CHARS)))
+    return fit_sentences(_one_line(item.summary, 10_000), limit, fallback=_one_line(item.title, 10_000))
+
+
+def editorial_item_line(index: int, scored: ScoredItem, scopes: Scopes | None = None) -> str:
+    """`#3|MedinCell,Teva;olanzapine;UZEDY|summary`: one line per story (dates and event types add nothing).
+
+    Only names the story's headline or summary itself carries: a product an item merely mentions further down, or
+    the owner a product implies, would let the editorial credit this story with what it does not say."""
+    item = scored.item
+    shown = f"{item.title}\n{item.summary}"
+    companies = named_in(item.companies, shown, scopes.companies if scopes else ())
+    molecules = named_in(item.molecules, shown, scopes.molecules if scopes else ())
+    trademarks = named_in(item.trademarks, shown, scopes.trademarks if scopes else ())
+    entities = ",".join(companies[:2]) + ";" + ",".join(molecules[:1]) + ";" + ",".join(trademarks[:1])
+    return "|".join((f"#{index}", entities, story_sentence(scored).replace("|", "/")))
 
 
 def build_editorial_prompt(
@@ -69,9 +104,12 @@ def build_editorial_prompt(
     window_end: date,
     sections: Sequence[Section],
     selected: Sequence[ScoredItem],
+    scopes: Scopes | None = None,
 ) -> tuple[str, str]:
-    """Return (system, user). Items are grouped by section so the model needs no mapping table."""
+    """Return (system, user). Items are grouped by section so the model needs no mapping table; the first line
+    names the lead, the highest-scored story, which the title must be about."""
     lines = [f"{client_name} {window_start.isoformat()}..{window_end.isoformat()}"]
+    lead = max(selected, key=lambda s: s.score) if selected else None
     index = 1
     for section in sections:
         members = [s for s in selected if s.section_id == section.section_id]
@@ -79,7 +117,9 @@ def build_editorial_prompt(
             continue
         lines.append(f"[{section.section_id}] {section.title}")
         for scored in members:
-            lines.append(editorial_item_line(index, scored))
+            lines.append(editorial_item_line(index, scored, scopes))
+            if scored is lead:
+                lines[0] += f" lead=#{index}"
             index += 1
     return EDITORIAL_SYSTEM, "\n".join(lines)
 
@@ -95,9 +135,9 @@ def build_normalization_prompt(items: Iterable[RawItem], event_types: Sequence[s
 
 # The longest answers the schemas above allow, in characters: the caps on output tokens follow from them, so a
 # valid answer is never cut at max_tokens (a cut answer is invalid JSON, and repairing it hits the same cap).
-EDITORIAL_FIXED_CHARS = 90 + 600 + 5 * 140 + 120  # title, a 3-sentence intro, five TL;DR lines, JSON keys
-EDITORIAL_SECTION_CHARS = 320 + 40  # "1-2 sentences" per section, and its key
-NORMALIZATION_ITEM_CHARS = 40 + 30 + 160 + 4 * 3 * 30 + 120  # id, event type, summary, 4 lists of ~3 names, keys
+EDITORIAL_FIXED_CHARS = TITLE_CHARS + INTRO_CHARS + 5 * TLDR_CHARS + 120  # title, intro, five TL;DR lines, JSON keys
+EDITORIAL_SECTION_CHARS = SECTION_INTRO_CHARS + 40  # "1-2 sentences" per section, and its key
+NORMALIZATION_ITEM_CHARS = 40 + 30 + 200 + 4 * 3 * 30 + 120  # id, event type, summary, 4 lists of ~3 names, keys
 ANSWER_CHARS_PER_TOKEN = 3.0  # below the 3.5 of English prose: names, ids and JSON punctuation tokenize worse
 MAX_OUTPUT_TOKENS = 8192  # every Claude model on Bedrock accepts at least this many output tokens
 

@@ -19,7 +19,8 @@ real account gives: model access not granted (403 AccessDeniedException), answer
 (`access_denied_models`, `cut_answers`, `refuse_answers` in the config).
 
 The package: `server` is the HTTP shell (the server, fault injection, call log, control endpoint, CLI), `checks`
-the request checking, `answers` the answer writing; the names below are re-exported so callers import from here.
+the request checking, `answers` the answer writing (in whole sentences of the lengths the prompts ask for), `lexicon`
+what its reader knows of the field; the names below are re-exported so callers import from here.
 
 Control endpoint: `GET /_standin/health`, `GET|DELETE /_standin/calls`, `POST /_standin/config`.
 CLI: `python -m toolkit.local.bedrock_standin --port 5056 [--latency-ms N] [--throttle-rate R] ...`.
@@ -27,19 +28,10 @@ CLI: `python -m toolkit.local.bedrock_standin --port 5056 [--latency-ms N] [--th
 
 from .answers import (
     CHARS_PER_TOKEN,
-    COMPANIES,
-    COMPETITOR_CUE,
-    DECISIVE,
     EDITORIAL_MARKER,
     EVENT_TYPES_MARKER,
-    LAI_WORDS,
-    MOLECULES,
     NORMALIZATION_MARKER,
-    OTHER_SENSES,
-    PURE_PLAYERS,
     STANDIN_NOTICE,
-    TECHNOLOGIES,
-    TRADEMARKS,
     allowed_event_types,
     answer_text,
     classify_event,
@@ -52,6 +44,7 @@ from .answers import (
     parse_editorial_user,
     prompt_purpose,
     significance_of,
+    whole_sentences,
 )
 from .checks import (
     ANTHROPIC_BODY_KEYS,
@@ -63,6 +56,17 @@ from .checks import (
     parse_anthropic_body,
     parse_converse_body,
     signing_scope,
+)
+from .lexicon import (
+    COMPANIES,
+    COMPETITOR_CUE,
+    DECISIVE,
+    LAI_WORDS,
+    MOLECULES,
+    OTHER_SENSES,
+    PURE_PLAYERS,
+    TECHNOLOGIES,
+    TRADEMARKS,
 )
 from .server import (
     ACCESS_DENIED_MESSAGE,
@@ -123,4 +127,5 @@ __all__ = [
     "prompt_purpose",
     "significance_of",
     "signing_scope",
+    "whole_sentences",
 ]

@@ -6,11 +6,33 @@ import json
 import re
 from typing import Any
 
+from .lexicon import (
+    COMPANIES,
+    COMPETITOR_CUE,
+    DECISIVE_PATTERNS,
+    EVENT_PATTERNS,
+    FALLBACK_STEMS,
+    LAI_WORDS,
+    MARKED_TRADEMARK,
+    MOLECULE_SUFFIX,
+    MOLECULES,
+    NOT_MOLECULES,
+    OTHER_SENSES,
+    PURE_PLAYERS,
+    TECHNOLOGIES,
+    TRADEMARKS,
+)
+
 CHARS_PER_TOKEN = 3.5
 
 EDITORIAL_MARKER = "You edit a weekly B2B newsletter"
 NORMALIZATION_MARKER = "Extract facts from pharma news items"
 EVENT_TYPES_MARKER = "event_type one of:"
+# Lengths the engine's prompts ask for (llm/prompts.py): the stand-in keeps to them in whole sentences.
+SUMMARY_CHARS = 200
+TITLE_CHARS = 90
+TLDR_CHARS = 160
+SECTION_CHARS = 260
 
 
 def estimate_tokens(text: str) -> int:
@@ -21,304 +43,7 @@ def estimate_tokens(text: str) -> int:
 # Answers derived from the prompt
 # --------------------------------------------------------------------------------------------------
 
-COMPANIES = (
-    "MedinCell",
-    "Camurus",
-    "Indivior",
-    "Alkermes",
-    "Luye Pharma",
-    "Tolmar",
-    "Foresee Pharmaceuticals",
-    "Ascendis Pharma",
-    "Pacira BioSciences",
-    "Heron Therapeutics",
-    "Johnson & Johnson",
-    "Janssen",
-    "Otsuka",
-    "Lundbeck",
-    "Teva",
-    "ViiV Healthcare",
-    "Gilead",
-    "Novartis",
-    "Ipsen",
-    "AbbVie",
-    "Pfizer",
-)
-TRADEMARKS = (
-    "UZEDY",
-    "TEV-'749",
-    "Buvidal",
-    "CAM2029",
-    "Brixadi",
-    "SUBLOCADE",
-    "PERSERIS",
-    "ARISTADA",
-    "VIVITROL",
-    "RYKINDO",
-    "ELIGARD",
-    "CAMCEVI",
-    "SKYTROFA",
-    "EXPAREL",
-    "SUSTOL",
-    "ZYNRELEF",
-    "INVEGA SUSTENNA",
-    "INVEGA TRINZA",
-    "INVEGA HAFYERA",
-    "ABILIFY MAINTENA",
-    "ABILIFY ASIMTUFII",
-    "CABENUVA",
-    "APRETUDE",
-    "SUNLENCA",
-    "YEZTUGO",
-    "SANDOSTATIN LAR",
-    "SOMATULINE DEPOT",
-    "LUPRON DEPOT",
-    "DEPO-PROVERA",
-)
-MOLECULES = (
-    "risperidone",
-    "olanzapine",
-    "buprenorphine",
-    "octreotide",
-    "aripiprazole lauroxil",
-    "aripiprazole",
-    "naltrexone",
-    "leuprolide",
-    "lonapegsomatropin",
-    "bupivacaine",
-    "meloxicam",
-    "granisetron",
-    "paliperidone palmitate",
-    "paliperidone",
-    "cabotegravir",
-    "rilpivirine",
-    "lenacapavir",
-    "lanreotide",
-    "medroxyprogesterone",
-    "celecoxib",
-)
-TECHNOLOGIES = (
-    "PLGA",
-    "microspheres",
-    "microsphere",
-    "in-situ forming",
-    "Atrigel",
-    "BEPO",
-    "FluidCrystal",
-    "nanocrystal",
-    "liposomal",
-    "liposomes",
-    "DepoFoam",
-    "implant",
-    "prodrug",
-    "TransCon",
-    "PEGylation",
-    "Medisorb",
-    "LinkeRx",
-    "Biochronomer",
-    "long-acting injectable",
-)
-# Words that look like molecules by their ending but are everyday English.
-_NOT_MOLECULES = frozenset(
-    {
-        "medicine",
-        "medicines",
-        "pipeline",
-        "guideline",
-        "headline",
-        "deadline",
-        "baseline",
-        "timeline",
-        "determine",
-        "combine",
-        "routine",
-        "discipline",
-        "magazine",
-        "machine",
-        "examine",
-        "undermine",
-        "decline",
-        "online",
-        "outside",
-        "worldwide",
-        "nationwide",
-        "milestone",
-        "cornerstone",
-        "provide",
-        "override",
-        "otherwise",
-        "backbone",
-        "telephone",
-        "everyone",
-        "framework",
-    }
-)
-_MOLECULE_SUFFIX = re.compile(r"\b[a-z]{5,}(?:pine|one|ine|ide|vir)\b")
-_MARKED_TRADEMARK = re.compile(r"\b([A-Z][A-Za-z0-9-]{2,})\s?[®™]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
-# (type-name stems the rule can map to, keywords in the item). Ordered by priority for ties.
-EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (
-        ("regulat", "approv"),
-        (
-            "fda",
-            "ema",
-            "chmp",
-            "approval",
-            "approved",
-            "approves",
-            "complete response",
-            "nda",
-            "snda",
-            "bla",
-            "marketing authorization",
-            "marketing authorisation",
-            "label",
-            "pdufa",
-            "mhra",
-            "nmpa",
-            "regulatory",
-            "rejects",
-            "nod",
-            "signed off",
-            "regulators",
-        ),
-    ),
-    (
-        ("clinic", "trial"),
-        (
-            "phase 1",
-            "phase 1b",
-            "phase 2",
-            "phase 2b",
-            "phase 3",
-            "trial",
-            "topline",
-            "top-line",
-            "readout",
-            "study",
-            "enrolled",
-            "enrollment",
-            "primary endpoint",
-            "first patient dosed",
-            "clinical",
-            "real-world",
-            "adherence",
-            "persistence",
-            "retention",
-            "poster",
-            "registry",
-            "data",
-        ),
-    ),
-    (
-        ("partner", "licens", "collab", "allian"),
-        (
-            "partnership",
-            "partner",
-            "partners",
-            "collaboration",
-            "license",
-            "licensing",
-            "agreement",
-            "alliance",
-            "co-development",
-        ),
-    ),
-    (
-        ("financ", "fund", "acqui", "merger", "invest"),
-        (
-            "acquire",
-            "acquires",
-            "acquisition",
-            "merger",
-            "financing",
-            "raises",
-            "raised",
-            "funding",
-            "ipo",
-            "offering",
-            "investment",
-            "private placement",
-            "series a",
-            "series b",
-            "buyout",
-            "buying",
-            "grant",
-            "convertible notes",
-            "upfront",
-        ),
-    ),
-    (
-        ("patent", "litig", "legal"),
-        ("patent", "patents", "litigation", "lawsuit", "court", "infringement", "settlement", "paragraph iv"),
-    ),
-    (
-        ("manufactur", "supply", "production"),
-        ("manufacturing", "manufacture", "facility", "plant", "supply", "shortage", "capacity", "cdmo", "production"),
-    ),
-    (
-        ("launch", "commercial"),
-        ("launch", "launches", "launched", "now available"),
-    ),
-    (
-        ("earning", "financial_result", "quarter"),
-        ("quarter", "quarterly", "revenue", "earnings", "full-year"),
-    ),
-)
-_EVENT_PATTERNS = tuple(
-    (stems, tuple(re.compile(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])") for k in keywords))
-    for stems, keywords in EVENT_RULES
-)
-_FALLBACK_STEMS = ("other", "general", "misc", "news", "corporate")
-# Phrases a careful reader files on sight, whatever else the item talks about (a complete response
-# letter about a plant's inspection is still a regulatory decision): each counts three times.
-DECISIVE = {
-    "regulat": ("complete response", "rejects", "approves", "approved", "positive opinion", "accepted for review"),
-    "clinic": ("real-world", "adherence", "persistence", "retention", "topline", "phase 3", "completes enrollment"),
-    "financ": ("acquire", "acquisition", "buyout", "convertible notes", "grant"),
-    "patent": ("paragraph iv", "patent infringement", "patents"),
-}
-_DECISIVE_PATTERNS = {
-    stem: tuple(re.compile(r"(?<![\w-])" + re.escape(k) + r"(?![\w-])") for k in keywords)
-    for stem, keywords in DECISIVE.items()
-}
-
-# What the stand-in's "reader" knows of the long-acting-injectable field, to judge significance and
-# whether an item is about the field at all (the prompt asks for both).
-LAI_WORDS = re.compile(
-    r"(?<![\w-])(?:long-acting|extended-release|prolonged-release|depot|implant|implants|injectable|injectables|"
-    r"injection|shot|subcutaneous|once-monthly|every two months|every-two-months|three-month|six-month|"
-    r"twice-yearly|microspheres?|in-situ|prep)(?![\w-])",
-    re.IGNORECASE,
-)
-OTHER_SENSES = re.compile(
-    r"(?:distribution depots?|regional distribution depots|breast implants?|breast implant-associated|textured implants|"
-    r"dental implants?|implant procedure|cochlear implants?|long-acting (?:inhaler|muscarinic antagonist|beta agonist|"
-    r"bronchodilators?|insulin(?: analog)?)|(?:yttrium-90 |y-90 )?glass microspheres|extended-release (?:tablets?|capsules?|oral))",
-    re.IGNORECASE,
-)
-COMPETITOR_CUE = re.compile(
-    r"\b(?:compet\w*|rivals?|versus|threat\w*|challengers?|alternatives? (?:to|for)|instead of|rather than|"
-    r"refuses?|declines? (?:long|an|the|their)|do not want)\b",
-    re.IGNORECASE,
-)
-PURE_PLAYERS = (
-    "MedinCell",
-    "Camurus",
-    "Indivior",
-    "Alkermes",
-    "Luye Pharma",
-    "Tolmar",
-    "Foresee Pharmaceuticals",
-    "Ascendis Pharma",
-    "Ascendis",
-    "Pacira BioSciences",
-    "Heron Therapeutics",
-    "Luye",
-    "Foresee",
-)
 
 
 def _own_subject(title: str, text: str) -> str:
@@ -343,7 +68,9 @@ def significance_of(title: str, text: str, event_type: str) -> str:
     if event_type.startswith(("other", "general", "misc", "news", "corporate")):
         return "none"
     if "regulat" in event_type and re.search(
-        r"\b(?:approv(?:es|ed|al)|positive opinion|complete response|rejects|nod|signed off)\b", both
+        r"\b(?:approv(?:es|ed|al)|positive opinion|complete response|rejects|nod|signed off|approuve|approbation|"
+        r"avis favorable)\b",
+        both,
     ):
         return "major"
     if (
@@ -352,7 +79,7 @@ def significance_of(title: str, text: str, event_type: str) -> str:
         and re.search(r"\b(?:results?|topline|met|primary endpoint)\b", both)
     ):
         return "major"
-    if re.search(r"\b(?:acquir\w*|acquisition|buyout)\b", title.lower()):
+    if re.search(r"\b(?:acquir\w*|acquisition|buyout|buys?|takeover)\b", title.lower()):
         return "major"
     amounts = [
         float(n) * (1000 if u.startswith("b") else 1)
@@ -397,37 +124,51 @@ def _unique(values: list[str]) -> list[str]:
     return out
 
 
-def _shorten(text: str, limit: int) -> str:
-    """Like a careful writer: at a clause end if one is far enough in, else at a word end; never mid-word."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    room = text[: limit - 1]  # one character is left for the ellipsis
-    if not text[limit - 1 : limit].isspace():
-        room = room.rsplit(" ", 1)[0] if " " in room else room
-    clause = max(room.rfind(", "), room.rfind("; "), room.rfind(": "))
-    cut = room[:clause] if clause >= limit // 2 else room
-    while " " in cut and cut.rsplit(" ", 1)[1].lower() in _DANGLING_WORDS:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:-") + "…"
-
-
-_DANGLING_WORDS = frozenset(
-    "a an the of for to in on at by with from and or but as that which its their is are was were has have into".split()
-)
-
-
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:Inc|Ltd|Co|Corp|No|Dr|vs)\.)$")
+_ENDS_SENTENCE = re.compile(r"(?<!\.\.)[.!?][\"'’”)\]]*$")
+_ASIDE = re.compile(r"\s*\([^()]{1,60}\)")
+_DATELINE = re.compile(r"^[A-Z][A-Z.'’ -]{2,}(?:,\s*[A-Z][\w.]*\.?(?:\s[A-Z][\w.]*)*)*\s*(?:—|–|--|-)\s+")
 
 
-def _first_sentence(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    first = ""
-    for piece in _SENTENCE_END.split(text) if text else []:
-        first = f"{first} {piece}".strip()
-        if not _ABBREVIATION.search(first):  # "the U.S. Food and Drug Administration" is one sentence
+def _sentences(text: str) -> list[str]:
+    """Sentences as a careful writer reads them: "the U.S. Food and Drug Administration" does not end one."""
+    pieces: list[str] = []
+    for piece in _SENTENCE_END.split(" ".join(text.split())):
+        if pieces and _ABBREVIATION.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        elif piece:
+            pieces.append(piece)
+    return pieces
+
+
+def whole_sentences(text: str, limit: int) -> str:
+    """The leading whole sentences that fit in `limit` characters, as a model asked for that length would write;
+    "" when even the first does not fit (a sentence is never cut)."""
+    kept = ""
+    for sentence in _sentences(text):
+        if not _ENDS_SENTENCE.search(sentence) or len(f"{kept} {sentence}".strip()) > limit:
             break
-    return _shorten(first, limit)
+        kept = f"{kept} {sentence}".strip()
+    return kept
+
+
+def _as_sentence(text: str) -> str:
+    text = " ".join(text.split()).rstrip(" ,;:—–-")
+    return text if not text or _ENDS_SENTENCE.search(text) else text + "."
+
+
+def _summary(title: str, text: str, limit: int) -> str:
+    """The lede's whole sentences within `limit` (without its dateline and asides if need be), else the headline."""
+    plain = _ASIDE.sub("", _DATELINE.sub("", " ".join(text.split())))
+    first = next(iter(_sentences(plain)), "")
+    # Asked for at most `limit` characters, a model writes one whole sentence a little over rather than cut one.
+    long_first = first if _ENDS_SENTENCE.search(first) and len(first) <= limit * 8 // 5 else ""
+    return (
+        whole_sentences(text, limit)
+        or whole_sentences(plain, limit)
+        or long_first
+        or _as_sentence(_ASIDE.sub("", title))
+    )
 
 
 def allowed_event_types(system: str) -> list[str]:
@@ -444,22 +185,22 @@ def classify_event(title: str, text: str, allowed: list[str]) -> str:
         return "other"
     title_l, text_l = title.lower(), text.lower()
     best_type, best_score = "", 0
-    for stems, patterns in _EVENT_PATTERNS:
+    for stems, patterns in EVENT_PATTERNS:
         target = _type_for(stems, allowed)
         if target is None:
             continue
         score = sum(2 * len(p.findall(title_l)) + len(p.findall(text_l)) for p in patterns)
-        for stem, decisive in _DECISIVE_PATTERNS.items():
+        for stem, decisive in DECISIVE_PATTERNS.items():
             if stem in stems:
                 score += sum(3 * (2 * len(p.findall(title_l)) + len(p.findall(text_l))) for p in decisive)
         if score > best_score:
             best_type, best_score = target, score
-    return best_type or _type_for(_FALLBACK_STEMS, allowed) or allowed[-1]
+    return best_type or _type_for(FALLBACK_STEMS, allowed) or allowed[-1]
 
 
 def extract_molecules(text: str) -> list[str]:
     known = [m.lower() for m in _names_in(text, MOLECULES)]
-    by_suffix = [w for w in _MOLECULE_SUFFIX.findall(text) if w not in _NOT_MOLECULES]
+    by_suffix = [w for w in MOLECULE_SUFFIX.findall(text) if w not in NOT_MOLECULES]
     found = _unique(known + by_suffix)
     # "aripiprazole lauroxil" already covers "aripiprazole"
     return [m for m in found if not any(m != other and m in other for other in found)]
@@ -475,7 +216,7 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
         item_id, title = parts[0].strip(), parts[1].strip()
         text = parts[2].strip() if len(parts) == 3 else ""
         both = f"{title}. {text}"
-        marked = _MARKED_TRADEMARK.findall(both)
+        marked = MARKED_TRADEMARK.findall(both)
         event_type = classify_event(title, text, allowed)
         items.append(
             {
@@ -483,7 +224,7 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
                 "event_type": event_type,
                 "significance": significance_of(title, text, event_type),
                 "lai": is_about_lai(title, text),
-                "summary": _first_sentence(text, 160) or _shorten(title, 160) or item_id,
+                "summary": _summary(title, text, SUMMARY_CHARS) or item_id,
                 "companies": _names_in(both, COMPANIES),
                 "molecules": extract_molecules(both),
                 "trademarks": _unique(_names_in(both, TRADEMARKS) + marked),
@@ -494,11 +235,14 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
 
 
 def parse_editorial_user(user: str) -> dict[str, Any]:
-    """First line `<client> <start>..<end>`, then `[section_id] Title` headers followed by item lines."""
+    """First line `<client> <start>..<end> [lead=#n]`, then `[section_id] Title` headers followed by item lines."""
     lines = [line for line in user.splitlines() if line.strip()]
-    client, start, end = "", "", ""
+    client, start, end, lead = "", "", "", ""
     if lines:
         head = lines[0].strip()
+        marker = re.search(r"\s+lead=#(\d+)$", head)
+        if marker:
+            lead, head = marker.group(1), head[: marker.start()]
         name, _, window = head.rpartition(" ")
         if ".." in window and name:
             client = name
@@ -529,17 +273,19 @@ def parse_editorial_user(user: str) -> dict[str, Any]:
                     "summary": fields[4].strip(),
                 }
             )
-    return {"client": client, "start": start, "end": end, "sections": sections}
+    return {"client": client, "start": start, "end": end, "lead": lead, "sections": sections}
 
 
 def _main_entity(item: dict[str, Any]) -> str:
-    for key in ("trademarks", "companies", "molecules"):
+    """Who a story is about, as its line names them: a company, else a product, else a molecule."""
+    for key in ("companies", "trademarks", "molecules"):
         if item[key]:
             return item[key][0]
-    return item["event_type"].replace("_", " ")
+    return ""
 
 
 def _join_names(names: list[str]) -> str:
+    names = _unique([n for n in names if n])
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
@@ -549,6 +295,8 @@ STANDIN_NOTICE = "(Written by the local Bedrock stand-in from the item list, not
 
 
 def editorial_answer(user: str) -> dict[str, Any]:
+    """An editorial from the item lines only, in whole sentences of the lengths asked: the title and intro about the
+    lead the prompt names, each section intro about its first story (who and what), the TL;DR from the summaries."""
     parsed = parse_editorial_user(user)
     client = parsed["client"] or "Newsletter"
     sections = parsed["sections"]
@@ -556,37 +304,43 @@ def editorial_answer(user: str) -> dict[str, Any]:
     window = f" ({parsed['start']} to {parsed['end']})" if parsed["start"] else ""
     if not items:
         return {
-            "title": _shorten(f"{client}: a quiet week", 90),
+            "title": f"{client}: a quiet week",
             "intro": f"No story met the bar for this edition{window}. The watch continues next week.",
             "tldr": ["No qualifying stories this week."],
             "sections": {s["id"]: "No story this week." for s in sections},
         }
-    top = items[0]
-    title = _shorten(f"{client}: {_main_entity(top)} leads the week", 90)
-    companies = _unique([c for item in items for c in item["companies"]])
-    leads = _unique([_main_entity(item) for item in items])[:3]
+    lead = next((item for item in items if item["index"] == parsed["lead"]), items[0])
+    who = _main_entity(lead)
+    title = f"{client}: {who} leads the week" if who else f"{client}: the week's lead story"
+    if len(title) > TITLE_CHARS:
+        title = f"{client}: the week's lead story"
     story_word = "story" if len(items) == 1 else "stories"
     intro = (
-        f"This edition covers {len(items)} {story_word} in {len(sections)} "
-        f"section{'s' if len(sections) != 1 else ''}{window}"
-        + (f", involving {len(companies)} compan{'y' if len(companies) == 1 else 'ies'}." if companies else ".")
-        + f" Top stories: {_join_names(leads)}."
-        # No model wrote it: the engine's banner and byline say so, from the response's x-standin header.
+        f"This edition covers {len(items)} {story_word} in {len(sections)} section{'s' * (len(sections) != 1)}{window}."
     )
-    tldr = [_shorten(item["summary"] or _main_entity(item), 140) for item in items[:5]]
+    lead_sentence = whole_sentences(lead["summary"], SECTION_CHARS)
+    if lead_sentence:
+        intro += f" The lead: {lead_sentence}"
+    others = _join_names([_main_entity(s["items"][0]) for s in sections if s["items"] and s["items"][0] is not lead])
+    if others:
+        intro += f" Also in this edition: {others}."
+    ranked = [lead] + [item for item in items if item is not lead]
+    tldr = [line for line in (whole_sentences(item["summary"], TLDR_CHARS) for item in ranked) if line][:5]
     section_intros = {}
     for section in sections:
         members = section["items"]
         if not members:
             section_intros[section["id"]] = f"No story in {section['title'] or section['id']} this week."
             continue
-        names = _unique([c for item in members for c in item["companies"]]) or _unique(
-            [_main_entity(item) for item in members]
+        first = whole_sentences(members[0]["summary"], SECTION_CHARS) or (
+            f"{_main_entity(members[0])} leads {section['title'] or 'this section'}."
+            if _main_entity(members[0])
+            else ""
         )
-        count = f"{len(members)} {'story' if len(members) == 1 else 'stories'}"
-        heading = section["title"] or section["id"]
-        section_intros[section["id"]] = f"{count} in {heading}, covering {_join_names(names[:5])}."
-    return {"title": title, "intro": intro, "tldr": tldr, "sections": section_intros}
+        rest = _join_names([_main_entity(item) for item in members[1:]])
+        text = first + (f" Also in this section: {rest}." if rest else "")
+        section_intros[section["id"]] = text.strip() or f"One story in {section['title'] or section['id']}."
+    return {"title": title, "intro": intro, "tldr": tldr or ["See the stories below."], "sections": section_intros}
 
 
 def prompt_purpose(system: str) -> str:
