@@ -114,7 +114,11 @@ def config_sync(c, env=None):
     if environment.emulator:
         _guard(prepare_local, environment)
     else:
-        sync_config(boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print)
+        _guard(
+            lambda: sync_config(
+                boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print
+            )
+        )
 
 
 @task(help={"env": ENV_HELP, "invoke": "also make a one-token call to each Bedrock profile (a fraction of a cent)"})

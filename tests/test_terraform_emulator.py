@@ -7,7 +7,6 @@ run the suite with `--dist loadfile` to keep the module on one xdist worker. Eve
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from lambda_testkit import emulator_process
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
 from toolkit.envfile import load_env
+from toolkit.iam_policy import Request, denied, evaluate
+from toolkit.iam_requests import AwsCall, recording, requests_for
 from toolkit.packaging import build_package
 
 ENV = load_env("local")
@@ -456,65 +457,7 @@ def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
 
 
 # --- the execution policy is sufficient: every call the engine makes is allowed -------------------------
-
-GEO_PROFILE_PREFIXES = ("eu.", "us.", "apac.", "global.")
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _iam_request(call: dict, account: str) -> tuple[str, str, dict]:
-    """(action, resource ARN, condition context) IAM evaluates for one recorded API call."""
-    service, operation, params = call["service"], call["operation"], call["params"]
-    if service == "s3":
-        bucket = params["Bucket"]
-        if operation in ("ListObjectsV2", "ListObjects"):
-            return "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": params.get("Prefix", "")}
-        action = {
-            "GetObject": "s3:GetObject",
-            "HeadObject": "s3:GetObject",
-            "PutObject": "s3:PutObject",
-            "DeleteObject": "s3:DeleteObject",
-        }.get(operation)
-        if action:
-            return action, f"arn:aws:s3:::{bucket}/{params['Key']}", {}
-    if service == "bedrock-runtime" and operation in ("InvokeModel", "InvokeModelWithResponseStream"):
-        model_id, region = params["modelId"], call["region"]
-        if model_id.startswith(GEO_PROFILE_PREFIXES):
-            return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}", {}
-        return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}::foundation-model/{model_id}", {}
-    pytest.fail(f"no IAM mapping for {service}:{operation}: add it to _iam_request so the policy check covers it")
-
-
-def _conditions_hold(conditions: dict, context: dict) -> bool:
-    for test, pairs in conditions.items():
-        for key, allowed in pairs.items():
-            if key not in context:
-                return False
-            value, patterns = context[key], _as_list(allowed)
-            if test == "StringEquals" and value not in patterns:
-                return False
-            if test == "StringLike" and not any(fnmatch.fnmatchcase(value, p) for p in patterns):
-                return False
-            if test not in ("StringEquals", "StringLike"):
-                return False  # an operator this check does not model: fail closed
-    return True
-
-
-def _allowing_statement(statements: list[dict], action: str, resource: str, context: dict) -> str | None:
-    """Sid of the Allow statement that lets the request through, or None (denied); IAM wildcards are * and ?."""
-
-    def matches(statement):
-        return (
-            any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"]))
-            and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"]))
-            and _conditions_hold(statement.get("Condition", {}), context)
-        )
-
-    if any(s["Effect"] == "Deny" and matches(s) for s in statements):
-        return None
-    return next((s.get("Sid", "?") for s in statements if s["Effect"] == "Allow" and matches(s)), None)
+# The same evaluator as every other role's check (tests/test_role_policies.py): toolkit.iam_policy.
 
 
 @pytest.fixture(scope="module")
@@ -525,20 +468,6 @@ def engine_calls(stack):
     from toolkit.local.bedrock_standin import BedrockStandIn
     from toolkit.local.sample_feeds import SampleFeedServer
 
-    calls: list[dict] = []
-
-    def record(params, model, context=None, **_):
-        calls.append(
-            {
-                "service": model.service_model.service_name,
-                "operation": model.name,
-                "params": dict(params),
-                "region": (context or {}).get("client_region"),
-            }
-        )
-
-    session = boto3.session.Session()
-    session.events.register("provide-client-params.*.*", record)
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds, BedrockStandIn() as standin:
         use_lambda_environment(
             patch,
@@ -547,30 +476,23 @@ def engine_calls(stack):
             AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.url,
         )
         sync_config(stack.client("s3"), LAMBDA_ENV["CONFIG_BUCKET"], feeds.base_url)  # not the engine's: unrecorded
-        patch.setattr(boto3, "DEFAULT_SESSION", session)
         payload = {"client_id": "lai_weekly_v3", "period_days": 7}
-        with fresh_handler() as handler:
+        with recording() as calls, fresh_handler() as handler:
             results = [
                 handler.lambda_handler(dict(payload, force_regenerate=force), FakeContext())
                 for force in (False, False, True)
             ]
     assert [(r["status"], r["cache"]) for r in results] == [("ok", "miss"), ("ok", "hit"), ("ok", "bypass")]
-    stream = f"{ENV.log_group}:log-stream:2026/01/01/[$LATEST]0123456789abcdef"
+    stream = "2026/01/01/[$LATEST]0123456789abcdef"
     for operation in ("CreateLogStream", "PutLogEvents"):
-        calls.append({"service": "logs", "operation": operation, "stream": stream})
-    return calls
+        calls.append(
+            AwsCall("logs", operation, {"logGroupName": ENV.log_group, "logStreamName": stream}, ENV.aws_region)
+        )
+    return list(calls)
 
 
-def _requests(calls: list[dict], account: str) -> list[tuple[str, str, dict]]:
-    requests = []
-    for call in calls:
-        if call["service"] == "logs":
-            requests.append(
-                (f"logs:{call['operation']}", f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{call['stream']}", {})
-            )
-        else:
-            requests.append(_iam_request(call, account))
-    return requests
+def _requests(calls: list[AwsCall], account: str) -> list[Request]:
+    return requests_for(calls, account)
 
 
 def _policy(stack) -> list[dict]:
@@ -583,15 +505,14 @@ def _policy(stack) -> list[dict]:
 def test_execution_policy_allows_every_call_the_engine_makes(stack, engine_calls):
     account = stack.client("sts").get_caller_identity()["Account"]
     requests = _requests(engine_calls, account)
-    assert {r[0] for r in requests} >= {
+    assert {r.action for r in requests} >= {
         "s3:GetObject",
         "s3:PutObject",
         "s3:ListBucket",
         "s3:DeleteObject",
         "bedrock:InvokeModel",
     }
-    denied = sorted({(a, r) for a, r, c in requests if _allowing_statement(_policy(stack), a, r, c) is None})
-    assert denied == []
+    assert denied(_policy(stack), requests) == []
 
 
 def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
@@ -599,7 +520,7 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     account = stack.client("sts").get_caller_identity()["Account"]
     statements = _policy(stack)
     requests = _requests(engine_calls, account)
-    used = {_allowing_statement(statements, a, r, c) for a, r, c in requests}
+    used = {evaluate(statements, r).statement for r in requests}
     assert {
         "ReadConfig",
         "ReadWriteData",
@@ -612,4 +533,4 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     } <= used
     for sid in used:
         remaining = [s for s in statements if s.get("Sid") != sid]
-        assert any(_allowing_statement(remaining, a, r, c) is None for a, r, c in requests), sid
+        assert denied(remaining, requests), sid

@@ -112,13 +112,18 @@ _SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "execute-api": "apigateway"}
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 
-def calls_from_recording(lines: list[str]) -> list[AwsCall]:
-    """The calls in moto's recording (one JSON request per line), each named from botocore's service models."""
+def calls_from_recording(lines: list[str], user_agent: str = "Terraform") -> list[AwsCall]:
+    """The calls in moto's recording (one JSON request per line) whose User-Agent names `user_agent`, each named
+    from botocore's service models. The toolkit's own calls during a Terraform command are left out: boto3's
+    recorder has those, and some are made only on the emulator (its stale-state check lists the buckets)."""
     calls = []
     for line in lines:
         if not line.strip():
             continue
         entry = json.loads(line)
+        agent = next((v for k, v in entry.get("headers", {}).items() if k.lower() == "user-agent"), "")
+        if user_agent and user_agent not in agent:
+            continue
         call = _parse_request(entry)
         if call is not None:
             calls.append(call)
@@ -147,9 +152,9 @@ def _parse_request(entry: dict) -> AwsCall | None:
         return AwsCall(service, operation, _cbor(body), scope["region"], "emulator log")
     form = parse_qs(body.decode("utf-8", "replace")) if b"Action=" in body[:200] else {}
     if "Action" in form or "Action" in query:
-        params = {k: v[0] for k, v in form.items()} | query
+        params = _unflatten({k: v[0] for k, v in form.items()} | query)
         return AwsCall(service, params.pop("Action"), params, scope["region"], "emulator log")
-    operation, labels = _rest_operation(model, entry["method"], url.path, query, service)
+    operation, labels = _rest_operation(model, entry["method"], url.path, query, service, headers)
     params = dict(labels)
     if body and headers.get("content-type", "").startswith("application/json"):
         try:
@@ -157,6 +162,37 @@ def _parse_request(entry: dict) -> AwsCall | None:
         except ValueError:
             pass
     return AwsCall(service, operation, params, scope["region"], "emulator log")
+
+
+def _unflatten(flat: dict) -> dict:
+    """The query protocol's flattened names back to structures: `AlarmNames.member.1` → `AlarmNames: [...]`,
+    `Tags.member.1.Key` → `Tags: [{"Key": ...}]`, `Attributes.entry.1.key/value` → a map."""
+    tree: dict = {}
+    for name, value in flat.items():
+        parts = name.split(".")
+        node = tree
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+    return _collapse(tree)
+
+
+def _collapse(node):
+    if not isinstance(node, dict):
+        return node
+    for marker in ("member", "entry"):
+        if set(node) == {marker} and isinstance(node[marker], dict):
+            items = [
+                _collapse(v)
+                for _k, v in sorted(node[marker].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0)
+            ]
+            if marker == "entry":
+                return {item.get("key"): item.get("value") for item in items if isinstance(item, dict)}
+            return items
+    return {key: _collapse(value) for key, value in node.items()}
 
 
 def _service_model(service: str):
@@ -176,11 +212,13 @@ def _cbor(body: bytes) -> dict:
 _LABEL = re.compile(r"\{([^}]+)\}")
 
 
-def _rest_operation(model, method: str, path: str, query: dict, service: str) -> tuple[str, dict]:
-    """The REST operation whose method, URI template and required query keys match the request (most specific)."""
+def _rest_operation(model, method: str, path: str, query: dict, service: str, headers: dict) -> tuple[str, dict]:
+    """The REST operation whose method, URI template, required query keys and required headers match the request
+    (the most specific one: PutObject and CopyObject share a URI, the copy source header tells them apart)."""
     best: tuple[int, str, dict] | None = None
     for name in model.operation_names:
-        http = model.operation_model(name).http
+        operation = model.operation_model(name)
+        http = operation.http
         if http.get("method") != method:
             continue
         template, _, template_query = http.get("requestUri", "/").partition("?")
@@ -195,7 +233,15 @@ def _rest_operation(model, method: str, path: str, query: dict, service: str) ->
         )
         if not values_match:
             continue
-        score = len(needed) * 100 + len(template) - 10 * template.count("{")
+        shape = operation.input_shape
+        required_headers = [
+            member.serialization.get("name", "").lower()
+            for key, member in (shape.members.items() if shape else [])
+            if key in shape.required_members and member.serialization.get("location") == "header"
+        ]
+        if not all(header in headers for header in required_headers):
+            continue
+        score = len(needed) * 100 + len(required_headers) * 50 + len(template) - 10 * template.count("{")
         if best is None or score > best[0]:
             best = (score, name, labels)
     if best is None:
@@ -369,9 +415,11 @@ def _cloudwatch(call, p, region, account):
         return [(action, "*", {"cloudwatch:namespace": p.get("Namespace", "")})]
     if call.operation in ("ListTagsForResource", "TagResource", "UntagResource"):
         return [(action, p["ResourceARN"], {})]
+    if call.operation == "DescribeAlarms":
+        # A list call: authorized on the account's alarms whatever names or prefix it asks for, as DescribeLogGroups
+        # (the stricter reading of the service authorization reference; a grant on alarm:* holds either way).
+        return [(action, _alarm_arn("*", region, account), {})]
     names = p.get("AlarmNames") or ([p["AlarmName"]] if "AlarmName" in p else [])
-    if call.operation == "DescribeAlarms" and not names:
-        return [(action, _alarm_arn(p.get("AlarmNamePrefix", "") + "*", region, account), {})]
     if not names:
         raise UnmappedCall(f"{call.describe()}: no alarm named")
     return [(action, _alarm_arn(name, region, account), {}) for name in names]
