@@ -58,10 +58,10 @@ def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live"
     Changes: only files under checks/ in the buckets (a check run's own output); no edition, feed state or cache
     an edition reads.
     """
-    from toolkit.smoke import run_smoke
+    from toolkit.versions import smoke_and_record
 
     printer = (lambda _line: None) if json_ else print
-    report = _guard(run_smoke, env, payload, qualifier=str(qualifier), printer=printer)
+    report = _guard(smoke_and_record, env, payload, qualifier=str(qualifier), printer=printer)
     if json_:
         print(report.to_json())
     if not report.ok:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import alarm_timing
 import boto3
 import pytest
 from conftest import FakeContext, fresh_handler, use_lambda_environment
@@ -368,18 +371,73 @@ def test_a_publishing_run_that_ends_in_an_error_alarms_within_the_hour(stack):
     assert (alarm["Period"], alarm["TreatMissingData"], _dimensions(alarm)["Mode"]) == (3600, "notBreaching", "publish")
 
 
-def test_a_client_without_an_edition_for_a_week_alarms_and_missing_data_breaches(stack):
+def _no_edition(stack):
+    """The applied no-newsletter alarm, the client's schedule and its edition-due schedule, as the emulator holds them."""
     alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-no-newsletter"]
+    scheduler = stack.client("scheduler")
+    run = scheduler.get_schedule(Name=f"{ENV.function_name}-lai-weekly-v3")
+    due = scheduler.get_schedule(Name=f"{ENV.function_name}-lai-weekly-v3-edition-due")
+    return alarm, run, due
 
-    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "NewsletterPublished",
-        "Sum",
-        "LessThanThreshold",
-        1.0,
+
+def test_the_edition_due_mark_is_put_by_the_scheduler_itself_in_the_run_metrics(stack):
+    alarm, run, due = _no_edition(stack)
+    due_metric, published_metric, dimensions = alarm_timing.check_alarm_shape(alarm)
+    target = due["Target"]
+    assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:cloudwatch:putMetricData"
+    put = json.loads(target["Input"])
+    assert put["Namespace"] == "VectoraInbox" and [m["MetricName"] for m in put["MetricData"]] == [due_metric]
+    assert {d["Name"]: d["Value"] for d in put["MetricData"][0]["Dimensions"]} == dimensions
+    assert published_metric == "NewsletterPublished" and dimensions["Mode"] == "publish"
+    assert (due["ScheduleExpression"], due["ScheduleExpressionTimezone"]) == ("cron(0 10 ? * MON *)", "Europe/Paris")
+    assert run["ScheduleExpressionTimezone"] == due["ScheduleExpressionTimezone"]
+
+
+def _weeks(stack, start: datetime, weeks: int, edition_delay):
+    """(due marks, editions, run times) over `weeks` from `start`: each run's edition `edition_delay(i)` after it
+    (None: no edition that week)."""
+    _alarm, run, due = _no_edition(stack)
+    end = start + timedelta(weeks=weeks)
+    runs = alarm_timing.cron_times(run["ScheduleExpression"], run["ScheduleExpressionTimezone"], start, end)
+    dues = alarm_timing.cron_times(due["ScheduleExpression"], due["ScheduleExpressionTimezone"], start, end)
+    editions = [t + edition_delay(i) for i, t in enumerate(runs) if edition_delay(i) is not None]
+    return dues, editions, runs, end
+
+
+def test_weekly_editions_landing_at_varying_times_across_daylight_saving_never_alarm(stack):
+    alarm_timing.check_alarm_shape(_no_edition(stack)[0])
+    start = datetime(2027, 3, 1, tzinfo=UTC)  # Paris moves to summer time on 28 March, back on 31 October
+    delays = [timedelta(minutes=m) for m in (2, 40, 5, 95, 1, 30, 170, 3, 60, 12)]
+    dues, editions, runs, end = _weeks(stack, start, 10, lambda i: delays[i % len(delays)])
+    assert {t.hour for t in runs} == {4, 5}  # 06:00 in Paris is 05:00 UTC in winter, 04:00 in summer
+    assert alarm_timing.transitions(dues, editions, start, end) == []
+
+
+def test_a_new_environment_is_quiet_until_its_first_edition_is_due(stack):
+    start = datetime(2027, 1, 6, 12, tzinfo=UTC)  # created on a Wednesday, first run the next Monday
+    dues, editions, _runs, end = _weeks(stack, start, 2, lambda i: timedelta(minutes=20))
+    assert alarm_timing.transitions(dues, editions, start, end) == []
+
+
+def test_a_missing_edition_alarms_once_at_its_deadline_and_clears_the_next_day(stack):
+    start = datetime(2027, 1, 4, tzinfo=UTC)
+    dues, editions, runs, end = _weeks(stack, start, 4, lambda i: None if i == 1 else timedelta(minutes=15))
+    missed = runs[1].astimezone(ZoneInfo("Europe/Paris"))
+    changes = alarm_timing.transitions(dues, editions, start, end)
+    assert [state for _t, state in changes] == ["ALARM", "OK"]
+    fired, cleared = changes[0][0].astimezone(ZoneInfo("Europe/Paris")), changes[1][0]
+    assert (fired.date(), fired.hour, fired.minute) == (missed.date(), 10, 0)  # the deadline: run time + 4 hours
+    assert cleared == datetime.combine(changes[0][0].date() + timedelta(days=1), datetime.min.time(), UTC)
+
+
+def test_an_edition_after_its_deadline_clears_the_alarm_when_it_lands(stack):
+    start = datetime(2027, 1, 4, tzinfo=UTC)
+    dues, editions, runs, end = _weeks(
+        stack, start, 2, lambda i: timedelta(hours=5, minutes=30) if i == 0 else timedelta(0)
     )
-    assert alarm["Period"] * alarm["EvaluationPeriods"] == 7 * 86400 and alarm["DatapointsToAlarm"] == 7
-    assert alarm["TreatMissingData"] == "breaching"
-    assert _dimensions(alarm)["Mode"] == "publish"
+    changes = alarm_timing.transitions(dues, editions, start, end)
+    assert [state for _t, state in changes] == ["ALARM", "OK"]
+    assert changes[1][0] - runs[0] <= timedelta(hours=5, minutes=35)
 
 
 def test_a_saved_plan_is_applied_as_planned_with_its_summary(stack, tmp_path):

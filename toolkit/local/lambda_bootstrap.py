@@ -245,6 +245,8 @@ def serve(spec_path):
         except TimeoutError:
             break  # idle for too long: Lambda would have reclaimed the environment
         with connection, connection.makefile("rwb") as stream:
+            stream.write(b"accepted\n")  # the caller tells an environment that is gone from one that died running
+            stream.flush()
             request = json.loads(stream.readline())
             fields = request["context"]
             context = LambdaContext(fields, request["deadline_ms"])

@@ -512,29 +512,34 @@ def run_handler_warm(
     with slot.claimed() as free:
         if not free:
             return None
-        state = slot.state()
-        if state is None:
-            spec = {
-                "code_dir": str(code_dir),
-                "runtime_dirs": [str(path) for path in runtime_dirs],
-                "handler": handler,
-                "idle_s": idle_s,
-            }
+        spec = {
+            "code_dir": str(code_dir),
+            "runtime_dirs": [str(path) for path in runtime_dirs],
+            "handler": handler,
+            "idle_s": idle_s,
+        }
+
+        def start_environment() -> dict:
             scratch = root / f"{slot.name}.tmp"  # the environment's own /tmp, kept while it is warm
             shutil.rmtree(scratch, ignore_errors=True)
             scratch.mkdir(parents=True)
-            state = slot.start(
+            return slot.start(
                 [interpreter, "-I", "-S", "-u", "-X", "utf8", str(BOOTSTRAP)],
                 spec,
                 {**environment, "TMPDIR": str(scratch)},
                 code_dir,
             )
+
+        state = slot.state() or start_environment()
         started_ms = time.time() * 1000
         deadline_ms = started_ms + timeout_s * 1000
         events: list[tuple[int, str]] = [
             (int(started_ms), f"START RequestId: {request_id} Version: {context['function_version']}")
         ]
-        outcome = slot.invoke(state, {"event": event, "context": context, "deadline_ms": deadline_ms}, deadline_ms)
+        request = {"event": event, "context": context, "deadline_ms": deadline_ms}
+        outcome = slot.invoke(state, request, deadline_ms)
+        if outcome is None:  # it reached its idle limit as this invocation came: a new environment, a cold start
+            outcome = slot.invoke(start_environment(), request, deadline_ms) or warm.WarmAnswer(None, False, False)
         ended_ms = time.time() * 1000
         answer = outcome.answer
         if answer is None:  # timed out or died: keep what it printed, then end it (it is never reused)

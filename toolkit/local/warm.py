@@ -133,19 +133,27 @@ class Slot:
             pass
         return lines
 
-    def invoke(self, state: dict, request: dict, deadline_ms: float) -> WarmAnswer:
+    def invoke(self, state: dict, request: dict, deadline_ms: float) -> WarmAnswer | None:
+        """Run one invocation in the environment; None when the environment was gone before it took the request
+        (it had just reached its idle limit): the caller starts a new one."""
         reused = state.get("invocations", 0) > 0
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        accepted = False
         try:
-            client.settimeout(max(0.1, deadline_ms / 1000 - time.time()))
+            client.settimeout(5.0)
             client.connect(state["socket"])
-            client.sendall((json.dumps(request) + "\n").encode())
-            with client.makefile("rb") as stream:
+            with client.makefile("rwb") as stream:
+                if stream.readline() != b"accepted\n":
+                    return None
+                accepted = True
+                client.settimeout(max(0.1, deadline_ms / 1000 - time.time()))
+                stream.write((json.dumps(request) + "\n").encode())
+                stream.flush()
                 line = stream.readline()
         except TimeoutError:
             return WarmAnswer(None, True, reused)  # the caller reads the journal, then discards the environment
         except OSError:
-            line = b""
+            return WarmAnswer(None, False, reused) if accepted else None
         finally:
             client.close()
         if not line:  # the process died during the invocation
