@@ -36,9 +36,7 @@ def lambda_handler(event, context):  # a release that breaks every invocation
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A copy of what Terraform and the package read, so state and builds stay in the test's directory."""
-    ignore = shutil.ignore_patterns(
-        ".terraform", ".terraform.lock.hcl", "terraform.tfstate*", "*.tfplan", "__pycache__"
-    )
+    ignore = shutil.ignore_patterns(".terraform", "terraform.tfstate*", "*.tfplan", "__pycache__")
     for name in ("terraform", "env", "config", "lambda_src"):
         shutil.copytree(REPO_ROOT / name, tmp_path / name, ignore=ignore)
     return tmp_path
