@@ -290,16 +290,19 @@ def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids_only(t
             DEV, root, directory, terraform.terraform_env(load_env("local"), endpoint_url=endpoint)
         )
         lines: list[str] = []
-        terraform._init(ws, lines.append, backend=True)
-        terraform._run(
-            ws,
-            [
-                "apply", "-input=false", "-auto-approve", f"-var=github_repository={REPOSITORY}",
-                f"-var=state_bucket={STATE_BUCKET}", "-var=github_owner_id=4242", "-var=github_repository_id=9001",
-            ],
-            lines.append,
-            "apply-bootstrap",
-        )  # fmt: skip
+        try:
+            terraform._init(ws, lines.append, backend=True)
+            terraform._run(
+                ws,
+                [
+                    "apply", "-input=false", "-auto-approve", f"-var=github_repository={REPOSITORY}",
+                    f"-var=state_bucket={STATE_BUCKET}", "-var=github_owner_id=4242", "-var=github_repository_id=9001",
+                ],
+                lines.append,
+                "apply-bootstrap",
+            )  # fmt: skip
+        except terraform.TerraformError as exc:
+            pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
         iam = boto3.client(
             "iam", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
         )

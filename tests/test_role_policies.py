@@ -101,6 +101,7 @@ class Recorded:
     plan_calls: list[AwsCall]
     toolkit_calls: dict[str, list[AwsCall]]  # command → its calls
     schedule_role: list[dict]
+    edition_due_role: list[dict]
     env: object
 
 
@@ -137,7 +138,8 @@ def recorded(tmp_path_factory):
             plan_calls = terraform_calls(terraform.plan, package_path=package.path, verbose=False)
             toolkit_calls = _toolkit_commands(env, feeds, root, workdir)
             schedule_role = _schedule_role_statements(env)
-            yield Recorded(roles, apply_calls, plan_calls, toolkit_calls, schedule_role, env)
+            due_role = _schedule_role_statements(env, f"{env.function_name}-edition-due-schedule")
+            yield Recorded(roles, apply_calls, plan_calls, toolkit_calls, schedule_role, due_role, env)
 
 
 def _toolkit_commands(env, feeds, root: Path, workdir: Path) -> dict[str, list[AwsCall]]:
@@ -181,11 +183,11 @@ def _toolkit_commands(env, feeds, root: Path, workdir: Path) -> dict[str, list[A
     return calls
 
 
-def _schedule_role_statements(env) -> list[dict]:
+def _schedule_role_statements(env, role: str | None = None) -> list[dict]:
     from toolkit.services import boto3_client
 
     iam = boto3_client(env, "iam")
-    role = f"{env.function_name}-lai-weekly-v3-schedule"
+    role = role or f"{env.function_name}-lai-weekly-v3-schedule"
     statements = []
     for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
@@ -237,6 +239,14 @@ def test_the_schedule_role_may_invoke_live_and_nothing_else(recorded):
     assert evaluate(statements, Request("lambda:InvokeFunction", alias)).allowed
     assert not evaluate(statements, Request("lambda:InvokeFunction", alias.rsplit(":", 1)[0] + ":1")).allowed
     assert not evaluate(statements, Request("lambda:UpdateAlias", alias)).allowed
+
+
+def test_the_edition_due_schedule_may_put_its_mark_in_the_run_metrics_only(recorded):
+    # What EventBridge Scheduler calls at a client's deadline (its universal target), with the role it is given.
+    mark = AwsCall("cloudwatch", "PutMetricData", {"Namespace": "VectoraInbox", "MetricData": []}, "eu-west-3")
+    other = AwsCall("cloudwatch", "PutMetricData", {"Namespace": "AWS/Lambda", "MetricData": []}, "eu-west-3")
+    assert denied(recorded.edition_due_role, requests_for([mark], ACCOUNT)) == []
+    assert denied(recorded.edition_due_role, requests_for([other], ACCOUNT))
 
 
 def test_an_unmapped_call_is_an_error_naming_it():

@@ -351,26 +351,30 @@ def _read_lines(stream, events: list[tuple[int, str]]) -> None:
 
 
 def _wait(process: subprocess.Popen, deadline_ms: float) -> tuple[int, int, bool]:
-    """Reap the process by the deadline (killing its group past it); (exit status, peak RSS KiB, timed out)."""
-    outcome: dict[str, Any] = {}
+    """Wait for the process by the deadline (killing its group past it); (exit status, peak RSS KiB, timed out).
 
-    def reap() -> None:
-        _, status, usage = os.wait4(process.pid, 0)
-        outcome["status"] = os.waitstatus_to_exitcode(status)
-        outcome["max_rss_kb"] = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    The group is killed (it ends anything the function left running) before the process is reaped: once reaped, its
+    pid may be reused by another process on a busy machine, and a group kill by that number would hit it."""
+    exited = threading.Event()
 
-    reaper = threading.Thread(target=reap, daemon=True)
-    reaper.start()
+    def wait_unreaped() -> None:
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+        exited.set()
+
+    waiter = threading.Thread(target=wait_unreaped, daemon=True)
+    waiter.start()
     try:
-        reaper.join(max(0.0, deadline_ms / 1000 - time.time()))
+        exited.wait(max(0.0, deadline_ms / 1000 - time.time()))
     except BaseException:  # Ctrl-C: the function runs in its own session and would outlive the toolkit
         _kill_group(process.pid)
         raise
-    timed_out = reaper.is_alive()
-    _kill_group(process.pid)  # also ends anything the function left running
-    reaper.join()
-    process.returncode = outcome["status"]  # reaped here: keep Popen from waiting on a recycled pid
-    return outcome["status"], outcome["max_rss_kb"], timed_out
+    timed_out = not exited.is_set()
+    _kill_group(process.pid)  # the pid is still ours: the process is a zombie until reaped below
+    _, status, usage = os.wait4(process.pid, 0)
+    waiter.join()
+    max_rss_kb = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting on a recycled pid
+    return process.returncode, max_rss_kb, timed_out
 
 
 def _kill_group(pid: int) -> None:

@@ -92,7 +92,7 @@ class Slot:
             state = json.loads(self.state_path.read_text())
         except (OSError, ValueError):
             return None
-        return state if _alive(state.get("pid", 0)) and Path(state.get("socket", "")).exists() else None
+        return state if _ours(state) and Path(state.get("socket", "")).exists() else None
 
     def start(self, command: list[str], spec: dict, environment: dict, cwd: Path) -> dict:
         """Start a new environment (a cold start) and wait until its socket listens."""
@@ -117,7 +117,13 @@ class Slot:
                 _kill_group(process.pid)
                 raise RuntimeError(f"the local execution environment did not start ({self.name})")
             time.sleep(0.01)
-        state = {"pid": process.pid, "socket": str(self.socket_path), "invocations": 0, "started": time.time()}
+        state = {
+            "pid": process.pid,
+            "process_start": _process_start(process.pid),
+            "socket": str(self.socket_path),
+            "invocations": 0,
+            "started": time.time(),
+        }
         self.state_path.write_text(json.dumps(state))
         return state
 
@@ -169,7 +175,7 @@ class Slot:
             state = json.loads(self.state_path.read_text())
         except (OSError, ValueError):
             state = None
-        if state and _alive(state.get("pid", 0)):
+        if state and _ours(state):
             _kill_group(state["pid"])
         with contextlib.suppress(FileNotFoundError):
             self.state_path.unlink()
@@ -188,13 +194,37 @@ def stop_all(root: Path) -> int:
             state = json.loads(state_path.read_text())
         except (OSError, ValueError):
             continue
-        if _alive(state.get("pid", 0)):
+        if _ours(state):
             _kill_group(state["pid"])
             stopped += 1
         with contextlib.suppress(OSError):
             Path(state.get("socket", "")).unlink()
         state_path.unlink(missing_ok=True)
     return stopped
+
+
+def _process_start(pid: int) -> str:
+    """The process's start time in clock ticks since boot (/proc/<pid>/stat, field 22): with the pid, it names one
+    process; a pid alone is reused once the process has exited (pids wrap around on a busy machine)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _ours(state: dict) -> bool:
+    """The environment the state file names is still running: the same process (pid and start time) and the leader
+    of its own process group, so ending the group ends only it and what it started."""
+    pid = int(state.get("pid") or 0)
+    if not _alive(pid):
+        return False
+    started = state.get("process_start")
+    if started and _process_start(pid) not in ("", started):
+        return False
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
 
 
 def _alive(pid: int) -> bool:
