@@ -274,18 +274,15 @@ def test_every_root_that_locks_its_state_in_s3_requires_terraform_1_11():
 def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids_only(tmp_path, monkeypatch):
     """Repositories created, renamed or transferred after GitHub turned immutable subject claims on get tokens whose
     `sub` names owner and repository with their numeric ids: repo:acme@4242/vectora-inbox@9001:environment:dev."""
-    require_terraform_provider(monkeypatch)
-    from moto.server import ThreadedMotoServer
+    from lambda_testkit import emulator_process
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    require_terraform_provider(monkeypatch)
     root = copy_infrastructure(tmp_path / "repo")
     directory = root / terraform.BOOTSTRAP_DIR
     (directory / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    # An emulator process of its own: the module's other roles live in this process's moto state.
+    with emulator_process() as port:
+        endpoint = f"http://127.0.0.1:{port}"
         ws = terraform.Workspace(
             DEV, root, directory, terraform.terraform_env(load_env("local"), endpoint_url=endpoint)
         )
@@ -308,7 +305,5 @@ def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids_only(t
         )
         [deploy] = _trust(iam, "vectora-inbox-dev-github-deploy")
         [plan] = _trust(iam, "vectora-inbox-dev-github-plan")
-    finally:
-        server.stop()
     assert deploy["Condition"]["StringEquals"][f"{OIDC}:sub"] == "repo:acme@4242/vectora-inbox@9001:environment:dev"
     assert plan["Condition"]["StringEquals"][f"{OIDC}:sub"] == "repo:acme@4242/vectora-inbox@9001:pull_request"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import shutil
 import urllib.request
 from pathlib import Path
@@ -41,29 +40,27 @@ ACCOUNT = "123456789012"  # the emulator's account
 
 def _bootstrap_roles(root: Path) -> dict[str, list[dict]]:
     """The plan and deploy roles the bootstrap makes for the local environment's names, as IAM holds them."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     directory = root / terraform.BOOTSTRAP_DIR
     (directory / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
     local = load_env("local")
-    ws = terraform.Workspace(local, root, directory, terraform.terraform_env(local, endpoint_url=endpoint))
     lines: list[str] = []
-    try:
-        terraform._init(ws, lines.append, backend=True)
-        terraform._run(
-            ws,
-            [
-                "apply", "-input=false", "-auto-approve", "-var=environment=local",
-                "-var=github_repository=acme/vectora-inbox", "-var=state_bucket=acme-terraform-state",
-            ],
-            lines.append,
-            "apply-bootstrap",
-        )  # fmt: skip
+    # An emulator process of its own: other modules' in-process servers share one moto state.
+    with emulator_process() as port:
+        endpoint = f"http://127.0.0.1:{port}"
+        ws = terraform.Workspace(local, root, directory, terraform.terraform_env(local, endpoint_url=endpoint))
+        try:
+            terraform._init(ws, lines.append, backend=True)
+            terraform._run(
+                ws,
+                [
+                    "apply", "-input=false", "-auto-approve", "-var=environment=local",
+                    "-var=github_repository=acme/vectora-inbox", "-var=state_bucket=acme-terraform-state",
+                ],
+                lines.append,
+                "apply-bootstrap",
+            )  # fmt: skip
+        except terraform.TerraformError as exc:
+            pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
         iam = boto3.client(
             "iam", endpoint_url=endpoint, region_name=local.aws_region, aws_access_key_id="t", aws_secret_access_key="t"
         )
@@ -76,15 +73,10 @@ def _bootstrap_roles(root: Path) -> dict[str, list[dict]]:
             for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
                 document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
                 document = json.loads(document) if isinstance(document, str) else document
-                statements.extend(
-                    document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-                )
+                body = document["Statement"]
+                statements.extend(body if isinstance(body, list) else [body])
             roles[name] = statements
         return roles
-    except terraform.TerraformError as exc:
-        pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
-    finally:
-        server.stop()
 
 
 def _recorder(port: int, verb: str) -> bytes:
