@@ -48,7 +48,7 @@ def local_stack(emulator, workspace, monkeypatch):
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
     # Model-like latency keeps the smoke test's cache check meaningful.
-    with local_services(emulator, standin_latency_ms=300) as (env, feeds, _standin):
+    with local_services(emulator, standin_latency_ms=600) as (env, feeds, _standin):
         yield env, feeds
 
 
