@@ -58,10 +58,10 @@ def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live"
     Changes: only files under checks/ in the buckets (a check run's own output); no edition, feed state or cache
     an edition reads.
     """
-    from toolkit.smoke import run_smoke
+    from toolkit.versions import smoke_and_record
 
     printer = (lambda _line: None) if json_ else print
-    report = _guard(run_smoke, env, payload, qualifier=str(qualifier), printer=printer)
+    report = _guard(smoke_and_record, env, payload, qualifier=str(qualifier), printer=printer)
     if json_:
         print(report.to_json())
     if not report.ok:
@@ -114,7 +114,11 @@ def config_sync(c, env=None):
     if environment.emulator:
         _guard(prepare_local, environment)
     else:
-        sync_config(boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print)
+        _guard(
+            lambda: sync_config(
+                boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print
+            )
+        )
 
 
 @task(help={"env": ENV_HELP, "invoke": "also make a one-token call to each Bedrock profile (a fraction of a cent)"})

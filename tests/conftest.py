@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_ENV = json.loads((REPO_ROOT / "env" / "local.json").read_text())
 LAMBDA_ENV = LOCAL_ENV["lambda_environment"]
 REGION = LOCAL_ENV["aws_region"]
+# The local target keeps execution environments warm, as Lambda does; in the suite they end soon after their
+# test instead of minutes later.
+os.environ.setdefault("VECTORA_LAMBDA_IDLE_SECONDS", "20")
 
 
 FAKE_CREDENTIALS = {

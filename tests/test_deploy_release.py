@@ -249,5 +249,5 @@ def test_versions_show_how_latest_and_each_version_differ_from_live(fake_env, tm
 
     assert [(v.version, v.differs_from_live) for v in versions] == [("1", ("environment LOG_LEVEL",)), ("2", ())]
     assert table.splitlines()[0].split()[:2] == ["alias", "version"] and "differs from live" in table.splitlines()[0]
-    assert table.splitlines()[-1].startswith("$LATEST differs from live: timeout 30 → 20")
+    assert table.splitlines()[-1].startswith("$LATEST's settings differ from live: timeout 30 → 20")
     assert latest_differences(fake_env, **QUIET) == []

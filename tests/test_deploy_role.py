@@ -28,6 +28,7 @@ STATE_KEY = "vectora-inbox/dev/terraform.tfstate"
 ACCOUNT = "123456789012"  # the emulator's account
 REGION = DEV.aws_region
 OIDC = "token.actions.githubusercontent.com"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +176,9 @@ def test_every_grant_names_a_resource_of_this_stack(roles, role):
             if statement["Sid"] == "DescribeLogGroups":  # the API takes no log group ARN
                 assert statement["Action"] == ["logs:DescribeLogGroups"] and resource.endswith(":log-group:*")
                 continue
+            if statement["Sid"] == "DescribeAlarms":  # a list call, authorized on the account's alarms
+                assert statement["Action"] == ["cloudwatch:DescribeAlarms"] and resource.endswith(":alarm:*")
+                continue
             assert resource.startswith(STACK_RESOURCES), (statement["Sid"], resource)
 
 
@@ -254,3 +258,52 @@ def test_deploy_role_can_release_but_not_destroy(roles):
         "sqs:DeleteMessage",
         "sns:DeleteTopic",
     }
+
+
+def test_every_root_that_locks_its_state_in_s3_requires_terraform_1_11():
+    # use_lockfile (S3 native locking) is generally available from Terraform 1.11; an older one ignores it or fails.
+    import re
+
+    roots = [REPO / "terraform" / "bootstrap", *sorted((REPO / "terraform" / "envs").iterdir())]
+    for root in roots:
+        text = (root / "versions.tf").read_text()
+        required = re.search(r'required_version\s*=\s*">=\s*(\d+)\.(\d+)', text)
+        assert required and (int(required[1]), int(required[2])) >= (1, 11), root.name
+
+
+def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids_only(tmp_path, monkeypatch):
+    """Repositories created, renamed or transferred after GitHub turned immutable subject claims on get tokens whose
+    `sub` names owner and repository with their numeric ids: repo:acme@4242/vectora-inbox@9001:environment:dev."""
+    from lambda_testkit import emulator_process
+
+    require_terraform_provider(monkeypatch)
+    root = copy_infrastructure(tmp_path / "repo")
+    directory = root / terraform.BOOTSTRAP_DIR
+    (directory / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    # An emulator process of its own: the module's other roles live in this process's moto state.
+    with emulator_process() as port:
+        endpoint = f"http://127.0.0.1:{port}"
+        ws = terraform.Workspace(
+            DEV, root, directory, terraform.terraform_env(load_env("local"), endpoint_url=endpoint)
+        )
+        lines: list[str] = []
+        try:
+            terraform._init(ws, lines.append, backend=True)
+            terraform._run(
+                ws,
+                [
+                    "apply", "-input=false", "-auto-approve", f"-var=github_repository={REPOSITORY}",
+                    f"-var=state_bucket={STATE_BUCKET}", "-var=github_owner_id=4242", "-var=github_repository_id=9001",
+                ],
+                lines.append,
+                "apply-bootstrap",
+            )  # fmt: skip
+        except terraform.TerraformError as exc:
+            pytest.fail(f"{exc}\n" + "\n".join(lines[-60:]))
+        iam = boto3.client(
+            "iam", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+        )
+        [deploy] = _trust(iam, "vectora-inbox-dev-github-deploy")
+        [plan] = _trust(iam, "vectora-inbox-dev-github-plan")
+    assert deploy["Condition"]["StringEquals"][f"{OIDC}:sub"] == "repo:acme@4242/vectora-inbox@9001:environment:dev"
+    assert plan["Condition"]["StringEquals"][f"{OIDC}:sub"] == "repo:acme@4242/vectora-inbox@9001:pull_request"

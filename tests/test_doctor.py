@@ -244,3 +244,20 @@ def test_a_backend_without_lockfile_is_a_problem(dev_repo, aws):
 
     assert finding.status == PROBLEM
     assert "not locked" in finding.detail and "dynamodb_table is deprecated" in finding.detail
+
+
+def test_the_runtime_sdk_line_is_found_past_the_first_page_of_logs():
+    # FilterLogEvents may answer a page with no events and a nextToken (it scans the group in chunks): the line
+    # the function logged at init can be on any later page.
+    env = load_env("dev", account_id=ACCOUNT)
+    edges, stubs = _stubbed("logs")
+    line = '{"level": "INFO", "message": "SDK AWS du runtime", "boto3": "1.40.0", "botocore": "1.40.0", "source": "runtime"}'
+    stubs["logs"].add_response("filter_log_events", {"events": [], "nextToken": "page-2"})
+    stubs["logs"].add_response(
+        "filter_log_events", {"events": [{"timestamp": 1, "message": line, "logStreamName": "s", "eventId": "1"}]}
+    )
+
+    with stubs["logs"]:
+        finding = doctor.check_runtime_sdk(env, edges, now_ms=10**13)
+
+    assert finding.status == OK and "botocore 1.40.0" in finding.detail

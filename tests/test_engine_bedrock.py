@@ -369,3 +369,56 @@ def test_every_summary_tldr_line_and_intro_of_the_standin_edition_is_whole_sente
         and [t for t in shown if t.endswith("…") or not t.rstrip("\"')").endswith((".", "!", "?"))] == []
     )
     assert "…" not in read_object(s3, result["s3"]["bucket"], result["s3"]["markdown"]).decode()
+
+
+# --- warm containers, retries and denials as AWS gives them ---------------------------------------------------
+
+
+def test_a_warm_invocation_logs_its_bedrock_routing_again(run, standin, capsys):
+    # On Lambda a second invocation reuses the container and its clients: the smoke test's regions check reads
+    # the routing lines of the runs it made, so every invocation logs where each purpose goes.
+    run()
+    capsys.readouterr()
+    run()  # same process, same clients: a warm start
+    messages = [
+        json.loads(line).get("message") for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    assert messages.count("Client Bedrock hybride : newsletter → eu-west-3") == 1
+    assert messages.count("Client Bedrock hybride : normalization → us-east-1") == 1
+
+
+def test_model_not_ready_is_retried_by_botocore_alone(monkeypatch):
+    # ModelNotReadyException is modelled retryable in bedrock-runtime: botocore's standard mode retries it up to
+    # total_max_attempts; a loop of our own on top would multiply the attempts.
+    import botocore.session
+
+    from vectora_core.llm.bedrock import RETRYABLE_MODEL_ERRORS
+
+    shape = botocore.session.get_session().get_service_model("bedrock-runtime").shape_for("ModelNotReadyException")
+    assert "retryable" in shape.metadata
+    assert "ModelNotReadyException" not in RETRYABLE_MODEL_ERRORS
+
+
+def test_marketplace_subscription_denial_gets_the_console_fix_not_the_iam_one():
+    # The denial of the first use of a Marketplace model also says "not authorized to perform", but names the
+    # aws-marketplace actions: the role's bedrock grants are not the problem.
+    from botocore.exceptions import ClientError
+
+    from vectora_core.llm.bedrock import blocking_problem
+    from vectora_core.settings import BedrockTarget
+
+    denied = ClientError(
+        {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": "Model access is denied due to IAM user or service role is not authorized to perform the "
+                "required AWS Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to "
+                "enable access to this model. Refer to the Amazon Bedrock documentation for further details. Your "
+                "AWS Marketplace subscription for this model cannot be completed at this time. If you recently "
+                "fixed this issue, try again after 15 minutes.",
+            }
+        },
+        "InvokeModel",
+    )
+    problem = blocking_problem(denied, BedrockTarget("newsletter", "eu-west-3", "eu.anthropic.claude-x"))
+    assert "Marketplace" in problem.fix and "function's role" not in problem.fix

@@ -255,3 +255,77 @@ def test_runtime_interpreter_on_path_is_resolved_to_its_real_executable(monkeypa
     monkeypatch.setattr(local_lambda.shutil, "which", lambda name: str(shim))
 
     assert select_interpreter("python3.99", printer=lambda line: None) == str(real)
+
+
+# --- warm execution environments, as Lambda keeps them ---------------------------------------------------------
+
+COUNTING_HANDLER = """
+import os
+import time
+
+INIT_AT = time.time()  # module state: kept while the environment is warm
+calls = []
+
+
+def lambda_handler(event, context):
+    calls.append(context.aws_request_id)
+    return {"calls": len(calls), "pid": os.getpid(), "init_at": INIT_AT, "tmp": os.environ.get("TMPDIR")}
+"""
+
+
+@pytest.fixture
+def warm_env(fake_env, monkeypatch):
+    monkeypatch.delenv("VECTORA_LAMBDA_COLD", raising=False)
+    monkeypatch.setenv("VECTORA_LAMBDA_IDLE_SECONDS", "30")
+    yield fake_env
+    from toolkit.local import warm
+
+    warm.stop_all(local_lambda.FUNCTIONS_DIR.parent / "warm")
+
+
+def test_a_second_invocation_of_a_version_reuses_its_warm_environment(warm_env):
+    create_function(warm_env, handler_zip(COUNTING_HANDLER))
+
+    first = invoke_local(warm_env, "live", {})
+    second = invoke_local(warm_env, "1", {})  # the same version, through its number
+
+    assert first.payload["calls"] == 1 and second.payload["calls"] == 2
+    assert second.payload["pid"] == first.payload["pid"] and second.payload["init_at"] == first.payload["init_at"]
+    assert "Init Duration" in first.log_text.splitlines()[-1]
+    assert "Init Duration" not in second.log_text.splitlines()[-1]  # Lambda reports init only for a cold start
+    assert second.request_id != first.request_id
+
+
+def test_a_new_version_gets_an_environment_of_its_own(warm_env):
+    create_function(warm_env, handler_zip(COUNTING_HANDLER))
+    first = invoke_local(warm_env, "live", {})
+    publish(warm_env, handler_zip(COUNTING_HANDLER, "second version"))
+
+    other = invoke_local(warm_env, "2", {})
+
+    assert other.payload["calls"] == 1 and other.payload["pid"] != first.payload["pid"]
+
+
+def test_cold_only_starts_every_invocation_in_a_new_process(warm_env, monkeypatch):
+    monkeypatch.setenv("VECTORA_LAMBDA_COLD", "1")
+    create_function(warm_env, handler_zip(COUNTING_HANDLER))
+
+    first, second = invoke_local(warm_env, "live", {}), invoke_local(warm_env, "live", {})
+
+    assert first.payload["calls"] == second.payload["calls"] == 1
+    assert "Init Duration" in second.log_text.splitlines()[-1]
+
+
+def test_a_timed_out_environment_is_not_reused(warm_env):
+    create_function(
+        warm_env,
+        handler_zip(SLEEPING_HANDLER.replace("time.sleep(60)\n", "time.sleep(60 if event else 0)\n")),
+        timeout=1,
+    )
+
+    timed_out = invoke_local(warm_env, "live", {"sleep": True})
+    after = invoke_local(warm_env, "live", {})
+
+    assert timed_out.payload["errorType"] == "Sandbox.Timedout"
+    assert "grandchild pid" in timed_out.log_text  # what it printed before the deadline is in its log
+    assert after.function_error is None and "Init Duration" in after.log_text.splitlines()[-1]

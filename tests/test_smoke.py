@@ -317,3 +317,16 @@ def test_aws_invocation_reads_the_whole_log_from_cloudwatch_when_the_tail_is_cut
     assert invoked.succeeded and invoked.executed_version == "4"
     assert invoked.log_text.splitlines() == lines
     assert invoked.duration_ms == 1234.5
+
+
+def test_the_smoke_test_says_what_its_payload_changes():
+    from toolkit.smoke import describe_payload
+
+    line = describe_payload(
+        "payloads/test-payload-p1.json", {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
+    )
+
+    assert line == (
+        "test-payload-p1.json: client_id lai_weekly_v3, period_days 7; force_regenerate set by each check itself; "
+        "every check runs as mode smoke, never publishing"
+    )

@@ -93,3 +93,34 @@ def test_mutation_run_that_cannot_start_exits_1(monkeypatch):
     with pytest.raises(Exit) as exit_:
         tasks.mutate(MockContext())
     assert (exit_.value.code, exit_.value.message) == (1, "error: mutmut is not installed")
+
+
+@pytest.fixture
+def no_aws_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookup on a laptop or CI
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a session an earlier test made keeps its credentials
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: tasks.smoke(MockContext(), env="dev"),
+        lambda: tasks.versions(MockContext(), env="dev"),
+        lambda: tasks.rollback(MockContext(), env="dev"),
+        lambda: tasks.status(MockContext(), env="dev"),
+        lambda: tasks.config_sync(MockContext(), env="dev"),
+    ],
+    ids=["smoke", "versions", "rollback", "status", "config-sync"],
+)
+def test_a_command_against_aws_without_credentials_says_so_in_one_line(no_aws_credentials, call):
+    with pytest.raises(Exit) as exit_:
+        call()
+    assert exit_.value.code == 1
+    message = str(exit_.value.message)
+    assert message.startswith("error: ") and "\n" not in message and "credentials" in message

@@ -39,7 +39,7 @@ def copy_infrastructure(destination: Path) -> Path:
         shutil.copytree(
             REPO_ROOT / part,
             destination / part,
-            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl", "backend.hcl"),
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "backend.hcl"),
         )
     return destination
 
@@ -173,3 +173,51 @@ def test_no_mirror_means_the_registry(tmp_path):
     from toolkit.terraform import discover_plugin_dir
 
     assert discover_plugin_dir((str(tmp_path / "*" / "registry.terraform.io" / "hashicorp" / "aws"),)) is None
+
+
+LOCKED_ROOTS = ("terraform/bootstrap", "terraform/envs/dev", "terraform/envs/local")
+
+
+@pytest.mark.parametrize("root", LOCKED_ROOTS)
+def test_every_root_commits_its_provider_lock_file_with_hashes_for_every_platform(root):
+    # Without a committed lock file, a provider released between CI's plan job and its apply job makes the apply
+    # job's `terraform init` pick it, and Terraform refuses the saved plan.
+    import re
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", f"{root}/.terraform.lock.hcl"], cwd=REPO_ROOT, capture_output=True
+    )
+    assert tracked.returncode == 0, f"{root}/.terraform.lock.hcl is not committed"
+    text = (REPO_ROOT / root / ".terraform.lock.hcl").read_text()
+    [block] = re.findall(r'provider "registry.terraform.io/hashicorp/aws" \{(.*?)\n\}', text, re.S)
+    assert re.search(r'version\s+=\s+"5\.\d+\.\d+"', block)
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', block)) >= 14  # the registry's package sums, one per platform
+    assert re.search(r'"h1:[A-Za-z0-9+/=]{44}"', block)
+
+
+def test_the_local_provider_mirror_holds_exactly_the_locked_provider(tmp_path, monkeypatch):
+    import subprocess
+
+    require_terraform_provider(monkeypatch)
+    mirror = os.environ.get("TF_PLUGIN_DIR") or terraform.discover_plugin_dir()
+    if not mirror:
+        pytest.skip("no filesystem mirror here: the registry serves the locked provider (its zh: sums apply)")
+    root = copy_infrastructure(tmp_path) / "terraform" / "envs" / "local"
+    before = (root / ".terraform.lock.hcl").read_text()
+    initialised = subprocess.run(
+        ["terraform", "init", "-input=false", "-backend=false", f"-plugin-dir={mirror}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert initialised.returncode == 0, initialised.stderr  # init accepts the mirror's package against the lock
+    assert (root / ".terraform.lock.hcl").read_text() == before
+    done = subprocess.run(
+        ["terraform", "providers", "lock", f"-fs-mirror={mirror}", "-platform=linux_amd64"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (root / ".terraform.lock.hcl").read_text() == before  # the mirror's package hashes as locked

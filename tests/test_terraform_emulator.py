@@ -7,11 +7,13 @@ run the suite with `--dist loadfile` to keep the module on one xdist worker. Eve
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import alarm_timing
 import boto3
 import pytest
 from conftest import FakeContext, fresh_handler, use_lambda_environment
@@ -20,6 +22,8 @@ from lambda_testkit import emulator_process
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
 from toolkit.envfile import load_env
+from toolkit.iam_policy import Request, denied, evaluate
+from toolkit.iam_requests import AwsCall, recording, requests_for
 from toolkit.packaging import build_package
 
 ENV = load_env("local")
@@ -367,18 +371,73 @@ def test_a_publishing_run_that_ends_in_an_error_alarms_within_the_hour(stack):
     assert (alarm["Period"], alarm["TreatMissingData"], _dimensions(alarm)["Mode"]) == (3600, "notBreaching", "publish")
 
 
-def test_a_client_without_an_edition_for_a_week_alarms_and_missing_data_breaches(stack):
+def _no_edition(stack):
+    """The applied no-newsletter alarm, the client's schedule and its edition-due schedule, as the emulator holds them."""
     alarm = _alarms(stack)[f"{ENV.function_name}-lai_weekly_v3-no-newsletter"]
+    scheduler = stack.client("scheduler")
+    run = scheduler.get_schedule(Name=f"{ENV.function_name}-lai-weekly-v3")
+    due = scheduler.get_schedule(Name=f"{ENV.function_name}-lai-weekly-v3-edition-due")
+    return alarm, run, due
 
-    assert (alarm["MetricName"], alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "NewsletterPublished",
-        "Sum",
-        "LessThanThreshold",
-        1.0,
+
+def test_the_edition_due_mark_is_put_by_the_scheduler_itself_in_the_run_metrics(stack):
+    alarm, run, due = _no_edition(stack)
+    due_metric, published_metric, dimensions = alarm_timing.check_alarm_shape(alarm)
+    target = due["Target"]
+    assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:cloudwatch:putMetricData"
+    put = json.loads(target["Input"])
+    assert put["Namespace"] == "VectoraInbox" and [m["MetricName"] for m in put["MetricData"]] == [due_metric]
+    assert {d["Name"]: d["Value"] for d in put["MetricData"][0]["Dimensions"]} == dimensions
+    assert published_metric == "NewsletterPublished" and dimensions["Mode"] == "publish"
+    assert (due["ScheduleExpression"], due["ScheduleExpressionTimezone"]) == ("cron(0 10 ? * MON *)", "Europe/Paris")
+    assert run["ScheduleExpressionTimezone"] == due["ScheduleExpressionTimezone"]
+
+
+def _weeks(stack, start: datetime, weeks: int, edition_delay):
+    """(due marks, editions, run times) over `weeks` from `start`: each run's edition `edition_delay(i)` after it
+    (None: no edition that week)."""
+    _alarm, run, due = _no_edition(stack)
+    end = start + timedelta(weeks=weeks)
+    runs = alarm_timing.cron_times(run["ScheduleExpression"], run["ScheduleExpressionTimezone"], start, end)
+    dues = alarm_timing.cron_times(due["ScheduleExpression"], due["ScheduleExpressionTimezone"], start, end)
+    editions = [t + edition_delay(i) for i, t in enumerate(runs) if edition_delay(i) is not None]
+    return dues, editions, runs, end
+
+
+def test_weekly_editions_landing_at_varying_times_across_daylight_saving_never_alarm(stack):
+    alarm_timing.check_alarm_shape(_no_edition(stack)[0])
+    start = datetime(2027, 3, 1, tzinfo=UTC)  # Paris moves to summer time on 28 March, back on 31 October
+    delays = [timedelta(minutes=m) for m in (2, 40, 5, 95, 1, 30, 170, 3, 60, 12)]
+    dues, editions, runs, end = _weeks(stack, start, 10, lambda i: delays[i % len(delays)])
+    assert {t.hour for t in runs} == {4, 5}  # 06:00 in Paris is 05:00 UTC in winter, 04:00 in summer
+    assert alarm_timing.transitions(dues, editions, start, end) == []
+
+
+def test_a_new_environment_is_quiet_until_its_first_edition_is_due(stack):
+    start = datetime(2027, 1, 6, 12, tzinfo=UTC)  # created on a Wednesday, first run the next Monday
+    dues, editions, _runs, end = _weeks(stack, start, 2, lambda i: timedelta(minutes=20))
+    assert alarm_timing.transitions(dues, editions, start, end) == []
+
+
+def test_a_missing_edition_alarms_once_at_its_deadline_and_clears_the_next_day(stack):
+    start = datetime(2027, 1, 4, tzinfo=UTC)
+    dues, editions, runs, end = _weeks(stack, start, 4, lambda i: None if i == 1 else timedelta(minutes=15))
+    missed = runs[1].astimezone(ZoneInfo("Europe/Paris"))
+    changes = alarm_timing.transitions(dues, editions, start, end)
+    assert [state for _t, state in changes] == ["ALARM", "OK"]
+    fired, cleared = changes[0][0].astimezone(ZoneInfo("Europe/Paris")), changes[1][0]
+    assert (fired.date(), fired.hour, fired.minute) == (missed.date(), 10, 0)  # the deadline: run time + 4 hours
+    assert cleared == datetime.combine(changes[0][0].date() + timedelta(days=1), datetime.min.time(), UTC)
+
+
+def test_an_edition_after_its_deadline_clears_the_alarm_when_it_lands(stack):
+    start = datetime(2027, 1, 4, tzinfo=UTC)
+    dues, editions, runs, end = _weeks(
+        stack, start, 2, lambda i: timedelta(hours=5, minutes=30) if i == 0 else timedelta(0)
     )
-    assert alarm["Period"] * alarm["EvaluationPeriods"] == 7 * 86400 and alarm["DatapointsToAlarm"] == 7
-    assert alarm["TreatMissingData"] == "breaching"
-    assert _dimensions(alarm)["Mode"] == "publish"
+    changes = alarm_timing.transitions(dues, editions, start, end)
+    assert [state for _t, state in changes] == ["ALARM", "OK"]
+    assert changes[1][0] - runs[0] <= timedelta(hours=5, minutes=35)
 
 
 def test_a_saved_plan_is_applied_as_planned_with_its_summary(stack, tmp_path):
@@ -456,65 +515,7 @@ def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
 
 
 # --- the execution policy is sufficient: every call the engine makes is allowed -------------------------
-
-GEO_PROFILE_PREFIXES = ("eu.", "us.", "apac.", "global.")
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _iam_request(call: dict, account: str) -> tuple[str, str, dict]:
-    """(action, resource ARN, condition context) IAM evaluates for one recorded API call."""
-    service, operation, params = call["service"], call["operation"], call["params"]
-    if service == "s3":
-        bucket = params["Bucket"]
-        if operation in ("ListObjectsV2", "ListObjects"):
-            return "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": params.get("Prefix", "")}
-        action = {
-            "GetObject": "s3:GetObject",
-            "HeadObject": "s3:GetObject",
-            "PutObject": "s3:PutObject",
-            "DeleteObject": "s3:DeleteObject",
-        }.get(operation)
-        if action:
-            return action, f"arn:aws:s3:::{bucket}/{params['Key']}", {}
-    if service == "bedrock-runtime" and operation in ("InvokeModel", "InvokeModelWithResponseStream"):
-        model_id, region = params["modelId"], call["region"]
-        if model_id.startswith(GEO_PROFILE_PREFIXES):
-            return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}", {}
-        return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}::foundation-model/{model_id}", {}
-    pytest.fail(f"no IAM mapping for {service}:{operation}: add it to _iam_request so the policy check covers it")
-
-
-def _conditions_hold(conditions: dict, context: dict) -> bool:
-    for test, pairs in conditions.items():
-        for key, allowed in pairs.items():
-            if key not in context:
-                return False
-            value, patterns = context[key], _as_list(allowed)
-            if test == "StringEquals" and value not in patterns:
-                return False
-            if test == "StringLike" and not any(fnmatch.fnmatchcase(value, p) for p in patterns):
-                return False
-            if test not in ("StringEquals", "StringLike"):
-                return False  # an operator this check does not model: fail closed
-    return True
-
-
-def _allowing_statement(statements: list[dict], action: str, resource: str, context: dict) -> str | None:
-    """Sid of the Allow statement that lets the request through, or None (denied); IAM wildcards are * and ?."""
-
-    def matches(statement):
-        return (
-            any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"]))
-            and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"]))
-            and _conditions_hold(statement.get("Condition", {}), context)
-        )
-
-    if any(s["Effect"] == "Deny" and matches(s) for s in statements):
-        return None
-    return next((s.get("Sid", "?") for s in statements if s["Effect"] == "Allow" and matches(s)), None)
+# The same evaluator as every other role's check (tests/test_role_policies.py): toolkit.iam_policy.
 
 
 @pytest.fixture(scope="module")
@@ -525,20 +526,6 @@ def engine_calls(stack):
     from toolkit.local.bedrock_standin import BedrockStandIn
     from toolkit.local.sample_feeds import SampleFeedServer
 
-    calls: list[dict] = []
-
-    def record(params, model, context=None, **_):
-        calls.append(
-            {
-                "service": model.service_model.service_name,
-                "operation": model.name,
-                "params": dict(params),
-                "region": (context or {}).get("client_region"),
-            }
-        )
-
-    session = boto3.session.Session()
-    session.events.register("provide-client-params.*.*", record)
     with pytest.MonkeyPatch.context() as patch, SampleFeedServer() as feeds, BedrockStandIn() as standin:
         use_lambda_environment(
             patch,
@@ -547,30 +534,23 @@ def engine_calls(stack):
             AWS_ENDPOINT_URL_BEDROCK_RUNTIME=standin.url,
         )
         sync_config(stack.client("s3"), LAMBDA_ENV["CONFIG_BUCKET"], feeds.base_url)  # not the engine's: unrecorded
-        patch.setattr(boto3, "DEFAULT_SESSION", session)
         payload = {"client_id": "lai_weekly_v3", "period_days": 7}
-        with fresh_handler() as handler:
+        with recording() as calls, fresh_handler() as handler:
             results = [
                 handler.lambda_handler(dict(payload, force_regenerate=force), FakeContext())
                 for force in (False, False, True)
             ]
     assert [(r["status"], r["cache"]) for r in results] == [("ok", "miss"), ("ok", "hit"), ("ok", "bypass")]
-    stream = f"{ENV.log_group}:log-stream:2026/01/01/[$LATEST]0123456789abcdef"
+    stream = "2026/01/01/[$LATEST]0123456789abcdef"
     for operation in ("CreateLogStream", "PutLogEvents"):
-        calls.append({"service": "logs", "operation": operation, "stream": stream})
-    return calls
+        calls.append(
+            AwsCall("logs", operation, {"logGroupName": ENV.log_group, "logStreamName": stream}, ENV.aws_region)
+        )
+    return list(calls)
 
 
-def _requests(calls: list[dict], account: str) -> list[tuple[str, str, dict]]:
-    requests = []
-    for call in calls:
-        if call["service"] == "logs":
-            requests.append(
-                (f"logs:{call['operation']}", f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{call['stream']}", {})
-            )
-        else:
-            requests.append(_iam_request(call, account))
-    return requests
+def _requests(calls: list[AwsCall], account: str) -> list[Request]:
+    return requests_for(calls, account)
 
 
 def _policy(stack) -> list[dict]:
@@ -583,15 +563,14 @@ def _policy(stack) -> list[dict]:
 def test_execution_policy_allows_every_call_the_engine_makes(stack, engine_calls):
     account = stack.client("sts").get_caller_identity()["Account"]
     requests = _requests(engine_calls, account)
-    assert {r[0] for r in requests} >= {
+    assert {r.action for r in requests} >= {
         "s3:GetObject",
         "s3:PutObject",
         "s3:ListBucket",
         "s3:DeleteObject",
         "bedrock:InvokeModel",
     }
-    denied = sorted({(a, r) for a, r, c in requests if _allowing_statement(_policy(stack), a, r, c) is None})
-    assert denied == []
+    assert denied(_policy(stack), requests) == []
 
 
 def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
@@ -599,7 +578,7 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     account = stack.client("sts").get_caller_identity()["Account"]
     statements = _policy(stack)
     requests = _requests(engine_calls, account)
-    used = {_allowing_statement(statements, a, r, c) for a, r, c in requests}
+    used = {evaluate(statements, r).statement for r in requests}
     assert {
         "ReadConfig",
         "ReadWriteData",
@@ -612,4 +591,4 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     } <= used
     for sid in used:
         remaining = [s for s in statements if s.get("Sid") != sid]
-        assert any(_allowing_statement(remaining, a, r, c) is None for a, r, c in requests), sid
+        assert denied(remaining, requests), sid

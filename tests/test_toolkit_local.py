@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from datetime import UTC, datetime, timezone
 
@@ -156,3 +157,26 @@ def test_smoke_basic_refuses_a_run_that_cannot_reach_the_model(local_stack, tmp_
     assert run.payload["status"] == "ok" and run.payload["degraded"]
     assert check.status == FAILED
     assert "AccessDeniedException" in check.detail and "enable model access for" in check.detail
+
+
+def test_run_prints_one_total_no_raw_log_line_and_an_honest_cache_hit(local_stack, tmp_path):
+    from toolkit.local.run_local import run_payload
+
+    env, _standin = local_stack
+    payload = {"client_id": "lai_weekly_v3", "period_days": 7}
+    first: list[str] = []
+    run_payload(env, payload, printer=first.append, out_dir=tmp_path)
+    second: list[str] = []
+    hit = run_payload(env, payload, printer=second.append, out_dir=tmp_path)
+
+    for lines in (first, second):
+        assert not [line for line in lines if line.lstrip().startswith("{")], lines  # JSON only after a `log:` label
+        totals = [line for line in lines if re.search(r"\btotal\b \d|^\s*done in ", line)]
+        assert len(totals) == 1, totals
+    assert hit["cache"] == "hit" and hit["llm"]["estimated_cost_usd"] == 0
+    editorial = hit["editorial"]
+    assert (
+        f"cache hit (cached, written earlier with {editorial['input_tokens']}/{editorial['output_tokens']}"
+        in "\n".join(second)
+    )
+    assert "  this run: 0/0 tokens in/out, cost ≈ 0.0000 USD" in second

@@ -1,5 +1,7 @@
-"""Deploy, roll back and list the function's versions. The toolkit owns the function's code after Terraform's
-first apply: Terraform creates the function, its first version and the `live` alias, then ignores both.
+"""Deploy: release code, function configuration and config files. The toolkit owns the function's code after
+Terraform's first apply: Terraform creates the function, its first version and the `live` alias, then ignores
+both. Rollback is `toolkit.rollback`, the versions and their smoke records `toolkit.versions` (both re-exported
+here).
 
 A release is the code, the function's configuration (environment, timeout, memory, runtime, handler,
 architectures) and the config files (client configs, canonical scopes, prices). Deploy:
@@ -18,9 +20,8 @@ architectures) and the config files (client configs, canonical scopes, prices). 
    when only the config files changed: smoke-tests the `live` version with them;
 6. if the smoke test fails, puts the previous config files back and leaves `live` where it was.
 
-Each smoke verdict is kept beside the artifacts (`<function>/smoke/<version>.json`, with the config digest it
-was tested with): a rollback lands only on a version that passed its smoke test (or on the version Terraform
-created), never on one published by a deploy that died before its smoke test passed.
+Each smoke verdict is kept beside the artifacts (see `toolkit.versions`): a rollback lands only on a version that
+passed its smoke test (or on the version Terraform created first).
 """
 
 from __future__ import annotations
@@ -28,12 +29,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,40 +42,60 @@ from botocore.exceptions import WaiterError
 
 from . import REPO_ROOT
 from . import release_config as rc
-from .deploy_lease import LeaseHeld, deploy_lease
 from .envfile import EnvFile, load_env
-from .invoker import invoke_function
 from .local_target import ensure_services
 from .packaging import artifact_key
+from .rollback import RollbackResult, rollback
 from .services import boto3_client, service_url
-from .smoke import DEFAULT_PAYLOAD, SmokeReport, basic_payload, check_basic, load_payload, run_smoke
+from .smoke import DEFAULT_PAYLOAD, SmokeReport, load_payload, run_smoke
+from .versions import (
+    DeployError,
+    RollbackError,
+    VersionInfo,
+    _get_alias,
+    _lease,
+    _move_alias,
+    format_versions,
+    function_settings,
+    latest_differences,
+    list_versions,
+    record_smoke,
+    settings_differences,
+    smoke_passed,
+    smoke_record_key,
+    smoke_records,
+    version_label,
+    what_it_runs,
+)
+
+__all__ = [
+    "DeployError",
+    "DeployResult",
+    "RollbackError",
+    "RollbackResult",
+    "VersionInfo",
+    "deploy",
+    "format_versions",
+    "function_settings",
+    "latest_differences",
+    "list_versions",
+    "publish_version",
+    "record_smoke",
+    "rollback",
+    "settings_differences",
+    "smoke_record_key",
+    "smoke_records",
+    "update_code",
+    "upload_artifact",
+    "what_it_runs",
+]
 
 # What goes into the package: a change there makes the recorded commit `-dirty`.
 PACKAGE_INPUTS = ("lambda_src", "requirements.txt")
-_DESCRIPTION = re.compile(r"git=(?P<git>\S+)\s+sha256=(?P<sha>[0-9a-f]{64})")
-# The configuration a version snapshots besides its code, as GetFunctionConfiguration names it.
-FUNCTION_SETTINGS = ("Runtime", "Handler", "Timeout", "MemorySize", "Architectures", "Environment")
-TERRAFORM_LABEL = "terraform"  # the version Terraform created: its description has no git= marker
 ACTIVE_WAIT = {"Delay": 2, "MaxAttempts": 150}  # published_version_active: up to 5 minutes
-# A version mismatch right after an alias move can be a read served before the move reached every host.
-MISMATCH_RETRIES = 3
-MISMATCH_BACKOFF_S = 0.5
 
 Printer = Callable[[str], None]
 Hook = Callable[[str], None]
-
-
-class DeployError(RuntimeError):
-    """The deploy stopped; `live` was not moved. `failing_check` names the smoke check that failed, if any."""
-
-    def __init__(self, message: str, *, failing_check: str | None = None, version: str | None = None):
-        super().__init__(message)
-        self.failing_check = failing_check
-        self.version = version
-
-
-class RollbackError(DeployError):
-    """The rollback could not find, move to or validate the target version."""
 
 
 @dataclass(frozen=True)
@@ -94,84 +113,6 @@ class DeployResult:
     reasons: tuple[str, ...] = ()  # why a version was published or live re-tested: code, settings, config
 
 
-@dataclass(frozen=True)
-class RollbackResult:
-    function_name: str
-    from_version: str
-    to_version: str
-    seconds: float  # the whole rollback, check included
-    alias_seconds: float  # the alias move alone
-    forward: bool = False  # the target is newer than the version live left
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    version: str
-    git: str
-    sha256: str  # hex, from CodeSha256
-    code_sha256: str  # as Lambda reports it (base64)
-    last_modified: str
-    description: str
-    is_live: bool
-    smoke: str  # "passed", "failed: <check>", or "" when the toolkit never smoke-tested it
-    config_digest: str = ""  # of the config files its last passing smoke test ran with
-    created_by_terraform: bool = False
-    differs_from_live: tuple[str, ...] = ()  # "code", "environment LOG_LEVEL", "timeout 900 → 600"
-
-    @property
-    def origin(self) -> str:
-        return TERRAFORM_LABEL if self.created_by_terraform else self.git
-
-
-# --- pure helpers ---------------------------------------------------------------------------------------------
-
-
-def function_settings(config: dict) -> dict[str, Any]:
-    """The part of a GetFunctionConfiguration answer a published version freezes besides the code."""
-    settings = {name: config.get(name) for name in FUNCTION_SETTINGS}
-    settings["Environment"] = dict((config.get("Environment") or {}).get("Variables") or {})
-    settings["Architectures"] = list(config.get("Architectures") or ["x86_64"])
-    return settings
-
-
-def settings_differences(candidate: dict, live: dict) -> list[str]:
-    """What differs in `candidate`'s configuration from `live`'s, in words (variable names, never values)."""
-    new, old = function_settings(candidate), function_settings(live)
-    differences = []
-    for name in FUNCTION_SETTINGS:
-        if name == "Environment":
-            changed = sorted(k for k in set(new[name]) | set(old[name]) if new[name].get(k) != old[name].get(k))
-            if changed:
-                differences.append("environment " + ", ".join(changed))
-        elif new[name] != old[name]:
-            before = ",".join(old[name]) if isinstance(old[name], list) else old[name]
-            after = ",".join(new[name]) if isinstance(new[name], list) else new[name]
-            differences.append(f"{name.lower()} {before} → {after}")
-    return differences
-
-
-def version_label(config: dict) -> str:
-    """`version 3 (git 1a2b3c4, sha256 9f8e7d6c5b4a)`: a version and what it runs."""
-    return f"version {config['Version']} ({what_it_runs(config)})"
-
-
-def what_it_runs(config: dict) -> str:
-    match = _DESCRIPTION.search(config.get("Description", ""))
-    origin = f"git {match.group('git')}" if match else "created by Terraform"
-    return f"{origin}, sha256 {_hex(config['CodeSha256'])[:12]}"
-
-
-def is_terraform_version(config: dict) -> bool:
-    return not _DESCRIPTION.search(config.get("Description", ""))
-
-
-def smoke_passed(record: dict | None, config: dict) -> bool | None:
-    """True/False: the version's recorded smoke verdict; None: never smoke-tested by a deploy."""
-    if not record or record.get("code_sha256") != config["CodeSha256"]:
-        return None
-    return bool(record.get("passed"))
-
-
 # --- deploy ---------------------------------------------------------------------------------------------------
 
 
@@ -184,12 +125,14 @@ def deploy(
     config_dir: Path = rc.CONFIG_DIR,
     break_lease: bool = False,
     hook: Hook | None = None,
+    mark: str = "",
 ) -> DeployResult:
     """Release the current code, function configuration and config files; move `live` once the smoke test passes.
 
     `build(env, printer)` returns the package (path, sha256 hex, size_bytes, skipped); by default
     `toolkit.packaging.build_package`. `hook(step)` is called after each step (tests use it to stop a deploy
-    there). Raises DeployError, leaving `live` on a version that passed its smoke test.
+    there). `mark` is appended to a published version's description (`build=drill` for a drill build). Raises
+    DeployError, leaving `live` on a version that passed its smoke test.
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
@@ -210,11 +153,13 @@ def deploy(
     _get_alias(lambda_client, env)  # a missing function says "apply Terraform first" before the lease
     with _lease(s3_client, env, "deploy", printer, break_lease):
         steps.hook("lease")
-        return _deploy_locked(env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started)
+        return _deploy_locked(
+            env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started, mark
+        )
 
 
 def _deploy_locked(
-    env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started
+    env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started, mark=""
 ) -> DeployResult:
     with steps.step("package") as note:
         package = (build or _build_package)(env, printer)
@@ -300,6 +245,7 @@ def _deploy_locked(
                 smoke_payload,
                 reasons,
                 started,
+                mark,
             )
         else:
             result = _retest_live(
@@ -328,6 +274,7 @@ def _publish_and_promote(
     smoke_payload,
     reasons,
     started,
+    mark="",
 ) -> DeployResult:
     sha_hex = package.sha256
     live_version = alias["FunctionVersion"]
@@ -342,7 +289,7 @@ def _publish_and_promote(
     else:  # $LATEST already holds this code (Terraform changed its settings, or a deploy died after the update)
         revision_id = settled_revision(lambda_client, env.function_name, code_sha256)
 
-    description = f"git={git_revision()} sha256={sha_hex}"
+    description = f"git={git_revision()} sha256={sha_hex}" + (f" {mark}" if mark else "")
     with steps.step("publish") as note:
         published = publish_version(lambda_client, env.function_name, code_sha256, revision_id, description)
         version = published["Version"]
@@ -546,333 +493,6 @@ def _build_package(env: EnvFile, printer: Printer):
     return build_package(env.name, env=env, printer=printer)
 
 
-# --- smoke records ---------------------------------------------------------------------------------------------
-
-
-def smoke_record_key(function_name: str, version: str) -> str:
-    return f"{function_name}/smoke/{version}.json"
-
-
-def record_smoke(
-    s3_client,
-    env: EnvFile,
-    version: str,
-    code_sha256: str,
-    report: SmokeReport,
-    *,
-    release: rc.ReleaseConfig | None = None,
-) -> None:
-    failing = report.failing_check
-    record = {
-        "version": version,
-        "code_sha256": code_sha256,
-        "passed": report.ok,
-        "failing_check": failing.name if failing else None,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "checks": [
-            {"name": c.name, "status": c.status, "seconds": round(c.seconds, 3), "detail": c.detail}
-            for c in report.checks
-        ],
-    }
-    if release is not None:
-        record["config_digest"] = release.digest
-        record["config_files"] = release.file_digests()
-    s3_client.put_object(
-        Bucket=env.artifacts_bucket,
-        Key=smoke_record_key(env.function_name, version),
-        Body=json.dumps(record, ensure_ascii=False).encode(),
-        ContentType="application/json",
-    )
-
-
-def smoke_records(s3_client, env: EnvFile) -> dict[str, dict]:
-    """Recorded smoke verdicts by version number."""
-    prefix = f"{env.function_name}/smoke/"
-    keys = []
-    try:
-        for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=env.artifacts_bucket, Prefix=prefix):
-            keys.extend(item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(".json"))
-    except s3_client.exceptions.NoSuchBucket:
-        return {}
-
-    def read(key: str) -> dict:
-        return json.loads(s3_client.get_object(Bucket=env.artifacts_bucket, Key=key)["Body"].read())
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        records = list(pool.map(read, keys))
-    return {str(record["version"]): record for record in records}
-
-
-# --- versions -------------------------------------------------------------------------------------------------
-
-
-def list_versions(env_name: str | EnvFile | None, *, printer: Printer = print) -> list[VersionInfo]:
-    """Published versions, oldest first, with their deploy metadata, what differs from `live` and where it points."""
-    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
-    lambda_client = boto3_client(env, "lambda")
-    live = _get_alias(lambda_client, env)["FunctionVersion"]
-    records = smoke_records(boto3_client(env, "s3"), env)
-    configs = _published_versions(lambda_client, env)
-    live_config = next((c for c in configs if c["Version"] == live), None)
-    return [_version_info(config, records.get(config["Version"]), live_config) for config in configs]
-
-
-def _version_info(config: dict, record: dict | None, live_config: dict | None) -> VersionInfo:
-    description = config.get("Description", "")
-    match = _DESCRIPTION.search(description)
-    passed = smoke_passed(record, config)
-    smoke = "" if passed is None else "passed" if passed else f"failed: {record.get('failing_check') or '?'}"
-    differs: list[str] = []
-    if live_config is not None and config["Version"] != live_config["Version"]:
-        differs = (["code"] if config["CodeSha256"] != live_config["CodeSha256"] else []) + settings_differences(
-            config, live_config
-        )
-    return VersionInfo(
-        version=config["Version"],
-        git=match.group("git") if match else "",
-        sha256=_hex(config["CodeSha256"]),
-        code_sha256=config["CodeSha256"],
-        last_modified=config.get("LastModified", ""),
-        description=description,
-        is_live=live_config is not None and config["Version"] == live_config["Version"],
-        smoke=smoke,
-        config_digest=(record or {}).get("config_digest", "") if passed else "",
-        created_by_terraform=match is None,
-        differs_from_live=tuple(differs),
-    )
-
-
-def latest_differences(env_name: str | EnvFile | None, *, printer: Printer = print) -> list[str]:
-    """How `$LATEST`'s configuration differs from the `live` version's (what the next deploy would publish)."""
-    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
-    lambda_client = boto3_client(env, "lambda")
-    live = _get_alias(lambda_client, env)["FunctionVersion"]
-    latest = lambda_client.get_function_configuration(FunctionName=env.function_name)
-    live_config = lambda_client.get_function_configuration(FunctionName=env.function_name, Qualifier=live)
-    code = ["code"] if latest["CodeSha256"] != live_config["CodeSha256"] else []
-    return code + settings_differences(latest, live_config)
-
-
-def format_versions(
-    versions: list[VersionInfo], alias_name: str = "live", latest_differs: list[str] | None = None
-) -> str:
-    """The versions table: one header row, then a row per version; a note when `$LATEST` differs from live."""
-    rows = [("alias", "version", "git", "sha256", "config", "smoke", "differs from live", "last modified")]
-    for info in versions:
-        rows.append(
-            (
-                alias_name if info.is_live else "",
-                info.version,
-                info.origin or "-",
-                info.sha256[:12],
-                info.config_digest[:12] or "-",
-                info.smoke or "-",
-                ", ".join(info.differs_from_live) or "-",
-                info.last_modified[:19],
-            )
-        )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    if latest_differs:
-        differences = ", ".join(latest_differs)
-        lines.append(
-            f"$LATEST differs from {alias_name}: {differences} (the next `invoke deploy` publishes and smoke-tests it)"
-        )
-    return "\n".join(lines)
-
-
-def _published_versions(lambda_client, env: EnvFile) -> list[dict]:
-    versions = []
-    for page in lambda_client.get_paginator("list_versions_by_function").paginate(FunctionName=env.function_name):
-        versions.extend(v for v in page["Versions"] if v["Version"] != "$LATEST")
-    return sorted(versions, key=lambda v: int(v["Version"]))
-
-
-# --- rollback -------------------------------------------------------------------------------------------------
-
-
-def rollback(
-    env_name: str | EnvFile | None,
-    to_version: str | int | None = None,
-    printer: Printer = print,
-    *,
-    check_payload: Path | str = DEFAULT_PAYLOAD,
-    break_lease: bool = False,
-    invoke: Callable[[EnvFile, str, dict], Any] | None = None,
-    mismatch_retries: int = MISMATCH_RETRIES,
-    mismatch_backoff_s: float = MISMATCH_BACKOFF_S,
-) -> RollbackResult:
-    """Move `live` to the previous good version (or `to_version`, older or newer) in one call, then check it with
-    a basic invocation; if the check fails, move `live` back and raise RollbackError.
-
-    The previous good version is the highest published version below the current one that passed its smoke
-    test at deploy, or the version Terraform created. A version published by a deploy that never passed its
-    smoke test is never a target. `invoke(env, qualifier, event)` defaults to `toolkit.invoker.invoke_function`.
-    """
-    started = time.perf_counter()
-    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    payload = basic_payload(load_payload(check_payload), mode="drill")
-    printer(f"rollback {env.function_name}:{env.alias_name} ({env.name})")
-    ensure_services(env, printer=printer)
-    lambda_client = boto3_client(env, "lambda")
-    s3_client = boto3_client(env, "s3")
-    _get_alias(lambda_client, env)
-    with _lease(s3_client, env, "rollback", printer, break_lease):
-        alias = _get_alias(lambda_client, env)
-        current = alias["FunctionVersion"]
-        versions = _published_versions(lambda_client, env)
-        records = smoke_records(s3_client, env)
-        target = _rollback_target(env, versions, current, to_version, records, printer)
-        by_number = {v["Version"]: v for v in versions}
-        target_label = version_label(by_number[target])
-        current_runs = f" ({what_it_runs(by_number[current])})" if current in by_number else ""
-        forward = current.isdigit() and int(target) > int(current)
-
-        moved = time.perf_counter()
-        revision = _move_alias(lambda_client, env, target, alias.get("RevisionId"))
-        alias_seconds = time.perf_counter() - moved
-        printer(f"  alias    {env.alias_name}: {current} → {target} ({alias_seconds:.2f} s): now {target_label}")
-
-        checked = time.perf_counter()
-        problem, detail = _check_alias(env, target, payload, invoke, printer, mismatch_retries, mismatch_backoff_s)
-        if problem:
-            _move_alias(lambda_client, env, current, revision)
-            printer(f"  check    FAILED in {time.perf_counter() - checked:.2f} s: {problem}")
-            printer(f"  alias    {env.alias_name}: {target} → {current} (moved back)")
-            raise RollbackError(
-                f"version {target} failed its check ({problem}); {env.alias_name} moved back to {current}{current_runs}; "
-                f"version {target} runs {what_it_runs(by_number[target])}"
-            )
-        printer(f"  check    ok in {time.perf_counter() - checked:.2f} s: {detail}")
-    seconds = time.perf_counter() - started
-    verb = f"moved {env.alias_name} forward" if forward else f"rolled back {env.alias_name}"
-    printer(
-        f"{verb}: {current} → {target} in {seconds:.1f} s (alias moved in {alias_seconds:.2f} s); "
-        f"{env.alias_name} runs {target_label}"
-    )
-    return RollbackResult(env.function_name, current, target, seconds, alias_seconds, forward)
-
-
-def _check_alias(env, target, payload, invoke, printer, retries: int, backoff_s: float) -> tuple[str | None, str]:
-    """(problem or None, detail) of a basic invocation through the alias. A run by another version right after
-    the move is retried a few times with a short backoff before it counts as a failure."""
-    call = invoke or (
-        lambda environment, qualifier, event: invoke_function(environment, qualifier, event, printer=printer)
-    )
-    for attempt in range(retries + 1):
-        check, result = check_basic(lambda event: call(env, env.alias_name, event), payload)
-        if not check.ok:
-            return check.detail, check.detail
-        ran = result.executed_version if result else ""
-        if not ran or ran == target:
-            return None, check.detail
-        if attempt < retries:
-            printer(
-                f"  check    {env.alias_name} ran version {ran}, expected {target}: the move may not have reached every host; retrying"
-            )
-            time.sleep(backoff_s * 2**attempt)
-    return f"{env.alias_name} ran version {ran}, expected {target} ({retries + 1} attempts)", ""
-
-
-def _rollback_target(
-    env: EnvFile, versions: list[dict], current: str, to_version, records: dict, printer: Printer
-) -> str:
-    numbers = {v["Version"]: v for v in versions}
-    if not current.isdigit() and to_version is None:
-        raise RollbackError(
-            f"{env.alias_name} points to {current}, not a published version: name one with `invoke rollback --to N`"
-        )
-
-    def refusal(config: dict) -> str | None:
-        passed = smoke_passed(records.get(config["Version"]), config)
-        if passed is False:
-            return f"failed its smoke test at '{records[config['Version']].get('failing_check') or '?'}'"
-        if passed is None and not is_terraform_version(config):
-            return "was published by a deploy that never finished its smoke test"
-        return None
-
-    if to_version is not None:
-        target = str(to_version).strip()
-        if target not in numbers:
-            known = ", ".join(numbers) or "none"
-            raise RollbackError(
-                f"{env.function_name} has no version {target} (published: {known}); see `invoke versions`"
-            )
-        if target == current:
-            raise RollbackError(f"{env.alias_name} already points to {version_label(numbers[target])}")
-        why = refusal(numbers[target])
-        if why:
-            raise RollbackError(
-                f"{version_label(numbers[target])} {why}: it is never a rollback target; see `invoke versions`"
-            )
-        return target
-    skipped = []
-    for version in sorted((v for v in numbers if int(v) < int(current)), key=int, reverse=True):
-        why = refusal(numbers[version])
-        if why:
-            skipped.append(f"{version} {why}")
-            continue
-        return version
-    note = f" (skipped: {'; '.join(skipped)})" if skipped else ""
-    current_label = version_label(numbers[current]) if current in numbers else f"version {current}"
-    live_config = numbers.get(current)
-    table = format_versions(
-        [_version_info(c, records.get(c["Version"]), live_config) for c in versions], env.alias_name
-    )
-    for line in table.splitlines():
-        printer("  " + line)
-    newer = [v for v in sorted(numbers, key=int, reverse=True) if int(v) > int(current) and not refusal(numbers[v])]
-    env_flag = "" if env.name == "local" else f" --env {env.name}"
-    hint = (
-        f"to move {env.alias_name} to a newer version that passed its smoke test, run `invoke rollback --to {newer[0]}{env_flag}`"
-        if newer
-        else f"deploy a new version with `invoke package deploy{env_flag}`, then `invoke rollback{env_flag}` can return to {current}"
-    )
-    raise RollbackError(
-        f"no version to roll back to below {current}{note}: {env.alias_name} runs {current_label}, the oldest good one; {hint}"
-    )
-
-
-# --- helpers --------------------------------------------------------------------------------------------------
-
-
-def _get_alias(lambda_client, env: EnvFile) -> dict:
-    try:
-        return lambda_client.get_alias(FunctionName=env.function_name, Name=env.alias_name)
-    except lambda_client.exceptions.ResourceNotFoundException:
-        raise DeployError(
-            f"{env.function_name} or its alias {env.alias_name!r} does not exist: run `invoke tf.apply --env {env.name}` first"
-        ) from None
-
-
-def _move_alias(lambda_client, env: EnvFile, version: str, revision_id: str | None) -> str | None:
-    """Point the alias at `version`; with `revision_id`, only if nobody moved it since. Returns the new RevisionId."""
-    request = {"FunctionName": env.function_name, "Name": env.alias_name, "FunctionVersion": version}
-    if revision_id:
-        request["RevisionId"] = revision_id  # refuse if someone else moved the alias meanwhile
-    try:
-        return lambda_client.update_alias(**request).get("RevisionId")
-    except lambda_client.exceptions.PreconditionFailedException:
-        raise DeployError(f"{env.alias_name} was moved by someone else meanwhile; nothing changed, try again") from None
-
-
-@contextmanager
-def _lease(s3_client, env: EnvFile, action: str, printer: Printer, break_lease: bool) -> Iterator[None]:
-    held = ExitStack()
-    try:
-        held.enter_context(
-            deploy_lease(
-                s3_client, env.artifacts_bucket, env.function_name, action, printer=printer, break_lease=break_lease
-            )
-        )
-    except LeaseHeld as exc:
-        raise DeployError(f"{action} refused: {exc}") from None
-    with held:
-        yield
-
-
 def undo_config_upload(
     s3_client, env: EnvFile, previous: dict[str, bytes | None], uploaded: list[str], printer: Printer
 ) -> None:
@@ -922,11 +542,9 @@ def _read_config_bucket(s3_client, env: EnvFile, bucket: str, release: rc.Releas
 
 
 def _size(size_bytes: int) -> str:
-    return f"{size_bytes / 1e6:.2f} MB" if size_bytes >= 100_000 else f"{size_bytes / 1e3:.1f} kB"
+    from .packaging import format_size
 
-
-def _hex(code_sha256: str) -> str:
-    return base64.b64decode(code_sha256).hex()
+    return format_size(size_bytes)
 
 
 class _Steps:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -27,6 +29,10 @@ _LOST = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
 class LeaseHeld(RuntimeError):
     """Another deploy or rollback holds the lease."""
+
+
+class LeaseNotReleased(RuntimeError):
+    """The step finished but its lease could not be deleted: the message says how to break it."""
 
 
 @dataclass(frozen=True)
@@ -100,15 +106,57 @@ def deploy_lease(
     record = new_record(action, now())
     body = json.dumps(asdict(record)).encode()
     etag = _acquire(s3, bucket, key, body, now(), printer, break_lease)
-    try:
-        yield record
-    finally:
+    failed = True
+    with _stopped_by_sigterm():
         try:
-            s3.delete_object(Bucket=bucket, Key=key, IfMatch=etag)
-        except ClientError as exc:
-            if _code(exc) not in (*_LOST, "NoSuchKey", "404"):
-                raise
+            yield record
+            failed = False
+        finally:
+            problem = _release(s3, bucket, key, etag, printer)
+            if problem:
+                line = (
+                    f"could not release the deploy lease s3://{bucket}/{key} ({problem}): the next deploy or rollback "
+                    f"is refused until {record.expires[11:19]} UTC unless run with --break-lease "
+                    "(the rollback workflow's break_lease input)"
+                )
+                printer(f"  lease    {line}")
+                if not failed:  # a step that failed keeps its own error; the line above says the rest
+                    raise LeaseNotReleased(line)
+
+
+def _release(s3, bucket: str, key: str, etag: str, printer) -> str | None:
+    """Delete our lease (only if it is still ours); the reason it could not be, or None."""
+    try:
+        s3.delete_object(Bucket=bucket, Key=key, IfMatch=etag)
+    except ClientError as exc:
+        if _code(exc) in (*_LOST, "NoSuchKey", "404"):
             printer("  lease    was taken over by another deploy meanwhile; left in place")
+            return None
+        return f"{_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+    except Exception as exc:  # the endpoint went away, the credentials expired...
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """While the lease is held, SIGTERM (a cancelled CI job, `kill`) raises SystemExit, so `finally` releases it.
+
+    Python's default for SIGTERM ends the process at once. Signals can be handled only in the main thread; in any
+    other, the default stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _acquire(s3, bucket: str, key: str, body: bytes, now: datetime, printer, break_lease: bool) -> str:

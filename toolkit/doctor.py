@@ -355,15 +355,25 @@ def check_runtime_sdk(env: EnvFile, edges: Edges, now_ms: int) -> Finding:
     from .smoke import log_messages
 
     logs = edges.client("logs")
+    events: list[dict] = []
+    request = {
+        "logGroupName": env.log_group,
+        "startTime": now_ms - LOG_LOOKBACK_MS,
+        "filterPattern": f'"{SDK_LOG_LINE}"',
+    }
     try:
-        page = logs.filter_log_events(
-            logGroupName=env.log_group, startTime=now_ms - LOG_LOOKBACK_MS, filterPattern=f'"{SDK_LOG_LINE}"'
-        )
+        # Every page: FilterLogEvents scans the group in chunks and may answer a page with no events and a token.
+        while True:
+            page = logs.filter_log_events(**request)
+            events.extend(page.get("events", []))
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
     except Exception as exc:
         if _code(exc) == "ResourceNotFoundException":
             return Finding("runtime boto3", UNCHECKED, "the function has not run yet: deploy, then run doctor again")
         return Finding("runtime boto3", UNCHECKED, f"{env.log_group}: {_message(exc)}")
-    events = sorted(page.get("events", []), key=lambda event: event["timestamp"])
+    events.sort(key=lambda event: event["timestamp"])
     records = [m.record for e in events for m in log_messages(e["message"]) if m.record and m.record.get("botocore")]
     if not records:
         return Finding("runtime boto3", UNCHECKED, "no init has logged its SDK yet: deploy, then run doctor again")

@@ -35,6 +35,6 @@ def invoke_local(env: EnvFile, qualifier: str, payload: Any, *, printer: Printer
 
 def invoke_local_async(env: EnvFile, qualifier: str, payload: Any, *, printer: Printer = print) -> InvokeResult:
     """Run it as a schedule does (`InvocationType=Event`): retries, then the on-failure destination."""
-    from .local.lambda_runner import invoke_local_async as run
+    from .local.lambda_async import invoke_local_async as run
 
     return run(env, qualifier, payload, printer=printer)

@@ -33,7 +33,7 @@ class OperationsError(RuntimeError):
 @dataclass(frozen=True)
 class LiveVersion:
     version: str
-    git: str
+    git: str  # who published it, as `versions` says: the git commit, `terraform` or `terraform publish`
     sha256: str
     deployed: str  # when the version was published
 
@@ -272,7 +272,7 @@ def live_version(env: EnvFile, printer: Printer) -> LiveVersion | None:
     except DeployError:
         return None
     live = next((v for v in versions if v.is_live), None)
-    return LiveVersion(live.version, live.git, live.sha256, live.last_modified) if live else None
+    return LiveVersion(live.version, live.origin, live.sha256, live.last_modified) if live else None
 
 
 def alarm_states(cloudwatch_client, prefix: str) -> list[Alarm]:
@@ -308,7 +308,7 @@ def format_status(status: Status) -> str:
     if status.live:
         live = status.live
         lines.append(
-            f"live: version {live.version}, git {live.git or '?'}, sha256 {live.sha256[:12]}…, deployed {live.deployed}"
+            f"live: version {live.version} ({live.git}), sha256 {live.sha256[:12]}…, published {live.deployed}"
         )
     else:
         lines.append("live: not deployed (run `invoke tf.apply`, then `invoke deploy`)")

@@ -477,8 +477,13 @@ def _check_limits(result: PackageResult, max_zipped: int, max_unzipped: int) -> 
         )
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1_048_576:.2f} MB" if size >= 104_858 else f"{size / 1024:.1f} KB"
+def format_size(size: int) -> str:
+    """Every size the toolkit prints, in one unit: MB = 10^6 bytes (kB = 10^3 below 0.1 MB), as Lambda's limits and
+    the benchmark state them."""
+    return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
+_mb = format_size
 
 
 def _largest_text(result: PackageResult) -> str:
@@ -486,8 +491,15 @@ def _largest_text(result: PackageResult) -> str:
 
 
 def _report(result: PackageResult, printer: Callable[[str], None]) -> None:
-    state = "unchanged, reused" if result.skipped else "built"
-    printer(f"package {state}: {_display(result.path)} in {result.seconds:.2f} s")
+    """The full summary when the zip is built; one line when an unchanged build is reused (tf.apply, deploy and
+    the demo each ask for the package, and the summary is worth reading once)."""
+    if result.skipped:
+        printer(
+            f"package unchanged, reused: {_display(result.path)} ({format_size(result.size_bytes)}, "
+            f"sha256 {result.sha256[:12]}…)"
+        )
+        return
+    printer(f"package built: {_display(result.path)} in {result.seconds:.2f} s")
     printer(
         f"  size    {_mb(result.size_bytes)} zipped, {_mb(result.unzipped_bytes)} unzipped, {result.file_count} files"
     )

@@ -34,18 +34,24 @@ def aws_environment(env: EnvFile) -> dict[str, str]:
     }
 
 
-def boto3_client(env: EnvFile, service: str, region: str | None = None):
-    """A boto3 client for the environment: the emulator for local, the default chain for AWS."""
+def boto3_client(env: EnvFile, service: str, region: str | None = None, *, agent: str | None = None):
+    """A boto3 client for the environment: the emulator for local, the default chain for AWS.
+
+    `agent` is added to the user agent: the local target marks the calls it makes in the Lambda service's stead.
+    """
     import boto3
+    from botocore.config import Config
 
     region = region or env.aws_region
+    config = Config(user_agent_extra=agent) if agent else None
     if not env.emulator:
         env.require_resolved()
-        return boto3.client(service, region_name=region)
+        return boto3.client(service, region_name=region, config=config)
     aws_env = aws_environment(env)
     return boto3.client(
         service,
         region_name=region,
+        config=config,
         endpoint_url=aws_env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
         if service == "bedrock-runtime"
         else aws_env["AWS_ENDPOINT_URL"],

@@ -106,6 +106,16 @@ def load_payload(payload_path: Path | str) -> dict:
     return payload
 
 
+def describe_payload(payload_path: Path | str, payload: dict) -> str:
+    """What the payload file decides in a smoke test, in one line: the client of every check, and the window and
+    target date of the cache check (the basic check always asks one day; no check publishes)."""
+    used = {key: payload[key] for key in ("client_id", "period_days", "target_date") if key in payload}
+    ignored = sorted(set(payload) - set(used) - {"mode"})
+    told = ", ".join(f"{key} {value}" for key, value in used.items()) or "nothing (the defaults)"
+    tail = f"; {', '.join(ignored)} set by each check itself" if ignored else ""
+    return f"{Path(payload_path).name}: {told}{tail}; every check runs as mode smoke, never publishing"
+
+
 def basic_payload(payload: dict, mode: str = SMOKE_MODE) -> dict:
     """The basic invocation: the client of the payload, one day, the cache used as normal, as a check run."""
     base = {key: value for key, value in payload.items() if key != "force_regenerate"}
@@ -137,7 +147,8 @@ def run_smoke(
     def invoke(event: dict) -> InvokeResult:
         return invoke_function(env, str(qualifier), event, printer=printer)
 
-    printer("  basic    … invoking with period_days 1")
+    printer(f"  payload  {describe_payload(payload_path, payload)}")
+    printer(f"  basic    … invoking {payload.get('client_id', '?')} for one day (period_days 1)")
     basic, basic_run = check_basic(invoke, basic_payload(payload))
     report.checks.append(basic)
     report.executed_version = basic_run.executed_version if basic_run else ""
@@ -147,7 +158,10 @@ def run_smoke(
 
     runs = [basic_run] if basic_run else []
     if basic.ok:
-        printer("  cache    … invoking with force_regenerate true, then false")
+        printer(
+            f"  cache    … invoking {payload.get('client_id', '?')} with the payload's window "
+            f"(period_days {payload.get('period_days', 'default')}): force_regenerate true, then false"
+        )
         cache, cache_runs = check_cache(invoke, payload)
         runs.extend(cache_runs)
         report.checks.append(cache)

@@ -20,6 +20,8 @@ module "github_deploy_role" {
   source = "../modules/github_deploy_role"
 
   github_repository          = var.github_repository
+  github_owner_id            = var.github_owner_id
+  github_repository_id       = var.github_repository_id
   github_environment         = coalesce(var.github_environment, local.environment.name)
   create_oidc_provider       = var.create_oidc_provider
   existing_oidc_provider_arn = var.existing_oidc_provider_arn

@@ -14,6 +14,18 @@ variable "github_repository" {
   type        = string
 }
 
+variable "github_owner_id" {
+  description = "Numeric id of the repository's owner when the repository uses immutable OIDC subject claims (see the README)."
+  type        = number
+  default     = null
+}
+
+variable "github_repository_id" {
+  description = "Numeric id of the repository when it uses immutable OIDC subject claims (see the README)."
+  type        = number
+  default     = null
+}
+
 variable "github_environment" {
   description = "GitHub environment of the release and rollback jobs (default: the environment's name)."
   type        = string

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.10.0"
+  required_version = ">= 1.11.0" # use_lockfile (S3 native locking) is generally available from 1.11
 
   required_providers {
     aws = {

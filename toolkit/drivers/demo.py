@@ -135,9 +135,10 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     from ..invoker import invoke_function
     from ..local.run_local import prepare_local
     from ..local.services import STATE_DIR, ensure_services
-    from ..packaging import build_package
-    from ..smoke import invocation_problems, run_smoke
+    from ..packaging import build_package, format_size
+    from ..smoke import invocation_problems
     from ..terraform import apply, verbose_by_default
+    from ..versions import DRILL_MARK, smoke_and_record
 
     started = time.perf_counter()
     env = env or load_env("local")
@@ -156,7 +157,7 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
         out.note = applied[-1].split(": ", 1)[-1] if applied else ""
     with steps.step("package") as out:
         package = build_package(env.name, env=env, printer=out)
-        out.note = f"{Path(package.path).name}, {package.size_bytes / 1e6:.2f} MB" + (
+        out.note = f"{Path(package.path).name}, {format_size(package.size_bytes)}" + (
             " (unchanged)" if package.skipped else ""
         )
     with steps.step("deploy: publishes changed code, smoke-tests it, then moves live") as out:
@@ -165,23 +166,32 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
             "" if result.published else ", code unchanged: nothing published"
         )
     with steps.step("smoke test of live: basic, cache miss/hit, Bedrock regions") as out:
-        report = run_smoke(env, REPO_ROOT / "payloads" / "test-payload-p1.json", printer=out)
+        report = smoke_and_record(env, REPO_ROOT / "payloads" / "test-payload-p1.json", printer=out)
         if not report.ok:
             raise DemoError(f"smoke test failed at {report.failing_check.name}: {report.failing_check.detail}")
         out.note = (
             f"passed on version {report.executed_version}; check runs write under checks/smoke/, never the edition"
         )
     with steps.step("rollback drill") as out:
+        # A version to roll back from: a drill build (this code plus a note file), deployed and smoke-tested like
+        # any release and marked as a drill in `invoke versions`. The drill rolls live back with the everyday
+        # command, then moves it forward again, so live ends on the newest version with a good one below it:
+        # the README's next `invoke rollback` works.
         with tempfile.TemporaryDirectory(prefix="vectora-drill-") as scratch:
             drill = drill_package(package.path, Path(scratch))
             out("deploying a drill version (the current code plus a note file) so there is a version to roll back from")
-            drilled = deploy(env, printer=out, build=lambda _env, _printer: drill)
-        back = rollback(env, to_version=result.live_version, printer=out)
+            drilled = deploy(env, printer=out, build=lambda _env, _printer: drill, mark=DRILL_MARK)
+        back = rollback(env, printer=out)
         if back.from_version != drilled.live_version:
             raise DemoError(
                 f"rollback started from version {back.from_version}, expected the drill version {drilled.live_version}"
             )
-        out.note = f"live {back.from_version} → {back.to_version} in {back.seconds:.1f} s (alias move {back.alias_seconds * 1000:.0f} ms)"
+        forward = rollback(env, to_version=drilled.live_version, printer=out)
+        out.note = (
+            f"live {back.from_version} → {back.to_version} in {back.seconds:.1f} s (alias move "
+            f"{back.alias_seconds * 1000:.0f} ms), then forward to {forward.to_version}; `invoke rollback` returns "
+            f"to {back.to_version}"
+        )
     with steps.step("this week's edition: live invoked as the schedule does") as out:
         run = invoke_function(env, env.alias_name, schedule_payload(), printer=out)
         problems = invocation_problems(run)
@@ -193,6 +203,6 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     printer(f"\nThe newsletter: {shown}/newsletter.html (open it in a browser), newsletter.md, manifest.json")
     printer(
         f"Main job done in {time.perf_counter() - started:.1f} s (full output: {steps.log_shown}). Next: `invoke versions`, "
-        "`invoke logs --since 10m`, `invoke run`, `invoke local.down` when finished."
+        "`invoke rollback`, `invoke logs --since 10m`, `invoke run`, `invoke local.down` when finished."
     )
     return saved

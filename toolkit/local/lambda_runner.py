@@ -8,8 +8,11 @@ the handler in a fresh interpreter (`lambda_bootstrap.py`) with a Lambda-shaped 
 and Lambda's log lines, which it writes to the function's log group in the emulator.
 
 Fidelity, and where it stops:
-- Each invocation is a cold start in a new process group, killed at the deadline. The deadline counts from
-  the process start, so the init phase eats into the timeout (Lambda gives init its own budget).
+- Execution environments are kept warm and reused for the next invocation of the same version, as on Lambda
+  (`toolkit.local.warm`); `VECTORA_LAMBDA_COLD=1` makes every invocation a cold start in a new process group.
+  Either way the process group is killed at the deadline, and a timed-out environment is not reused. The
+  deadline of a cold start counts from the process start, so the init phase eats into the timeout (Lambda gives
+  init its own budget).
 - The function sees its zip, then the runtime's packages (boto3 and its closure, linked from the toolkit's own
   installation), then the standard library: a dependency missing from the zip fails here as on Lambda.
 - Memory is not capped while the function runs; a peak above the configured size is reported afterwards as
@@ -37,14 +40,16 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..envfile import EnvFile
+from ..iam_requests import LOCAL_TARGET_AGENT, note
 from ..invoke_result import InvokeResult, decode_payload
 from ..packaging import artifact_key
 from ..services import aws_environment, boto3_client
+from . import warm
+from .interpreter import select_interpreter
 from .log_writer import write_events
 from .services import STATE_DIR
 
@@ -191,58 +196,6 @@ def runtime_packages_dir(root: Path | None = None) -> Path:
     return root
 
 
-# --- the interpreter ------------------------------------------------------------------------------------------
-
-
-def select_interpreter(runtime: str, printer: Callable[[str], None] = print) -> str:
-    """An interpreter of the runtime's Python version: the toolkit's own, or `python3.12` on PATH.
-
-    A zip built for cp312 loads its C extensions only under 3.12. Falls back to the toolkit's interpreter with
-    a warning.
-    """
-    wanted = runtime.removeprefix("python")
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
-        return sys.executable
-    candidate = shutil.which(runtime)
-    if candidate:
-        version, executable = _describe_interpreter(candidate)
-        if version == wanted:
-            return executable  # the real binary: a version-manager shim depends on the working directory
-    _warn_once(
-        printer,
-        f"warning: no working {runtime} interpreter found; running the function with Python "
-        f"{sys.version_info.major}.{sys.version_info.minor}, whose C extensions may differ from Lambda's",
-    )
-    return sys.executable
-
-
-@lru_cache(maxsize=8)
-def _describe_interpreter(interpreter: str) -> tuple[str, str]:
-    """(`X.Y`, path of the actual executable), or ("", "") if it does not run."""
-    try:
-        done = subprocess.run(
-            [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "", ""
-    lines = done.stdout.split("\n")
-    if done.returncode != 0 or len(lines) < 2 or not lines[1].strip():
-        return "", ""
-    return lines[0].strip(), lines[1].strip()
-
-
-_warned: set[str] = set()
-
-
-def _warn_once(printer: Callable[[str], None], message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        printer(message)
-
-
 # --- running one invocation -----------------------------------------------------------------------------------
 
 
@@ -307,8 +260,39 @@ def run_handler(
         ended_ms = time.time() * 1000
         result = _read_result(result_path)
 
-    init_ms = (result["init_done_ms"] - started_ms) if result and result.get("init_done_ms") else ended_ms - started_ms
-    duration_ms = result["duration_ms"] if result else max(0.0, ended_ms - started_ms - init_ms)
+    init_ms = (result["init_done_ms"] - started_ms) if result and result.get("init_done_ms") else None
+    return _finish(
+        request_id,
+        events,
+        result,
+        started_ms=started_ms,
+        ended_ms=ended_ms,
+        init_ms=init_ms if init_ms is not None else ended_ms - started_ms,
+        timed_out=timed_out,
+        exit_status=exit_status,
+        max_rss_kb=max_rss_kb,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+    )
+
+
+def _finish(
+    request_id: str,
+    events: list[tuple[int, str]],
+    result: dict | None,
+    *,
+    started_ms: float,
+    ended_ms: float,
+    init_ms: float | None,
+    timed_out: bool,
+    exit_status: int | None,
+    max_rss_kb: int,
+    timeout_s: int,
+    memory_mb: int,
+) -> LocalRun:
+    """The run's outcome in Lambda's terms: its error, if any, and the END and REPORT lines. `init_ms` is None for
+    a warm invocation, whose REPORT line has no Init Duration, as on Lambda."""
+    duration_ms = result["duration_ms"] if result else max(0.0, ended_ms - started_ms - (init_ms or 0.0))
     max_memory_mb = math.ceil(max(max_rss_kb / 1024, (result or {}).get("max_memory_mb", 0)))
     error = None
     payload_text = None
@@ -321,7 +305,8 @@ def run_handler(
             "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds",
         }
     elif result is None:
-        reason = f"signal: {signal.Signals(-exit_status).name}" if exit_status < 0 else f"exit status {exit_status}"
+        status = exit_status if exit_status is not None else -signal.SIGKILL
+        reason = f"signal: {signal.Signals(-status).name}" if status < 0 else f"exit status {status}"
         message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
         events.append((int(ended_ms), message))
         error = {"errorType": "Runtime.ExitError", "errorMessage": message}
@@ -336,8 +321,10 @@ def run_handler(
 
     report = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {math.ceil(duration_ms)} ms"
-        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\tInit Duration: {init_ms:.2f} ms"
+        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB"
     )
+    if init_ms is not None:
+        report += f"\tInit Duration: {init_ms:.2f} ms"
     if timed_out:
         report += "\tStatus: timeout"
     end_ms = max(int(ended_ms), max(ts for ts, _ in events))
@@ -349,7 +336,7 @@ def run_handler(
         payload_text=payload_text,
         error=error,
         duration_ms=duration_ms,
-        init_ms=init_ms,
+        init_ms=init_ms or 0.0,
         max_memory_mb=max_memory_mb,
         timed_out=timed_out,
         exit_code=exit_status,
@@ -364,26 +351,30 @@ def _read_lines(stream, events: list[tuple[int, str]]) -> None:
 
 
 def _wait(process: subprocess.Popen, deadline_ms: float) -> tuple[int, int, bool]:
-    """Reap the process by the deadline (killing its group past it); (exit status, peak RSS KiB, timed out)."""
-    outcome: dict[str, Any] = {}
+    """Wait for the process by the deadline (killing its group past it); (exit status, peak RSS KiB, timed out).
 
-    def reap() -> None:
-        _, status, usage = os.wait4(process.pid, 0)
-        outcome["status"] = os.waitstatus_to_exitcode(status)
-        outcome["max_rss_kb"] = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    The group is killed (it ends anything the function left running) before the process is reaped: once reaped, its
+    pid may be reused by another process on a busy machine, and a group kill by that number would hit it."""
+    exited = threading.Event()
 
-    reaper = threading.Thread(target=reap, daemon=True)
-    reaper.start()
+    def wait_unreaped() -> None:
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+        exited.set()
+
+    waiter = threading.Thread(target=wait_unreaped, daemon=True)
+    waiter.start()
     try:
-        reaper.join(max(0.0, deadline_ms / 1000 - time.time()))
+        exited.wait(max(0.0, deadline_ms / 1000 - time.time()))
     except BaseException:  # Ctrl-C: the function runs in its own session and would outlive the toolkit
         _kill_group(process.pid)
         raise
-    timed_out = reaper.is_alive()
-    _kill_group(process.pid)  # also ends anything the function left running
-    reaper.join()
-    process.returncode = outcome["status"]  # reaped here: keep Popen from waiting on a recycled pid
-    return outcome["status"], outcome["max_rss_kb"], timed_out
+    timed_out = not exited.is_set()
+    _kill_group(process.pid)  # the pid is still ours: the process is a zombie until reaped below
+    _, status, usage = os.wait4(process.pid, 0)
+    waiter.join()
+    max_rss_kb = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting on a recycled pid
+    return process.returncode, max_rss_kb, timed_out
 
 
 def _kill_group(pid: int) -> None:
@@ -442,12 +433,19 @@ def invoke_local(
     runtime_dir: Path | None = None,
     request_id: str | None = None,
 ) -> InvokeResult:
-    """Invoke the version `qualifier` resolves to, on this machine, against the emulator."""
-    lambda_client = boto3_client(env, "lambda")
+    """Invoke the version `qualifier` resolves to, on this machine, against the emulator: in the version's warm
+    execution environment when one is free, else in a new one (a cold start)."""
+    # What the caller needs on AWS (lambda:InvokeFunction); what follows is the Lambda service's own work.
+    note("lambda", "Invoke", {"FunctionName": env.function_name, "Qualifier": qualifier}, env.aws_region)
+    lambda_client = boto3_client(env, "lambda", agent=LOCAL_TARGET_AGENT)
     config = resolve_version(lambda_client, env.function_name, qualifier)
     version = config["Version"]
     code_dir = fetch_code(
-        boto3_client(env, "s3"), env.artifacts_bucket, env.function_name, config["CodeSha256"], cache_dir
+        boto3_client(env, "s3", agent=LOCAL_TARGET_AGENT),
+        env.artifacts_bucket,
+        env.function_name,
+        config["CodeSha256"],
+        cache_dir,
     )
     runtime_dir = runtime_packages_dir(runtime_dir)
     stream = log_stream_name(version)
@@ -461,18 +459,25 @@ def invoke_local(
         "log_group_name": env.log_group,
         "log_stream_name": stream,
     }
-    run = run_handler(
-        code_dir,
-        config.get("Handler", env.handler),
-        payload,
-        context=context,
-        environment=function_environment(env, config, context, code_dir, runtime_dir),
-        timeout_s=int(config.get("Timeout", env.timeout)),
-        memory_mb=context["memory_limit_in_mb"],
-        interpreter=select_interpreter(config.get("Runtime", env.runtime), printer),
-        runtime_dirs=[runtime_dir],
-    )
-    write_events(boto3_client(env, "logs"), env.log_group, stream, run.events)
+    options = {
+        "context": context,
+        "environment": function_environment(env, config, context, code_dir, runtime_dir),
+        "timeout_s": int(config.get("Timeout", env.timeout)),
+        "memory_mb": context["memory_limit_in_mb"],
+        "interpreter": select_interpreter(config.get("Runtime", env.runtime), printer),
+        "runtime_dirs": [runtime_dir],
+    }
+    handler = config.get("Handler", env.handler)
+    idle_s = warm.idle_seconds(env.local_services or {})
+    run = None
+    if idle_s > 0:
+        warm_root = Path(cache_dir or FUNCTIONS_DIR).parent / "warm"
+        # A function deleted and created again (an emulator reset) gets new environments: LastModified tells.
+        generation = f"{config.get('FunctionArn')}@{config.get('LastModified')}"
+        run = run_handler_warm(warm_root, code_dir, handler, payload, idle_s=idle_s, generation=generation, **options)
+    if run is None:  # cold only, or the warm environment is busy: a new one, as Lambda scales out
+        run = run_handler(code_dir, handler, payload, **options)
+    write_events(boto3_client(env, "logs", agent=LOCAL_TARGET_AGENT), env.log_group, stream, run.events)
     return InvokeResult(
         status_code=200,
         function_error="Unhandled" if run.error else None,
@@ -485,114 +490,86 @@ def invoke_local(
     )
 
 
-# --- asynchronous invocations (InvocationType=Event) ----------------------------------------------------------
-
-# Lambda's defaults when the qualifier has no event invoke config.
-DEFAULT_ASYNC_RETRIES = 2
-
-
-def async_settings(lambda_client, function_name: str, qualifier: str) -> tuple[int, str | None]:
-    """(retries after the first attempt, on-failure destination ARN or None) of the qualifier's event invoke config."""
-    try:
-        config = lambda_client.get_function_event_invoke_config(FunctionName=function_name, Qualifier=qualifier)
-    except lambda_client.exceptions.ResourceNotFoundException:
-        return DEFAULT_ASYNC_RETRIES, None
-    destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-    return int(config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES)), destination or None
-
-
-def on_failure_record(
+def run_handler_warm(
+    root: Path,
+    code_dir: Path,
+    handler: str,
+    event: Any,
     *,
-    request_id: str,
-    function_arn: str,
-    payload: Any,
-    attempts: int,
-    executed_version: str,
-    error: dict,
-    when: datetime | None = None,
-) -> dict:
-    """The record Lambda sends to an on-failure destination once an asynchronous invocation's retries are exhausted."""
-    when = when or datetime.now(UTC)
-    return {
-        "version": "1.0",
-        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": function_arn,
-            "condition": "RetriesExhausted",
-            "approximateInvokeCount": attempts,
-        },
-        "requestPayload": payload,
-        "responseContext": {"statusCode": 200, "executedVersion": executed_version, "functionError": "Unhandled"},
-        "responsePayload": {key: error[key] for key in ("errorMessage", "errorType", "stackTrace") if key in error},
-    }
+    context: dict[str, Any],
+    environment: dict[str, str],
+    timeout_s: int,
+    memory_mb: int,
+    interpreter: str,
+    runtime_dirs: list[Path],
+    idle_s: int,
+    generation: str = "",
+) -> LocalRun | None:
+    """Run the invocation in the version's warm environment (started if there is none); None when it is busy."""
+    # Everything an environment is made of: a different code, configuration or emulator needs a new one.
+    variable = {k: v for k, v in environment.items() if not k.startswith("AWS_LAMBDA_LOG_STREAM")}
+    key = warm.fingerprint(
+        generation, str(code_dir), handler, variable, timeout_s, memory_mb, interpreter, [str(d) for d in runtime_dirs]
+    )
+    slot = warm.Slot(root, context["function_name"], context["function_version"], key)
+    request_id = context["aws_request_id"]
+    with slot.claimed() as free:
+        if not free:
+            return None
+        spec = {
+            "code_dir": str(code_dir),
+            "runtime_dirs": [str(path) for path in runtime_dirs],
+            "handler": handler,
+            "idle_s": idle_s,
+        }
 
+        def start_environment() -> dict:
+            scratch = root / f"{slot.name}.tmp"  # the environment's own /tmp, kept while it is warm
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            return slot.start(
+                [interpreter, "-I", "-S", "-u", "-X", "utf8", str(BOOTSTRAP)],
+                spec,
+                {**environment, "TMPDIR": str(scratch)},
+                code_dir,
+            )
 
-def send_to_destination(env: EnvFile, destination_arn: str, record: dict) -> None:
-    """Deliver an on-failure record to its destination; the local target supports SQS queues."""
-    parts = destination_arn.split(":")
-    if len(parts) < 6 or parts[2] != "sqs":
-        raise LocalLambdaError(f"the local target delivers failures to SQS queues only, not to {destination_arn}")
-    sqs = boto3_client(env, "sqs", region=parts[3])
-    queue_url = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
-    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
-
-
-def invoke_local_async(
-    env: EnvFile,
-    qualifier: str,
-    payload: Any,
-    *,
-    printer: Callable[[str], None] = print,
-    cache_dir: Path | None = None,
-    runtime_dir: Path | None = None,
-) -> InvokeResult:
-    """Invoke like `InvocationType=Event`: run, retry a failure as the event invoke config says, then deliver the
-    failure to the on-failure destination with Lambda's record.
-
-    Lambda answers 202 at once and retries after about one and then two minutes; the local target runs every
-    attempt before answering, back to back, so a test or an operator sees the outcome straight away. The
-    answer is the 202 with the last attempt's logs.
-    """
-    lambda_client = boto3_client(env, "lambda")
-    retries, destination = async_settings(lambda_client, env.function_name, qualifier)
-    request_id = str(uuid.uuid4())  # one request id for every attempt, as Lambda keeps it across retries
-    attempts = 0
-    result: InvokeResult | None = None
-    while attempts <= retries:
-        attempts += 1
-        result = invoke_local(
-            env,
-            qualifier,
-            payload,
-            printer=printer,
-            cache_dir=cache_dir,
-            runtime_dir=runtime_dir,
-            request_id=request_id,
-        )
-        if result.succeeded:
-            break
-    assert result is not None
-    if not result.succeeded and destination:
-        config = resolve_version(lambda_client, env.function_name, qualifier)
-        unqualified_arn = ":".join(config["FunctionArn"].split(":")[:7])
-        record = on_failure_record(
-            request_id=request_id,
-            function_arn=f"{unqualified_arn}:{qualifier}",
-            payload=payload,
-            attempts=attempts,
-            executed_version=result.executed_version,
-            error=result.payload if isinstance(result.payload, dict) else {"errorMessage": str(result.payload)},
-        )
-        send_to_destination(env, destination, record)
-        printer(f"invocation {request_id} failed {attempts} time(s); its record went to {destination}")
-    return InvokeResult(
-        status_code=202,
-        function_error=None,
-        payload=None,
-        log_text=result.log_text,
-        duration_ms=result.duration_ms,
-        request_id=request_id,
-        executed_version=result.executed_version,
-        log_stream=result.log_stream,
+        state = slot.state() or start_environment()
+        started_ms = time.time() * 1000
+        deadline_ms = started_ms + timeout_s * 1000
+        events: list[tuple[int, str]] = [
+            (int(started_ms), f"START RequestId: {request_id} Version: {context['function_version']}")
+        ]
+        request = {"event": event, "context": context, "deadline_ms": deadline_ms}
+        outcome = slot.invoke(state, request, deadline_ms)
+        if outcome is None:  # it reached its idle limit as this invocation came: a new environment, a cold start
+            outcome = slot.invoke(start_environment(), request, deadline_ms) or warm.WarmAnswer(None, False, False)
+        ended_ms = time.time() * 1000
+        answer = outcome.answer
+        if answer is None:  # timed out or died: keep what it printed, then end it (it is never reused)
+            events.extend(slot.journal_since(started_ms))
+            slot.discard()
+        elif answer.get("max_memory_mb", 0) > memory_mb:
+            slot.discard()  # Lambda does not reuse an environment that ran out of memory
+    result = None
+    if answer is not None:
+        events.extend((int(ts), text) for ts, text in answer.get("events", []))
+        result = {
+            "payload": answer.get("payload"),
+            "error": answer.get("error"),
+            "duration_ms": answer.get("duration_ms", 0.0),
+            "max_memory_mb": answer.get("max_memory_mb", 0),
+        }
+    return _finish(
+        request_id,
+        events,
+        result,
+        started_ms=started_ms,
+        ended_ms=ended_ms,
+        init_ms=(answer or {}).get("init_ms"),
+        timed_out=outcome.timed_out,
+        exit_status=None if answer else -signal.SIGKILL,
+        max_rss_kb=0,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
     )

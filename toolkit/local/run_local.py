@@ -59,8 +59,10 @@ class InProcessHandler:
             variables["LLM_BACKEND"] = llm_backend
         self._saved = {k: os.environ.get(k) for k in variables}
         os.environ.update(variables)
-        import handler
-        from vectora_core.llm import bedrock
+        self.init_log = io.StringIO()  # what the handler's import logs (the runtime SDK line) joins the run's log
+        with contextlib.redirect_stdout(self.init_log):
+            import handler
+            from vectora_core.llm import bedrock
 
         handler._runtime.clear()
         bedrock.reset_clients()
@@ -110,6 +112,7 @@ def run_payload(
     s3 = prepare_local(env, printer)
     with InProcessHandler(env, llm_backend) as container:
         result, seconds, log_text = container.invoke(payload)
+        log_text = container.init_log.getvalue() + log_text
     run_ms = int(seconds * 1000)
     for line in log_text.splitlines():
         if any(h in line for h in HIGHLIGHTS):
@@ -135,7 +138,7 @@ def run_payload(
     printer(f"  newsletter: s3://{bucket}/{result['s3']['html']}")
     shown = out.relative_to(REPO_ROOT) if out.is_relative_to(REPO_ROOT) else out
     printer(f"  local copy: {shown}/newsletter.html (open it in a browser), newsletter.md, manifest.json, run.log")
-    printer(f"  total {time.perf_counter() - started:.1f} s")
+    printer(f"  done in {time.perf_counter() - started:.1f} s, {run_ms} ms of it in the handler")
     return result
 
 
@@ -149,9 +152,19 @@ def print_summary(result: dict[str, Any], run_ms: int, printer: Callable[[str], 
         f"already published {counts.get('already_published', 0)}, selected {counts['selected']}"
     )
     where = f" {editorial['model_id']} in {editorial['region']}" if editorial["backend"] == "bedrock" else ""
+    llm = result["llm"]
+    spent_in, spent_out = sum((llm.get("input_tokens") or {}).values()), sum((llm.get("output_tokens") or {}).values())
+    cost = llm.get("estimated_cost_usd")
+    # The response's `llm` is what this run spent (what the metrics and `Run terminé` count); the editorial's own
+    # tokens are those it was written with, by this run or, on a cache hit, by the run that cached it.
+    written = "cached, written earlier" if result["cache"] == "hit" else "written"
     printer(
-        f"  editorial: {editorial['backend']}{where}, cache {result['cache']}, "
-        f"tokens in/out {editorial['input_tokens']}/{editorial['output_tokens']}, cost ≈ {result['llm']['estimated_cost_usd']} USD"
+        f"  editorial: {editorial['backend']}{where}, cache {result['cache']} ({written} with "
+        f"{editorial['input_tokens']}/{editorial['output_tokens']} tokens in/out)"
+    )
+    printer(
+        f"  this run: {spent_in}/{spent_out} tokens in/out, cost ≈ "
+        + (f"{cost:.4f} USD" if isinstance(cost, int | float) else "unknown (no price for the model)")
     )
     if result["degraded"]:
         printer("  DEGRADED: " + "; ".join(result["degraded_reasons"]))
@@ -159,7 +172,8 @@ def print_summary(result: dict[str, Any], run_ms: int, printer: Callable[[str], 
         printer(f"  source failed: {failed['source_id']}: {failed['reason']}")
     for warning in result["source_warnings"]:
         printer(f"  source warning: {warning['source_id']}: {warning['warning'][:140]}")
-    printer(f"  handler time {run_ms} ms ({', '.join(f'{k} {v}' for k, v in result['timings_ms'].items())})")
+    stages = ", ".join(f"{k} {v}" for k, v in result["timings_ms"].items() if k != "total")
+    printer(f"  stages (ms): {stages}")
 
 
 def load_payload_file(path: str | Path) -> dict[str, Any]:

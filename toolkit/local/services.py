@@ -114,6 +114,11 @@ def stop_services(env: EnvFile, printer: Callable[[str], None] = print) -> None:
         except ProcessLookupError:
             pass
         pid_file.unlink()
+    from . import warm
+
+    stopped = warm.stop_all(STATE_DIR / "warm")
+    if stopped:
+        printer(f"  stopped {stopped} warm execution environment(s) of the local target")
 
 
 def services_status(env: EnvFile) -> dict[str, bool]:

@@ -27,8 +27,9 @@ from .base import BlockingProblem, Budget, EditorialRequest, Usage
 from .offline import normalize_offline, offline_editorial
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
-# Errors botocore's standard mode does not retry but a short wait usually cures.
-RETRYABLE_MODEL_ERRORS = ("ModelTimeoutException", "ModelNotReadyException")
+# Errors botocore's standard mode does not retry but a short wait usually cures. ModelNotReadyException is not
+# here: bedrock-runtime models it as retryable, so botocore already retries it up to total_max_attempts.
+RETRYABLE_MODEL_ERRORS = ("ModelTimeoutException",)
 THROTTLING_ERRORS = ("ThrottlingException", "TooManyRequestsException", "ServiceQuotaExceededException")
 # Errors no retry will heal: the account, the role or the request must change (see blocking_problem).
 BLOCKING_ERRORS = ("AccessDeniedException", "ValidationException", "ResourceNotFoundException")
@@ -83,13 +84,19 @@ def get_bedrock_client_hybrid(target: BedrockTarget, settings: Settings):
                 ),
             )
             _clients[key] = client
-            log_event(
-                f"Client Bedrock hybride : {target.purpose} → {target.region}",
-                purpose=target.purpose,
-                region=target.region,
-                model_id=target.model_id,
-            )
     return client
+
+
+def log_routing(settings: Settings) -> None:
+    """Where each purpose goes, logged by every invocation: a warm one reuses the container's clients, and the
+    smoke test's regions check reads the lines of the runs it made."""
+    for target in (settings.newsletter, settings.normalization):
+        log_event(
+            f"Client Bedrock hybride : {target.purpose} → {target.region}",
+            purpose=target.purpose,
+            region=target.region,
+            model_id=target.model_id,
+        )
 
 
 def reset_clients() -> None:
@@ -124,6 +131,7 @@ class BedrockLLM:
         self.blocking_problems: list[BlockingProblem] = []
         self._blocked: dict[str, BlockingProblem] = {}  # purpose → its first blocking problem in this run
         self.answered_by_standin = False
+        log_routing(settings)
 
     # --- identity, part of stored-item versions and the editorial cache key ---------------------
     def normalization_version(self) -> str:
@@ -278,7 +286,7 @@ class BedrockLLM:
         batches = [list(items[i : i + size]) for i in range(0, len(items), size)]
         if not batches:
             return []
-        get_bedrock_client_hybrid(self.settings.normalization, self.settings)  # log the routing once, up front
+        get_bedrock_client_hybrid(self.settings.normalization, self.settings)  # the client before the pool starts
         with ThreadPoolExecutor(max_workers=min(self.settings.normalization_concurrency, len(batches))) as pool:
 
             def run(batch: list[RawItem]) -> list[NormalizedItem]:
@@ -443,7 +451,16 @@ def blocking_problem(exc: Exception, target: BedrockTarget) -> BlockingProblem |
     if code not in BLOCKING_ERRORS:
         return None
     message = _error_message(exc)
-    if code == "AccessDeniedException" and "not authorized to perform" in message:
+    # The first use of a Marketplace model in an account subscribes with the caller's permissions; that denial
+    # also says "not authorized to perform", but names aws-marketplace actions, which the function's role is not
+    # meant to hold (https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html).
+    if code == "AccessDeniedException" and "marketplace" in message.lower():
+        fix = (
+            f"enable model access for {model} in the Bedrock console of {region} with an identity allowed "
+            "aws-marketplace:Subscribe and ViewSubscriptions (Marketplace subscription + Anthropic use-case form), "
+            "wait up to 15 minutes, then deploy again"
+        )
+    elif code == "AccessDeniedException" and "not authorized to perform" in message:
         fix = (
             f"allow bedrock:InvokeModel on {model} and its foundation model in the function's role "
             "(terraform/modules/engine_function), then terraform apply"

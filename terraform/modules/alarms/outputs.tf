@@ -6,10 +6,13 @@ output "topic_arn" {
 output "alarm_names" {
   description = "Every alarm's name: the function's (errors, throttles, duration), then each client's."
   value = concat(
-    [aws_cloudwatch_metric_alarm.errors.alarm_name, aws_cloudwatch_metric_alarm.throttles.alarm_name, aws_cloudwatch_metric_alarm.duration.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.run_failed : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.degraded : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.sources_failed : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.no_newsletter : alarm.alarm_name],
+    [for key in ["errors", "throttles", "duration"] : aws_cloudwatch_metric_alarm.function[key].alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.client : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.no_edition : alarm.alarm_name],
   )
+}
+
+output "edition_due_schedules" {
+  description = "Per client, the schedule that marks when its edition is due, and its expression."
+  value       = { for client_id, schedule in aws_scheduler_schedule.edition_due : client_id => { name = schedule.name, expression = schedule.schedule_expression, timezone = schedule.schedule_expression_timezone } }
 }

@@ -40,27 +40,32 @@ variable "environment_name" {
   type        = string
 }
 
-variable "client_ids" {
-  description = "Clients whose editions are watched (those with a schedule)."
-  type        = list(string)
-  default     = []
+variable "client_schedules" {
+  description = "Clients whose editions are watched (those with a schedule): their schedule's expression, time zone, whether it is enabled, and optionally edition_due, the cron of the deadline."
+  type = map(object({
+    expression  = string
+    timezone    = optional(string, "UTC")
+    enabled     = optional(bool, true)
+    edition_due = optional(string)
+  }))
+  default = {}
+}
+
+variable "edition_grace_hours" {
+  description = "Hours after a client's scheduled run by which its edition must be published, else its no-newsletter alarm fires (the deadline stays on the run's day)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.edition_grace_hours >= 1 && var.edition_grace_hours <= 12 && floor(var.edition_grace_hours) == var.edition_grace_hours
+    error_message = "Give a whole number of hours from 1 to 12."
+  }
 }
 
 variable "metric_namespace" {
   description = "CloudWatch namespace of the run metrics the handler emits."
   type        = string
   default     = "VectoraInbox"
-}
-
-variable "silence_days" {
-  description = "Whole days without a published edition before a client's alarm goes off (CloudWatch allows at most 7)."
-  type        = number
-  default     = 7
-
-  validation {
-    condition     = var.silence_days >= 1 && var.silence_days <= 7
-    error_message = "An alarm looks back at most 7 days: give 1 to 7."
-  }
 }
 
 variable "alarm_email" {

@@ -225,11 +225,22 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
 }
 
+# The function's `version` attribute is its latest published version: every deploy moves it, and a plan reading
+# it would report that as a change made outside Terraform. The version published with the function is kept here
+# once, and only this is read.
+resource "terraform_data" "initial_version" {
+  input = aws_lambda_function.this.version
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_lambda_alias" "live" {
   name             = var.alias_name
   description      = "Version invoked by the schedules; moved by the toolkit on deploy and rollback."
   function_name    = aws_lambda_function.this.function_name
-  function_version = aws_lambda_function.this.version
+  function_version = terraform_data.initial_version.output
 
   lifecycle {
     # Terraform only creates the alias: the toolkit's deploys and rollbacks move it, and an apply must not undo them.

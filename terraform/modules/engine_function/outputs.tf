@@ -10,7 +10,7 @@ output "function_arn" {
 
 output "initial_version" {
   description = "Version published when Terraform created the function (later versions are the toolkit's)."
-  value       = aws_lambda_function.this.version
+  value       = terraform_data.initial_version.output
 }
 
 output "alias_name" {

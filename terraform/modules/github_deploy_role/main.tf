@@ -9,6 +9,17 @@ locals {
 
   oidc_provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : var.existing_oidc_provider_arn
 
+  # The repository as the token's `sub` claim names it. A repository with immutable subject claims (created,
+  # renamed or transferred after GitHub turned them on, or opted in) appends the owner's and the repository's
+  # numeric ids to their names with `@`: repo:octocat@123456/my-repo@456789:environment:dev
+  # (https://docs.github.com/en/actions/concepts/security/openid-connect#immutable-subject-claims). With the ids
+  # given, only that form is trusted: a recycled name cannot reach the roles.
+  immutable_subject = var.github_owner_id != null && var.github_repository_id != null
+  repository_parts  = split("/", var.github_repository)
+  subject_repository = local.immutable_subject ? format(
+    "%s@%d/%s@%d", local.repository_parts[0], var.github_owner_id, local.repository_parts[1], var.github_repository_id
+  ) : var.github_repository
+
   # Every resource of the stack is named from the function (see terraform/modules/*): the grants below name
   # them the same way, so the roles reach this stack and nothing else in the account.
   fn              = var.function_name
@@ -58,7 +69,7 @@ data "aws_iam_policy_document" "trust_deploy" {
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_host}:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
+      values   = ["repo:${local.subject_repository}:environment:${var.github_environment}"]
     }
   }
 }
@@ -82,7 +93,7 @@ data "aws_iam_policy_document" "trust_plan" {
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_host}:sub"
-      values   = ["repo:${var.github_repository}:pull_request"]
+      values   = ["repo:${local.subject_repository}:pull_request"]
     }
   }
 }
@@ -160,9 +171,17 @@ data "aws_iam_policy_document" "read_stack" {
     resources = [local.log_group_arn, "${local.log_group_arn}:*"]
   }
 
+  # DescribeAlarms is a list call: like DescribeLogGroups it is granted on the account's alarms (names and
+  # states only); the tags stay limited to the stack's alarms.
+  statement {
+    sid       = "DescribeAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = ["arn:${local.partition}:cloudwatch:${var.region}:${local.account}:alarm:*"]
+  }
+
   statement {
     sid       = "ReadAlarms"
-    actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    actions   = ["cloudwatch:ListTagsForResource"]
     resources = [local.alarms_arn]
   }
 
@@ -209,9 +228,18 @@ data "aws_iam_policy_document" "change_stack" {
     resources = ["${local.artifacts_arn}/${local.fn}/*"]
   }
 
+  # The deploy lease (deleted when a deploy or rollback ends) and the marker of config files under test (deleted
+  # once they passed or were put back): the only objects of the artifacts bucket the toolkit deletes.
+  statement {
+    sid       = "ReleaseDeployLease"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.artifacts_arn}/${local.fn}/deploy.lease", "${local.artifacts_arn}/${local.fn}/config-pending.json"]
+  }
+
+  # Putting back the config files a failed smoke test rejected deletes the ones that release added.
   statement {
     sid       = "SyncConfig"
-    actions   = ["s3:GetObject", "s3:PutObject"]
+    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
     resources = ["${local.config_arn}/*"]
   }
 

@@ -10,6 +10,28 @@ variable "github_repository" {
   }
 }
 
+variable "github_owner_id" {
+  description = "Numeric id of the repository's owner, for a repository with immutable OIDC subject claims (null: the subject names the repository by name only)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.github_owner_id == null || try(var.github_owner_id > 0 && floor(var.github_owner_id) == var.github_owner_id, false)
+    error_message = "The owner id is GitHub's positive integer id of the user or organization (gh api users/OWNER --jq .id)."
+  }
+}
+
+variable "github_repository_id" {
+  description = "Numeric id of the repository, for immutable OIDC subject claims; set together with github_owner_id."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.github_repository_id == null || try(var.github_repository_id > 0 && floor(var.github_repository_id) == var.github_repository_id, false)
+    error_message = "The repository id is GitHub's positive integer id of the repository (gh api repos/OWNER/REPO --jq .id)."
+  }
+}
+
 variable "github_environment" {
   description = "GitHub environment whose jobs may assume the deploy role (protect it to the main branch)."
   type        = string

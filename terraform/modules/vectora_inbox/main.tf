@@ -78,7 +78,7 @@ module "alarms" {
   alias_name       = module.engine_function.alias_name
   timeout_seconds  = var.environment.timeout
   environment_name = local.lambda_environment.ENV
-  client_ids       = sort(keys(local.schedules))
+  client_schedules = local.schedules
   alarm_email      = var.alarm_email
   tags             = var.tags
 }
