@@ -335,9 +335,13 @@ def test_screened_out_items_are_listed_with_their_reason_and_never_normalized(ru
     screened = manifest["screened_out"]
     assert len(screened) == result["counts"]["screened_out"] > 0
     assert all(entry["reason"] for entry in screened)
-    stored = s3.list_objects_v2(Bucket=LAMBDA_ENV["DATA_BUCKET"], Prefix="items/lai_weekly_v3/").get("Contents", [])
-    stored_ids = {o["Key"].rsplit("/", 1)[1].removesuffix(".json") for o in stored}
-    assert stored_ids and not stored_ids & {entry["item_id"] for entry in screened}
+    from vectora_core import shared_store
+
+    data = LAMBDA_ENV["DATA_BUCKET"]
+    normalized_titles = {r["content"]["title"] for r in shared_store.normalized_records(s3, data)}
+    index = json.loads(read_object(s3, data, "items/lai_weekly_v3/_index.json"))
+    assert normalized_titles and index and not set(index) & {entry["item_id"] for entry in screened}
+    assert not normalized_titles & {entry["title"] for entry in screened}
 
 
 def test_standin_edition_carries_the_banner_at_the_top_and_one_byline_top_and_bottom(run, s3):
@@ -359,10 +363,10 @@ def test_tldr_lines_and_summaries_never_stop_inside_a_word(run, s3):
 
     result = run()
     manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
-    data = LAMBDA_ENV["DATA_BUCKET"]
-    stored = s3.list_objects_v2(Bucket=data, Prefix="items/lai_weekly_v3/")["Contents"]
-    records = [json.loads(read_object(s3, data, o["Key"])) for o in stored if not o["Key"].endswith("_index.json")]
-    words = {w for r in records for w in re.findall(r"[\w'-]+", f"{r['raw']['title']} {r['raw']['text']}")}
+    from vectora_core import shared_store
+
+    records = shared_store.normalized_records(s3, LAMBDA_ENV["DATA_BUCKET"])
+    words = {w for r in records for w in re.findall(r"[\w'-]+", f"{r['content']['title']} {r['content']['text']}")}
     shortened = [
         x for x in manifest["editorial_text"]["tldr"] + [r["normalized"]["summary"] for r in records] if x.endswith("…")
     ]

@@ -294,7 +294,7 @@ class BedrockLLM:
         if budget.exhausted():
             return [normalize_offline(i, scopes, "time budget running low") for i in batch]
         event_types = [r.event_type for r in scopes.event_types]
-        system, user = prompts.build_normalization_prompt(batch, event_types)
+        system, user = prompts.build_normalization_prompt(batch, event_types, scopes)
         ids = [i.item_id for i in batch]
         try:
             data, _, _ = self.ask_json(
@@ -319,6 +319,7 @@ class BedrockLLM:
     def _merge_answer(self, raw: RawItem, answer: dict, scopes: Scopes) -> NormalizedItem:
         """The model's event type and summary; entities are the model's canonicalized names plus alias matches."""
         found = extract(raw, scopes)
+        verdict = answer.get("on_topic")  # the model's reading of relevance to the field its prompt names
 
         def union(model_names, entities, extracted):
             return tuple(dict.fromkeys((*extracted, *canonicalize(model_names, entities))))
@@ -339,9 +340,9 @@ class BedrockLLM:
             backend="bedrock",
             # The model's reading of the event and of the item's subject; the rules' estimate when it gave none.
             significance=answer.get("significance") or found.significance,
-            on_topic=answer["lai"] if isinstance(answer.get("lai"), bool) else found.on_topic,
+            on_topic=verdict if isinstance(verdict, bool) else found.on_topic,
             relevance_note=""
-            if answer.get("lai", found.on_topic)
+            if (verdict if isinstance(verdict, bool) else found.on_topic)
             else (found.relevance_note or "the model judged it off the field"),
         )
 

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from .fields import field_answer
+
 CHARS_PER_TOKEN = 3.5
 
 EDITORIAL_MARKER = "You edit a weekly B2B newsletter"
@@ -477,19 +479,19 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
         both = f"{title}. {text}"
         marked = _MARKED_TRADEMARK.findall(both)
         event_type = classify_event(title, text, allowed)
-        items.append(
-            {
-                "id": item_id,
-                "event_type": event_type,
-                "significance": significance_of(title, text, event_type),
-                "lai": is_about_lai(title, text),
-                "summary": _first_sentence(text, 160) or _shorten(title, 160) or item_id,
-                "companies": _names_in(both, COMPANIES),
-                "molecules": extract_molecules(both),
-                "trademarks": _unique(_names_in(both, TRADEMARKS) + marked),
-                "technologies": _unique(_names_in(both, TECHNOLOGIES)),
-            }
-        )
+        entry = {
+            "id": item_id,
+            "event_type": event_type,
+            "significance": significance_of(title, text, event_type),
+            "on_topic": is_about_lai(title, text),
+            "summary": _first_sentence(text, 160) or _shorten(title, 160) or item_id,
+            "companies": _names_in(both, COMPANIES),
+            "molecules": extract_molecules(both),
+            "trademarks": _unique(_names_in(both, TRADEMARKS) + marked),
+            "technologies": _unique(_names_in(both, TECHNOLOGIES)),
+        }
+        entry.update(field_answer(system, title, text) or {})  # another field than LAI: read on its own scopes
+        items.append(entry)
     return {"items": items}
 
 
