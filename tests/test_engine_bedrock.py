@@ -30,6 +30,7 @@ def standin(monkeypatch, lambda_env):
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
     monkeypatch.setenv("LLM_BACKEND", "bedrock")
     monkeypatch.setenv("BEDROCK_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("BEDROCK_THROTTLE_PATIENCE_SECONDS", "0")  # degrade right after botocore's retries
     yield server
     server.stop()
 

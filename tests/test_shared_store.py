@@ -125,20 +125,22 @@ def test_only_one_of_two_claims_wins(s3):
     assert first is not None and second is None
 
 
-def test_an_expired_claim_is_taken_over(s3):
-    from vectora_core.shared_store import try_claim
+def test_an_expired_claim_is_taken_over_and_a_live_one_is_not(s3):
+    from vectora_core.shared_store import take_over, try_claim
 
     clock = Clock()
     assert try_claim(s3, BUCKET, "locks/x.json", "crashed", 60, clock)
+    assert take_over(s3, BUCKET, "locks/x.json", "b", 60, clock) is None
     clock.now += 61
-    assert try_claim(s3, BUCKET, "locks/x.json", "b", 60, clock) is not None
+    assert take_over(s3, BUCKET, "locks/x.json", "b", 60, clock) is not None
+    assert take_over(s3, BUCKET, "locks/x.json", "c", 60, clock) is None  # b's claim is live
 
 
 def test_an_unreadable_claim_is_taken_over(s3):
-    from vectora_core.shared_store import try_claim
+    from vectora_core.shared_store import take_over
 
     s3.put_object(Bucket=BUCKET, Key="locks/x.json", Body=b"{not json")
-    assert try_claim(s3, BUCKET, "locks/x.json", "b", 60, Clock()) is not None
+    assert take_over(s3, BUCKET, "locks/x.json", "b", 60, Clock()) is not None
 
 
 # --- feeds -------------------------------------------------------------------------------------------------

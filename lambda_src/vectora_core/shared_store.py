@@ -109,19 +109,23 @@ class Claim:
 
 
 def try_claim(s3, bucket: str, key: str, owner: str, ttl_s: float, clock=time.time) -> Claim | None:
-    """Claim the work behind `key`; None when a live claim of another run holds it. An expired or unreadable
-    claim is deleted (conditionally on its ETag, so of two runs that find it only one takes it over)."""
+    """Claim the work behind `key` with a conditional create; None when another run holds a claim on it (a
+    dead run's claim is taken over by `take_over` once it expired: a live one is the common case, read nothing)."""
     body = json.dumps({"owner": owner, "expires": clock() + ttl_s}).encode()
-    for _ in range(2):
-        try:
-            created = s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
-            return Claim(key, created.get("ETag", ""))
-        except ClientError as exc:
-            if not _is_conflict(exc):
-                raise
-        holder, etag = read_json(s3, bucket, key)
-        if not etag:
-            continue  # released between our write and our read
+    try:
+        created = s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
+    except ClientError as exc:
+        if _is_conflict(exc):
+            return None
+        raise
+    return Claim(key, created.get("ETag", ""))
+
+
+def take_over(s3, bucket: str, key: str, owner: str, ttl_s: float, clock=time.time) -> Claim | None:
+    """Claim `key` if no live claim holds it: an expired or unreadable claim is deleted first, conditionally on
+    its ETag, so of two runs that find it only one takes it over."""
+    holder, etag = read_json(s3, bucket, key)
+    if etag:
         expires = holder.get("expires", 0) if isinstance(holder, dict) else 0
         if isinstance(expires, (int, float)) and expires >= clock():
             return None
@@ -130,7 +134,7 @@ def try_claim(s3, bucket: str, key: str, owner: str, ttl_s: float, clock=time.ti
         except ClientError as exc:
             if not (_is_conflict(exc) or _missing(exc)):
                 raise
-    return None
+    return try_claim(s3, bucket, key, owner, ttl_s, clock)
 
 
 def claim_alive(s3, bucket: str, key: str, clock=time.time) -> bool:
@@ -165,6 +169,9 @@ class SharedStore:
     window_s: float = 3600.0
     wait_s: float = 300.0
     claim_ttl_s: float = 600.0
+    # Claims are checked for a dead holder only after this much waiting: most work is done in seconds, and
+    # checking every claim at every poll would double the requests of the runs that wait.
+    check_claims_after_s: float = 15.0
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     stats: dict[str, int] = field(default_factory=dict)
@@ -186,13 +193,14 @@ class SharedStore:
     def count(self, name: str, n: int = 1) -> None:
         self.stats[name] = self.stats.get(name, 0) + n
 
-    def _waits(self) -> Iterable[float]:
-        """Poll intervals while another run works: short first (most work takes seconds), then every 5 s."""
-        waited, interval = 0.0, 0.5
+    def _waits(self) -> Iterable[tuple[float, bool]]:
+        """(poll interval, whether to check the claims) while another run works: short first (most work takes
+        seconds), then every 5 s; claims are checked once the wait is long enough to suspect a dead holder."""
+        waited, interval = 0.0, 1.0
         while waited < self.wait_s:
             step = min(interval, self.wait_s - waited)
-            yield step
             waited += step
+            yield step, waited >= self.check_claims_after_s
             interval = min(5.0, interval * 1.6)
 
     # --- feeds ---------------------------------------------------------------------------------------------
@@ -222,17 +230,18 @@ class SharedStore:
         started = self.clock()
         claim = try_claim(self.s3, self.bucket, claim_key(key), self.owner, self.claim_ttl_s, self.clock)
         if claim is None:
-            for step in self._waits():
+            for step, check_claim in self._waits():
                 self.sleep(step)
                 record, etag = read_json(self.s3, self.bucket, key)
                 if self._fresh(record, started):
                     self.count("feeds_waited")
                     return record, False
-                if not claim_alive(self.s3, self.bucket, claim_key(key), self.clock):
-                    claim = try_claim(self.s3, self.bucket, claim_key(key), self.owner, self.claim_ttl_s, self.clock)
+                if check_claim:
+                    claim = take_over(self.s3, self.bucket, claim_key(key), self.owner, self.claim_ttl_s, self.clock)
                     if claim is not None:
                         break
-            log_event("Flux partagé : attente dépassée, lecture directe", level="WARNING", url=url)
+            else:
+                log_event("Flux partagé : attente dépassée, lecture directe", level="WARNING", url=url)
         try:
             if claim is not None:
                 # Won just after another run wrote the record and released its claim: read once more.
@@ -359,7 +368,7 @@ class SharedStore:
         """Results of the items other runs claimed, polled until found, their claim is gone, or the wait ends."""
         found: dict[str, NormalizedItem] = {}
         waiting = list(hashes)
-        for step in self._waits() if waiting else ():
+        for step, check_claims in self._waits() if waiting else ():
             if not keep_waiting():
                 break
             self.sleep(step)
@@ -374,7 +383,7 @@ class SharedStore:
             # result may have landed just before the claim went: read once more before giving up on it.
             abandoned = [
                 h
-                for h in waiting
+                for h in (waiting if check_claims else ())
                 if not claim_alive(self.s3, self.bucket, claim_key(normalized_key(self.root, identity, h)), self.clock)
             ]
             if abandoned:

@@ -148,6 +148,7 @@ class BedrockLLM:
             "messages": messages,
         }
         attempt = 0
+        throttle_waits, throttle_waited = 0, 0.0
         while True:
             attempt += 1
             try:
@@ -160,6 +161,23 @@ class BedrockLLM:
                 break
             except Exception as exc:  # botocore raises ClientError and connection errors alike
                 code = _error_code(exc)
+                if code in THROTTLING_ERRORS:
+                    # botocore's own retries are spent and the quota is still full. Bedrock's quotas refill within
+                    # the minute: waiting (jittered, so a fleet's runs do not retry in step) beats degrading.
+                    delay = min(20.0, 2.0 * 1.6**throttle_waits) * self._rng.uniform(0.5, 1.0)
+                    patience = self.settings.bedrock_throttle_patience_seconds
+                    if throttle_waited + delay > patience or budget.exhausted(int(delay * 1000) + 10_000):
+                        raise
+                    throttle_waits, throttle_waited = throttle_waits + 1, throttle_waited + delay
+                    log_event(
+                        "Bedrock : quota atteint, nouvel essai",
+                        level="WARNING",
+                        purpose=target.purpose,
+                        code=code,
+                        waited_s=round(throttle_waited, 1),
+                    )
+                    self._sleep(delay)
+                    continue
                 # botocore already retried throttling, 5xx and read timeouts; only model errors it does not know remain.
                 retry = code in RETRYABLE_MODEL_ERRORS
                 if not retry or attempt >= self.settings.bedrock_max_attempts or budget.exhausted(5_000):
