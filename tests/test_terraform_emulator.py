@@ -301,7 +301,7 @@ def test_the_run_queue_feeds_live_one_run_at_a_time_with_a_bounded_concurrency(s
 
     assert mapping["EventSourceArn"] == stack.outputs["fleet"]["queue_arn"]
     assert mapping["FunctionArn"].split(":")[6] == ENV.function_name  # the emulator names the alias's version
-    assert (mapping["BatchSize"], mapping["ScalingConfig"]["MaximumConcurrency"]) == (1, 50)
+    assert (mapping["BatchSize"], mapping["ScalingConfig"]["MaximumConcurrency"]) == (1, 100)
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["State"] == "Disabled"  # on the emulator the toolkit polls: it cannot run the function
 

@@ -368,10 +368,15 @@ class SharedStore:
         """Results of the items other runs claimed, polled until found, their claim is gone, or the wait ends."""
         found: dict[str, NormalizedItem] = {}
         waiting = list(hashes)
-        for step, check_claims in self._waits() if waiting else ():
+        for poll, (step, check_claims) in enumerate(self._waits() if waiting else ()):
             if not keep_waiting():
                 break
             self.sleep(step)
+            # One read tells whether other runs' work has landed (results come a batch at a time): read the rest
+            # only then, so a hundred waiting runs do not each read every item at every poll.
+            probe = by_hash[waiting[poll % len(waiting)]][0]
+            if not check_claims and not self.load_normalized(identity, [probe]):
+                continue
             results = self.load_normalized(identity, [by_hash[h][0] for h in waiting])
             for content_hash in waiting:
                 lead = by_hash[content_hash][0]

@@ -32,7 +32,7 @@ module "vectora_inbox" {
   # Optional in the env file: the address alarms are emailed to.
   alarm_email = try(local.environment.alarm_email, "") == "" ? null : local.environment.alarm_email
   # Optional in the env file: how many client runs share the Bedrock quota at once (README: Fleet).
-  fleet_maximum_concurrency = try(local.environment.fleet_maximum_concurrency, 50)
+  fleet_maximum_concurrency = try(local.environment.fleet_maximum_concurrency, 100)
   # The emulator cannot run the function: its mapping would take runs off the queue, fail to invoke and send them to
   # the dead-letter queue. It stays disabled there and the toolkit polls the queue with the mapping's concurrency.
   fleet_mapping_enabled = !local.environment.emulator

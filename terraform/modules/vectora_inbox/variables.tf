@@ -75,7 +75,7 @@ variable "force_destroy_buckets" {
 variable "fleet_maximum_concurrency" {
   description = "Client runs at once at most (the run queue's event source mapping): what the Bedrock quota serves, see README Fleet."
   type        = number
-  default     = 50
+  default     = 100
 
   validation {
     condition     = var.fleet_maximum_concurrency >= 2 && var.fleet_maximum_concurrency <= 1000

@@ -50,18 +50,20 @@ class Reservation:
 
 
 class Quotas:
-    """Requests and tokens per minute per (Region, model id); 0 turns a quota off."""
+    """Requests and tokens per minute per (Region, model id); 0 turns a quota off. `by_region` sets other values
+    for some Regions (an account's quotas differ from Region to Region)."""
 
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._lock = threading.Lock()
         self.requests_per_minute = 0
         self.tokens_per_minute = 0
+        self.by_region: dict[str, dict[str, int]] = {}
         self.output_burndown = CLAUDE_OUTPUT_BURNDOWN
         self._tokens: dict[tuple[str, str], _Bucket] = {}
         self._requests: dict[tuple[str, str], _Bucket] = {}
 
-    def configure(self, requests_per_minute=None, tokens_per_minute=None, output_burndown=None) -> None:
+    def configure(self, requests_per_minute=None, tokens_per_minute=None, output_burndown=None, by_region=None) -> None:
         with self._lock:
             if requests_per_minute is not None:
                 self.requests_per_minute = int(requests_per_minute)
@@ -69,8 +71,20 @@ class Quotas:
             if tokens_per_minute is not None:
                 self.tokens_per_minute = int(tokens_per_minute)
                 self._tokens.clear()
+            if by_region is not None:
+                self.by_region = {region: dict(values) for region, values in by_region.items()}
+                self._requests.clear()
+                self._tokens.clear()
             if output_burndown is not None:
                 self.output_burndown = float(output_burndown)
+
+    def limits(self, region: str) -> tuple[int, int]:
+        """(requests, tokens) per minute in `region`."""
+        own = self.by_region.get(region, {})
+        return (
+            int(own.get("requests_per_minute", self.requests_per_minute)),
+            int(own.get("tokens_per_minute", self.tokens_per_minute)),
+        )
 
     def quota_tokens(self, input_tokens: int, output_tokens: int) -> float:
         """What a request draws on the tokens-per-minute quota."""
@@ -81,14 +95,15 @@ class Quotas:
         with self._lock:
             now = self._clock()
             needed = self.quota_tokens(input_tokens, max_tokens)
+            requests_per_minute, tokens_per_minute = self.limits(key[0])
             tokens = requests = None
-            if self.tokens_per_minute:
-                tokens = self._tokens.setdefault(key, _Bucket(self.tokens_per_minute, now))
+            if tokens_per_minute:
+                tokens = self._tokens.setdefault(key, _Bucket(tokens_per_minute, now))
                 tokens.refill(now)
                 if tokens.level < needed:
                     return TOO_MANY_TOKENS
-            if self.requests_per_minute:
-                requests = self._requests.setdefault(key, _Bucket(self.requests_per_minute, now))
+            if requests_per_minute:
+                requests = self._requests.setdefault(key, _Bucket(requests_per_minute, now))
                 requests.refill(now)
                 if requests.level < 1:
                     return TOO_MANY_REQUESTS

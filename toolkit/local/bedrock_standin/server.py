@@ -37,6 +37,8 @@ SETTING_RATES = ("throttle_rate", "unavailable_rate", "model_timeout_rate", "tim
 SETTING_ANSWERS = ("access_denied_models", "cut_answers", "refuse_answers")
 # Bedrock's quotas per (Region, model), as quota.py enforces them: 0 turns one off (the default).
 SETTING_QUOTAS = ("requests_per_minute", "tokens_per_minute", "output_token_burndown")
+# {"eu-west-3": {"requests_per_minute": 50, "tokens_per_minute": 100000}}: other quotas in some Regions.
+SETTING_QUOTAS_BY_REGION = "quotas_by_region"
 ACCESS_DENIED_MESSAGE = "You don't have access to the model with the specified model ID."
 
 # How long Claude Sonnet 4.5 takes to answer on Amazon Bedrock: time to first token plus the output
@@ -284,6 +286,7 @@ class BedrockStandIn:
             *SETTING_RATES,
             *SETTING_ANSWERS,
             *SETTING_QUOTAS,
+            SETTING_QUOTAS_BY_REGION,
         }
         unknown = sorted(set(settings) - known)
         if unknown:
@@ -298,6 +301,15 @@ class BedrockStandIn:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"{key} must be a number >= 0")
                 clean[key] = value
+            elif key == SETTING_QUOTAS_BY_REGION:
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, dict)
+                    and set(v) <= {"requests_per_minute", "tokens_per_minute"}
+                    and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v.values())
+                    for v in value.values()
+                ):
+                    raise ValueError(f"{key} maps a Region to its requests_per_minute and tokens_per_minute (>= 0)")
+                clean[key] = {str(region): dict(v) for region, v in value.items()}
             elif key in SETTING_QUOTAS:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"{key} must be a number >= 0 (0 turns the quota off)")
@@ -325,7 +337,10 @@ class BedrockStandIn:
                     raise ValueError(f'{key} must map a purpose ("newsletter", "normalization") to a count >= 0')
                 clean[key] = {str(purpose): count for purpose, count in value.items()}
         self.quotas.configure(
-            clean.get("requests_per_minute"), clean.get("tokens_per_minute"), clean.get("output_token_burndown")
+            clean.get("requests_per_minute"),
+            clean.get("tokens_per_minute"),
+            clean.get("output_token_burndown"),
+            clean.get(SETTING_QUOTAS_BY_REGION),
         )
         with self._lock:
             self._settings.update(clean)
