@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import FakeContext
+
+
+@pytest.fixture(autouse=True)
+def _atomic_conditional_writes():
+    """The in-process emulator's conditional writes as atomic as S3's (toolkit/local/emulator.py)."""
+    from toolkit.local.emulator import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
 
 
 def sqs_event(*bodies: str) -> dict:

@@ -14,6 +14,14 @@ CONFIG = LAMBDA_ENV["CONFIG_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 
 
+@pytest.fixture(autouse=True)
+def _atomic_conditional_writes():
+    """The in-process emulator's conditional writes as atomic as S3's (toolkit/local/emulator.py)."""
+    from toolkit.local.emulator import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
+
+
 def copy_client(s3, new_id: str, source_client: str = "lai_weekly_v3") -> None:
     """Another client of the same field: the first client's config under a new id."""
     import yaml

@@ -15,6 +15,14 @@ BUCKET = "shared-store-test"
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _atomic_conditional_writes():
+    """The in-process emulator's conditional writes as atomic as S3's (toolkit/local/emulator.py)."""
+    from toolkit.local.emulator import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
+
+
 @pytest.fixture
 def s3(fake_aws_credentials):
     import boto3
@@ -115,6 +123,29 @@ def test_a_replace_from_a_stale_version_fails_and_keeps_the_newer_one(s3):
     assert write_json(s3, BUCKET, "k.json", {"v": 2}, etag=first)
     assert not write_json(s3, BUCKET, "k.json", {"v": 3}, etag=first)
     assert read_json(s3, BUCKET, "k.json")[0] == {"v": 2}
+
+
+def test_two_conditional_creates_racing_for_one_key_let_exactly_one_win(s3, monkeypatch):
+    # The emulator checks the condition, then writes: a pause between the two lets a race through unless the
+    # conditional write is atomic, as on S3.
+    import time as time_module
+
+    from moto.s3.models import S3Backend
+
+    from vectora_core.shared_store import write_json
+
+    real_put = S3Backend.put_object
+    monkeypatch.setattr(S3Backend, "put_object", lambda *a, **k: time_module.sleep(0.2) or real_put(*a, **k))
+    wins = []
+    threads = [
+        threading.Thread(target=lambda n=n: wins.append(write_json(s3, BUCKET, "race.json", {"n": n})))
+        for n in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(wins) == [False, False, True]
 
 
 def test_only_one_of_two_claims_wins(s3):
@@ -227,7 +258,7 @@ def test_concurrent_runs_normalize_each_item_once(s3):
 
     def one_run(n):
         store = make_store(s3, f"client_{n}", wait_s=10)
-        store.sleep = lambda _s: model.delay.wait(0.05)
+        store.sleep = lambda _s: time.sleep(0.05)  # waiting runs poll while the claiming runs work
         mine = items[n % 3 :: 1][:9]  # overlapping selections
         outcomes[n] = (mine, store.normalize(IDENTITY, mine, model(store, IDENTITY)))
 
