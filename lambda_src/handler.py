@@ -91,6 +91,15 @@ def _budget(context: Any, reserve_ms: int):
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    from vectora_core import fanout
+
+    records = fanout.sqs_records(event)  # a batch from the fleet's run queue: each record is one client's run
+    if records is not None:
+        return fanout.run_batch(records, lambda payload: _run_one(payload, context))
+    return _run_one(event, context)
+
+
+def _run_one(event: Any, context: Any) -> dict[str, Any]:
     started = time.perf_counter()
     run: dict[str, Any] = {}
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from . import local, tf
+from . import clients, local, tf
 from ._guard import _known_errors  # noqa: F401  (tests read the known errors from here)
 from .drivers import bench, demo, eval_, mutate, run
 from .operations import failures, logs, status, trigger
@@ -29,6 +29,7 @@ namespace = Collection(
     trigger,
     local.ns,
     tf.ns,
+    clients.ns,
 )
 namespace.add_task(doctor)
 namespace.add_task(eval_)

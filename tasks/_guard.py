@@ -32,6 +32,8 @@ def _known_errors() -> tuple[type[Exception], ...]:
         ("toolkit.drivers.evaluate", "EvalError"),
         ("toolkit.drivers.screenshot", "ScreenshotError"),
         ("toolkit.operations", "OperationsError"),
+        ("toolkit.drivers.fleet_bench", "FleetBenchError"),
+        ("toolkit.local.queue_runner", "QueueRunnerError"),
     ):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))

@@ -36,18 +36,28 @@ def run(c, payload="payloads/test-payload-p1.json", env=None, offline=False, scr
     help={
         "env": ENV_HELP,
         "skip_deploy": "skip the deploy and rollback figures (no terraform apply needed)",
-        "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency)",
+        "scenario": "run only this scenario: realistic_week (~460 items, ~5 % relevant, the model's real latency) "
+        "or fleet (100 clients started at once under a Bedrock quota, sharing on and off)",
+        "clients": "fleet scenario: how many clients (default 100)",
+        "update_reference": "write the figures into the committed bench/results.json instead of .local/bench/",
     }
 )
-def bench(c, env=None, skip_deploy=False, scenario=None):
-    """Measure zip size, cold start, warm/cached runs, prompt size, rollback and a realistic week into bench/results.json.
+def bench(c, env=None, skip_deploy=False, scenario=None, clients=None, update_reference=False):
+    """Measure zip size, cold start, warm/cached runs, prompt size, rollback, a realistic week (and, alone, the fleet).
 
-    Changes: bench/results.json; on the emulator only, the stack, and (without --skip-deploy) a deploy and a rollback
-    round trip of the function.
+    Changes: .local/bench/results.json (bench/results.json, the committed reference, only with --update-reference);
+    on the emulator only, the stack, and (without --skip-deploy) a deploy and a rollback round trip of the function.
     """
     from toolkit.drivers.bench import main
 
-    _guard(main, env, include_deploy=not skip_deploy, scenario=scenario)
+    _guard(
+        main,
+        env,
+        include_deploy=not skip_deploy,
+        scenario=scenario,
+        update_reference=update_reference,
+        clients=int(clients) if clients else None,
+    )
 
 
 @task(help={"verbose": "show every step's full output (Terraform's included) instead of one line per step"})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.local.sample_feeds import CORPUS_DIR, source_ids
+from toolkit.local.sample_feeds import CORPUS_DIR, all_source_ids, source_ids
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
@@ -85,6 +85,37 @@ def test_every_config_source_has_a_sample_feed(client):
 
 def test_every_sample_feed_belongs_to_a_config_source(client):
     assert set(source_ids()) <= {source["id"] for source in client["sources"]}
+
+
+@pytest.mark.parametrize("path", CLIENT_FILES, ids=lambda p: p.name)
+def test_every_clients_sources_have_a_sample_feed(path):
+    assert {source["id"] for source in _load(path)["sources"]} <= set(all_source_ids())
+
+
+def test_every_sample_feed_of_a_field_folder_belongs_to_a_client():
+    sources = {source["id"] for path in CLIENT_FILES for source in _load(path)["sources"]}
+    assert set(all_source_ids()) - set(source_ids()) and set(all_source_ids()) <= sources
+
+
+def test_clients_share_some_sources_and_read_others_alone():
+    lai, obesity = (
+        {source["url"] for source in _load(CONFIG_DIR / "clients" / f"{name}.yaml")["sources"]}
+        for name in ("lai_weekly_v3", "glp1_obesity_weekly")
+    )
+    assert len(lai & obesity) == 3 and lai - obesity and obesity - lai
+
+
+@pytest.mark.parametrize("path", sorted((CONFIG_DIR / "canonical").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_canonical_scopes_file_describes_its_field(path):
+    field = _load(path)["field"]
+    assert field["name"] and field["subject"] and "." not in field["name"]
+
+
+def test_obesity_sample_labels_use_its_scope_event_types():
+    known = {rule["type"] for rule in _load(CONFIG_DIR / "canonical" / "obesity_scopes.yaml")["event_types"]}
+    labels = _load(CORPUS_DIR / "obesity" / "labels.yaml")
+    used = {e["event_type"] for feed, items in labels.items() if feed != "shared_feeds" for e in items}
+    assert used <= known
 
 
 def test_three_or_four_watch_domains_with_unique_ids(client):

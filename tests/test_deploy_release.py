@@ -112,6 +112,8 @@ def test_deploy_uploads_config_files_and_prints_added_changed_unchanged_per_file
     assert [line for line in printed if line.startswith("    ") and line.endswith(("changed", "added"))] == [
         "    bedrock_pricing.yaml: unchanged",
         "    canonical/lai_scopes.yaml: unchanged",
+        "    canonical/obesity_scopes.yaml: unchanged",
+        "    clients/glp1_obesity_weekly.yaml: unchanged",
         "    clients/lai_weekly_v3.yaml: changed",
         "    clients/second_client.yaml: added",
     ]

@@ -30,6 +30,7 @@ def standin(monkeypatch, lambda_env):
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
     monkeypatch.setenv("LLM_BACKEND", "bedrock")
     monkeypatch.setenv("BEDROCK_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("BEDROCK_THROTTLE_PATIENCE_SECONDS", "0")  # degrade right after botocore's retries
     yield server
     server.stop()
 
@@ -335,9 +336,13 @@ def test_screened_out_items_are_listed_with_their_reason_and_never_normalized(ru
     screened = manifest["screened_out"]
     assert len(screened) == result["counts"]["screened_out"] > 0
     assert all(entry["reason"] for entry in screened)
-    stored = s3.list_objects_v2(Bucket=LAMBDA_ENV["DATA_BUCKET"], Prefix="items/lai_weekly_v3/").get("Contents", [])
-    stored_ids = {o["Key"].rsplit("/", 1)[1].removesuffix(".json") for o in stored}
-    assert stored_ids and not stored_ids & {entry["item_id"] for entry in screened}
+    from vectora_core import shared_store
+
+    data = LAMBDA_ENV["DATA_BUCKET"]
+    normalized_titles = {r["content"]["title"] for r in shared_store.normalized_records(s3, data)}
+    index = json.loads(read_object(s3, data, "items/lai_weekly_v3/_index.json"))
+    assert normalized_titles and index and not set(index) & {entry["item_id"] for entry in screened}
+    assert not normalized_titles & {entry["title"] for entry in screened}
 
 
 def test_standin_edition_carries_the_banner_at_the_top_and_one_byline_top_and_bottom(run, s3):
@@ -358,9 +363,9 @@ def test_every_summary_tldr_line_and_intro_of_the_standin_edition_is_whole_sente
     """The demo's edition: no "…", nothing stopped mid-sentence, whichever of the stand-in's answers it shows."""
     result = run()
     manifest = json.loads(read_object(s3, result["s3"]["bucket"], result["s3"]["manifest"]))
-    data = LAMBDA_ENV["DATA_BUCKET"]
-    stored = s3.list_objects_v2(Bucket=data, Prefix="items/lai_weekly_v3/")["Contents"]
-    records = [json.loads(read_object(s3, data, o["Key"])) for o in stored if not o["Key"].endswith("_index.json")]
+    from vectora_core import shared_store
+
+    records = shared_store.normalized_records(s3, LAMBDA_ENV["DATA_BUCKET"])
     editorial = manifest["editorial_text"]
     shown = [editorial["intro"], *editorial["tldr"], *(s["intro"] for s in editorial["sections"])]
     shown += [r["normalized"]["summary"] for r in records]

@@ -187,10 +187,18 @@ def test_failing_source_is_reported_and_the_run_completes(run, s3, feed_server):
     assert result["sources_failed"] == [{"source_id": config["sources"][0]["id"], "reason": "HTTP 404 Not Found"}]
 
 
-def test_unchanged_feeds_are_fetched_conditionally(run, feed_server):
+def test_unchanged_feeds_are_fetched_conditionally(run, feed_server, monkeypatch):
+    monkeypatch.setenv("SHARED_FEED_WINDOW_SECONDS", "0")  # every run past the window: each one asks the feeds
     run()
     run()
     assert any(status == 304 for _path, status in feed_server.requests)
+
+
+def test_a_feed_fetched_within_the_window_is_not_asked_again(run, feed_server):
+    run()
+    asked = len(feed_server.requests)
+    run()
+    assert asked == 8 and len(feed_server.requests) == asked
 
 
 def test_missing_environment_variable_is_named(monkeypatch, handler_module, context):
@@ -264,12 +272,16 @@ def test_lost_index_falls_back_to_per_item_objects_without_renormalizing(run, s3
 
 
 def test_changed_item_content_is_normalized_again(run, s3, feed_server):
+    from vectora_core import shared_store, store
+
     first = run()
-    state = json.loads(read_object(s3, DATA, "feed-state/lai_weekly_v3.json"))
-    in_window = [i for s in state.values() for i in s["items"] if i["published"] >= first["period"]["start"]]
+    source = store.load_client(s3, LAMBDA_ENV["CONFIG_BUCKET"], "lai_weekly_v3").sources[-1]  # the FDA's feed
+    key = shared_store.feed_key(shared_store.shared_root(""), source.url)
+    record = json.loads(read_object(s3, DATA, key))
+    in_window = [i for i in record["items"] if i["published"] >= first["period"]["start"]]
     in_window[0]["text"] += " Updated."
     in_window[0]["content_hash"] = "changed"
-    s3.put_object(Bucket=DATA, Key="feed-state/lai_weekly_v3.json", Body=json.dumps(state).encode())
+    s3.put_object(Bucket=DATA, Key=key, Body=json.dumps(record).encode())
     second = run()
     assert second["counts"]["normalized"] == 1
 

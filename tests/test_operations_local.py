@@ -183,8 +183,9 @@ def test_a_client_with_no_edition_yet_is_listed_as_such(engine):
 
     status = collect_status(env, printer=lambda _: None)
 
-    assert [(e.client_id, e.date) for e in status.editions] == [("lai_weekly_v3", "")]
+    assert [(e.client_id, e.date) for e in status.editions] == [("glp1_obesity_weekly", ""), ("lai_weekly_v3", "")]
     assert "lai_weekly_v3: no edition yet" in format_status(status)
+    assert status.fleet.missing == ["glp1_obesity_weekly", "lai_weekly_v3"]
     assert (REPO_ROOT / "config" / "clients" / "lai_weekly_v3.yaml").is_file()
 
 

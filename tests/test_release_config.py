@@ -98,4 +98,5 @@ def test_diff_says_added_changed_and_unchanged_per_file(texts):
 
     statuses = {change.key: change.status for change in diff_config(release, current)}
 
-    assert statuses == {CLIENT: CHANGED, SCOPES: UNCHANGED, PRICES: ADDED}
+    assert {key: statuses[key] for key in current} == {CLIENT: CHANGED, SCOPES: UNCHANGED, PRICES: ADDED}
+    assert set(statuses.values()) - {CHANGED, UNCHANGED} == {ADDED}  # files the bucket lacks are added

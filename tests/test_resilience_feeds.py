@@ -220,10 +220,11 @@ def outcome_of(response: dict, source_id: str) -> tuple[str, str]:
 
 
 def stored_items(s3, source_id: str) -> list[dict]:
-    """The items the run remembered for a source (what a 304 next week would reuse)."""
-    from vectora_core import store
+    """The items the run remembered for a source (what a 304 next week would reuse): its shared feed record."""
+    from vectora_core import shared_store, store
 
-    return store.load_feed_states(s3, DATA, "lai_weekly_v3")[source_id]["items"]
+    (source,) = [s for s in store.load_client(s3, CONFIG, "lai_weekly_v3").sources if s.source_id == source_id]
+    return shared_store.feed_record(s3, DATA, source.url)["items"]
 
 
 def stored_titles(s3, source_id: str) -> list[str]:

@@ -231,14 +231,14 @@ def test_redirect_to_a_private_address_is_refused(dev_environment, context, s3, 
 def test_external_xml_entities_are_neither_fetched_nor_read(
     handler_module, context, s3, server, requests_seen, tmp_path
 ):
-    from vectora_core import store
+    from vectora_core import shared_store
 
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     server.xxe_body = xxe_feed(server.base_url + "/entity-target", secret.as_uri())
     use_sources(s3, {"entities": server.base_url + "/xxe.xml"})
     result = handler_module.lambda_handler(dict(PAYLOAD), context)
-    state = json.dumps(store.load_feed_states(s3, DATA, "lai_weekly_v3")["entities"])
+    state = json.dumps(shared_store.feed_record(s3, DATA, server.base_url + "/xxe.xml"))
     newsletter = read_object(s3, NEWSLETTERS, result["s3"]["markdown"]).decode()
     assert requests_seen == ["/xxe.xml"]
     assert SECRET not in state and SECRET not in newsletter

@@ -147,7 +147,11 @@ def _expected_statements(account: str) -> dict[str, dict]:
         "ListConfig": allow(["s3:ListBucket"], [config]),
         "ReadConfig": allow(["s3:GetObject"], [f"{config}/*"]),
         "ListData": allow(["s3:ListBucket"], [data]),
-        "ReadWriteData": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/*"]),
+        "ReadWriteClientData": allow(
+            ["s3:GetObject", "s3:PutObject"],
+            [f"{data}/{prefix}*" for prefix in ("feed-state/", "items/", "history/", "locks/", "checks/")],
+        ),
+        "ReadWriteSharedStore": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/shared/*"]),
         "ReleaseWriteLeases": allow(["s3:DeleteObject"], [f"{data}/locks/*"]),
         "WriteOwnLogs": allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
         "KeepFailedInvocations": allow(
@@ -227,12 +231,12 @@ def test_bootstrap_package_is_stored_by_hash_with_its_code_sha256(stack):
     assert head["Metadata"]["code-sha256"] == function["CodeSha256"]
 
 
-def test_schedule_invokes_the_live_alias_with_the_client_payload(stack):
+def test_schedule_sends_the_client_payload_to_the_fleets_run_queue(stack):
     name = stack.outputs["schedules"]["lai_weekly_v3"]
 
     schedule = stack.client("scheduler").get_schedule(Name=name, GroupName="default")
 
-    assert schedule["Target"]["Arn"] == stack.outputs["alias_arn"]
+    assert schedule["Target"]["Arn"] == stack.outputs["fleet"]["queue_arn"]
     assert json.loads(schedule["Target"]["Input"]) == {
         "client_id": "lai_weekly_v3",
         "period_days": 7,
@@ -252,25 +256,68 @@ def test_schedule_runs_monday_six_in_the_morning_paris_time(stack):
     )
 
 
-def test_schedule_may_invoke_only_the_live_alias(stack):
-    iam = stack.client("iam")
-    role = stack.outputs["schedule_role_names"]["lai_weekly_v3"]
-    schedule = stack.client("scheduler").get_schedule(
-        Name=stack.outputs["schedules"]["lai_weekly_v3"], GroupName="default"
-    )
-    policies = [
+def _inline_statements(iam, role: str) -> list[dict]:
+    documents = [
         iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
         for n in iam.list_role_policies(RoleName=role)["PolicyNames"]
     ]
-    statements = [
-        st
-        for document in policies
-        for st in (json.loads(document) if isinstance(document, str) else document)["Statement"]
+    return [st for d in documents for st in (json.loads(d) if isinstance(d, str) else d)["Statement"]]
+
+
+def test_every_schedule_sends_with_the_one_role_that_may_only_enqueue_runs(stack):
+    iam = stack.client("iam")
+    fleet = stack.outputs["fleet"]
+    schedules = [
+        stack.client("scheduler").get_schedule(Name=name, GroupName="default")
+        for name in stack.outputs["schedules"].values()
     ]
 
-    assert schedule["Target"]["RoleArn"] == iam.get_role(RoleName=role)["Role"]["Arn"]
-    assert [(st["Effect"], st["Action"], st["Resource"]) for st in statements] == [
-        ("Allow", "lambda:InvokeFunction", stack.outputs["alias_arn"])
+    assert len(schedules) == 2 and {s["Target"]["RoleArn"] for s in schedules} == {fleet["scheduler_role_arn"]}
+    assert [
+        (st["Effect"], st["Action"], st["Resource"]) for st in _inline_statements(iam, fleet["scheduler_role_name"])
+    ] == [("Allow", "sqs:SendMessage", fleet["queue_arn"])]
+
+
+def test_the_second_client_runs_monday_seven_new_york_time(stack):
+    name = stack.outputs["schedules"]["glp1_obesity_weekly"]
+
+    schedule = stack.client("scheduler").get_schedule(Name=name, GroupName="default")
+
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == (
+        "cron(0 7 ? * MON *)",
+        "America/New_York",
+    )
+    assert json.loads(schedule["Target"]["Input"])["client_id"] == "glp1_obesity_weekly"
+
+
+def test_the_run_queue_keeps_runs_that_failed_every_delivery_in_an_encrypted_dead_letter_queue(stack):
+    sqs, fleet = stack.client("sqs"), stack.outputs["fleet"]
+    runs = sqs.get_queue_attributes(QueueUrl=fleet["queue_url"], AttributeNames=["All"])["Attributes"]
+    failed = sqs.get_queue_attributes(QueueUrl=fleet["dead_letter_queue_url"], AttributeNames=["All"])["Attributes"]
+
+    assert json.loads(runs["RedrivePolicy"]) == {"deadLetterTargetArn": failed["QueueArn"], "maxReceiveCount": 3}
+    assert runs["VisibilityTimeout"] == str(6 * ENV.timeout)  # Lambda's advice for SQS event sources
+    assert runs["SqsManagedSseEnabled"] == failed["SqsManagedSseEnabled"] == "true"
+
+
+def test_the_run_queue_feeds_live_one_run_at_a_time_with_a_bounded_concurrency(stack):
+    mapping = stack.client("lambda").get_event_source_mapping(UUID=stack.outputs["fleet"]["event_source_mapping_uuid"])
+
+    assert mapping["EventSourceArn"] == stack.outputs["fleet"]["queue_arn"]
+    assert mapping["FunctionArn"].split(":")[6] == ENV.function_name  # the emulator names the alias's version
+    assert (mapping["BatchSize"], mapping["ScalingConfig"]["MaximumConcurrency"]) == (1, 100)
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["State"] == "Disabled"  # on the emulator the toolkit polls: it cannot run the function
+
+
+def test_the_function_may_read_and_delete_only_from_its_run_queue(stack):
+    iam = stack.client("iam")
+    statements = [
+        st for st in _inline_statements(iam, stack.outputs["role_name"]) if str(st["Action"]).count("sqs:Receive")
+    ]
+
+    assert [(st["Sid"], st["Resource"]) for st in statements] == [
+        ("ConsumeFleetRuns", stack.outputs["fleet"]["queue_arn"])
     ]
 
 
@@ -315,7 +362,11 @@ def test_alarms_exist_for_the_function_and_each_scheduled_client(stack):
         == sorted(stack.outputs["alarm_names"])
         == sorted(
             [f"{fn}-errors", f"{fn}-throttles", f"{fn}-duration"]
-            + [f"{fn}-lai_weekly_v3-{kind}" for kind in ("run-failed", "degraded", "sources-failed", "no-newsletter")]
+            + [
+                f"{fn}-{client}-{kind}"
+                for client in ("glp1_obesity_weekly", "lai_weekly_v3")
+                for kind in ("run-failed", "degraded", "sources-failed", "no-newsletter")
+            ]
         )
     )
 
@@ -468,6 +519,13 @@ def test_editorial_cache_expires(stack):
     assert [rule["Expiration"]["Days"] for rule in cache_rules] == [30]
 
 
+def test_the_shared_store_and_stale_locks_expire(stack):
+    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV["DATA_BUCKET"])["Rules"]
+
+    days = {rule["Filter"]["Prefix"]: rule["Expiration"]["Days"] for rule in rules if "Expiration" in rule}
+    assert (days["shared/"], days["locks/"]) == (30, 1)
+
+
 @pytest.mark.parametrize("bucket", ["NEWSLETTERS_BUCKET", "DATA_BUCKET"])
 def test_check_run_output_expires_within_days(stack, bucket):
     rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV[bucket])["Rules"]
@@ -581,7 +639,8 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     used = {evaluate(statements, r).statement for r in requests}
     assert {
         "ReadConfig",
-        "ReadWriteData",
+        "ReadWriteClientData",
+        "ReadWriteSharedStore",
         "ReleaseWriteLeases",
         "PublishNewsletters",
         "ReadWriteEditorialCache",

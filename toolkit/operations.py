@@ -82,6 +82,7 @@ class Status:
     alarms: list[Alarm] = field(default_factory=list)
     failures_waiting: int | None = None  # None: no failure queue configured
     failures: list[FailedInvocation] = field(default_factory=list)
+    fleet: Any = None  # fleet_status.FleetStatus: the clients at a glance
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str)
@@ -300,6 +301,9 @@ def collect_status(env_name: str | EnvFile | None, *, printer: Printer = print) 
     url = failure_queue_url(env, boto3_client(env, "lambda"), sqs) if status.live else None
     if url:
         status.failures_waiting, status.failures = peek_failures(sqs, url)
+    from .fleet_status import collect_fleet
+
+    status.fleet = collect_fleet(env, status.editions, status.failures, sqs)
     return status
 
 
@@ -312,8 +316,15 @@ def format_status(status: Status) -> str:
         )
     else:
         lines.append("live: not deployed (run `invoke tf.apply`, then `invoke deploy`)")
-    lines.append("last editions:")
-    for edition in status.editions or [Edition("(no client)")]:
+    from .fleet_status import DETAIL_LIMIT, format_fleet
+
+    editions = status.editions
+    if status.fleet is not None:
+        lines += format_fleet(status.fleet)
+        if len(editions) > DETAIL_LIMIT:  # a fleet: the clients needing a look, not a page per client
+            editions = [e for e in editions if e.client_id in status.fleet.needing_a_look]
+    lines.append("last editions:" if editions or not status.editions else "last editions: every client published")
+    for edition in editions or ([] if status.editions else [Edition("(no client)")]):
         if not edition.date:
             lines.append(f"  {edition.client_id}: no edition yet")
             continue

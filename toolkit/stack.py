@@ -31,6 +31,11 @@ def missing_stack_parts(env: EnvFile) -> list[str]:
         lambda_client.get_alias(FunctionName=env.function_name, Name=env.alias_name)
     except lambda_client.exceptions.ResourceNotFoundException:
         missing.append(f"function {env.function_name}:{env.alias_name}")
+    sqs = boto3_client(env, "sqs")
+    try:
+        sqs.get_queue_url(QueueName=f"{env.function_name}-runs")  # the fleet's run queue (fleet_fanout)
+    except sqs.exceptions.QueueDoesNotExist:
+        missing.append(f"queue {env.function_name}-runs")
     return missing
 
 

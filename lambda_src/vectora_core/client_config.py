@@ -131,6 +131,10 @@ def parse_scopes(text: str, file_key: str) -> Scopes:
         check.fail("event_types", "must include the fallback type 'other'")
     vocabulary = check.strings(data, "vocabulary", "")
     other_senses = check.strings(data, "other_senses", "")
+    field = check.get(data, "field", "", dict, required=False, default={})
+    field_name = check.get(field, "name", "field.", str, default="") if field else ""
+    field_subject = check.get(field, "subject", "field.", str, default="") if field else ""
+    field_not_subject = check.get(field, "not_subject", "field.", str, required=False, default="") if field else ""
     check.raise_if_any()
     return Scopes(
         version=str(version),
@@ -141,6 +145,10 @@ def parse_scopes(text: str, file_key: str) -> Scopes:
         event_types=tuple(rules),
         vocabulary=vocabulary,
         other_senses=other_senses,
+        field_name=field_name.strip(),
+        field_subject=field_subject.strip(),
+        field_not_subject=field_not_subject.strip(),
+        key=file_key,
     )
 
 

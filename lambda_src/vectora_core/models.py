@@ -68,6 +68,14 @@ class Scopes:
     vocabulary: tuple[str, ...] = ()
     # The field's words used in another sense ("breast implant", "distribution depot"): masked before matching.
     other_senses: tuple[str, ...] = ()
+    # What the field is, told to the model that normalizes items: its name, what an item must be about to be on
+    # the field, and what its words mean elsewhere. Empty: the prompt refers to the watched names only.
+    field_name: str = ""
+    field_subject: str = ""
+    field_not_subject: str = ""
+    # The scopes file's key in the config bucket ("canonical/lai_scopes.yaml"): with `version`, it identifies
+    # the field in the shared store, so clients of one field share normalizations and two fields never mix.
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, NamedTuple
 
-from . import editorial_cache, faithfulness, history, store
-from .ingest.fetch import FetchError, FetchResult
-from .ingest.parse import parse_feed
+from . import editorial_cache, faithfulness, history, shared_store, store
+from .ingest.fetch import FetchResult
+from .ingest.stage import SourceOutcome, ingest_shared, ingest_source
 from .llm.base import Budget, EditorialRequest, LLMLayer
 from .logs import log_event
-from .models import ClientConfig, Editorial, NormalizedItem, RawItem, ScoredItem, Source
+from .models import ClientConfig, Editorial, NormalizedItem, RawItem, ScoredItem
 from .render import RenderedNewsletter, render
 from .scoring import Candidate, score_item, select
 from .screen import ScreenedOut, screened_out_summary, split_by_screen
-from .serialize import editorial_to_dict, item_to_dict, raw_from_dict, scored_to_manifest
+from .serialize import editorial_to_dict, item_to_dict, scored_to_manifest
 from .settings import Settings
 from .stories import cluster_stories
 from .validation import Invocation
@@ -59,16 +59,6 @@ class Timer:
         return _Stage()
 
 
-@dataclass(frozen=True)
-class SourceOutcome:
-    source: Source
-    items: tuple[RawItem, ...]
-    error: str = ""
-    warning: str = ""
-    not_modified: bool = False
-    state: dict[str, Any] | None = None  # the source's new feed state, when it changed
-
-
 def window_for(invocation: Invocation, client: ClientConfig, now: datetime) -> tuple[int, date, datetime, datetime]:
     """(period days, end date, window start, window end): the window ends now, or at the end of target_date."""
     period = invocation.period_days or client.default_period_days
@@ -77,54 +67,6 @@ def window_for(invocation: Invocation, client: ClientConfig, now: datetime) -> t
     if end_day < now.date():
         end = datetime.combine(end_day, dtime.max, tzinfo=UTC)
     return period, end_day, end - timedelta(days=period), end
-
-
-def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edges: Edges) -> SourceOutcome:
-    """Fetch and parse one source; never raises for the source's own faults."""
-    remembered = isinstance(state.get("items"), list)
-    try:
-        result = edges.fetch(
-            source.url,
-            timeout_s=settings.fetch_timeout_seconds,
-            max_bytes=settings.fetch_max_bytes,
-            # Validators without the items they stand for are useless: fetch unconditionally then.
-            etag=state.get("etag", "") if remembered else "",
-            last_modified=state.get("last_modified", "") if remembered else "",
-            allow_private=settings.allow_private_feed_hosts,
-        )
-    except FetchError as exc:
-        log_event("Source en échec", level="WARNING", source_id=source.source_id, reason=str(exc))
-        return SourceOutcome(source, (), error=str(exc))
-    if result.not_modified:
-        items = []
-        for record in state["items"]:
-            try:
-                items.append(raw_from_dict(record))
-            except (KeyError, TypeError, ValueError):
-                continue
-        return SourceOutcome(source, tuple(items), not_modified=True)
-    parsed = parse_feed(result.body, source.source_id, edges.now(), result.content_type)
-    # Undated items keep the date they were first seen, remembered in the feed state.
-    items, first_seen = history.apply_first_seen(parsed.items, state.get("first_seen") or {}, edges.now())
-    warning = ""
-    if parsed.bozo:
-        warning = f"malformed feed, kept {len(parsed.items)} parsed item(s): {parsed.bozo_reason}"
-        log_event("Flux malformé", level="WARNING", source_id=source.source_id, reason=warning)
-    if parsed.dropped:
-        note = f"feed has too many entries, kept the newest {len(parsed.items)} and ignored {parsed.dropped}"
-        warning = f"{warning}; {note}" if warning else note
-        log_event("Flux tronqué", level="WARNING", source_id=source.source_id, reason=note)
-    if parsed.bozo and not parsed.items:
-        return SourceOutcome(source, (), error=f"unreadable feed: {parsed.bozo_reason}")
-    new_state = {
-        "etag": result.etag,
-        "last_modified": result.last_modified,
-        # The parsed items themselves, so a 304 next time needs no other read.
-        "items": [item_to_dict(i) for i in items],
-        "fetched_at": edges.now().isoformat(),
-        "first_seen": first_seen,
-    }
-    return SourceOutcome(source, tuple(items), warning=warning, state=new_state)
 
 
 def _estimated_cost(usage, settings: Settings, pricing: dict[str, dict[str, float]] | None) -> float | None:
@@ -157,6 +99,7 @@ class Run(NamedTuple):
     window_start: datetime
     window_end: datetime
     place: store.OutputPlace  # where this run reads and writes: a publishing run's places, or a check run's
+    shared: shared_store.SharedStore | None = None  # work shared with other clients' runs (None: SHARED_STORE off)
 
     @property
     def data(self) -> tuple[Any, str, str]:
@@ -289,20 +232,33 @@ def start(
         force_regenerate=invocation.force_regenerate,
         llm_backend=edges.llm.name,
     )
-    return Run(invocation, settings, edges, budget, client, now, period, end_day, window_start, window_end, place)
+    shared = None
+    if settings.shared_store:
+        shared = shared_store.SharedStore.for_run(
+            edges.s3, settings.data_bucket, place.data_root, client.client_id, settings, lambda: edges.now().timestamp()
+        )
+    return Run(
+        invocation, settings, edges, budget, client, now, period, end_day, window_start, window_end, place, shared
+    )
 
 
 def ingest(run: Run) -> Ingested:
-    """Every source fetched concurrently; a failing source is reported, never fatal. Changed feed states saved."""
-    states = store.load_feed_states(*run.data, run.place.data_root)
+    """Every source fetched concurrently; a failing source is reported, never fatal. Changed feed states saved:
+    in the shared store (one record per URL, serving every client), or in the client's own feed state."""
+    states = {} if run.shared else store.load_feed_states(*run.data, run.place.data_root)
     with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(run.client.sources))) as pool:
         outcomes = list(
             pool.map(
-                lambda s: ingest_source(s, states.get(s.source_id, {}), run.settings, run.edges), run.client.sources
+                lambda s: (
+                    ingest_shared(run, s)
+                    if run.shared
+                    else ingest_source(s, states.get(s.source_id, {}), run.settings, run.edges)
+                ),
+                run.client.sources,
             )
         )
     changed = {o.source.source_id: o.state for o in outcomes if o.state is not None}
-    if changed:
+    if changed and not run.shared:
         store.save_feed_states(*run.data, {**states, **changed}, run.place.data_root)
     fetched = {item.item_id: item for outcome in outcomes for item in outcome.items}
     in_window = [i for i in fetched.values() if run.window_start <= i.published <= run.window_end]
@@ -317,11 +273,14 @@ def screen(run: Run, in_window: list[RawItem]) -> Screened:
 
 
 def normalize(run: Run, items: list[RawItem], *, has_feed_state: bool) -> Normalized:
-    """Normalize what is new or changed; reuse stored normalizations."""
+    """Normalize what is new or changed; reuse stored normalizations (the client's last run's, then the fleet's)."""
     s3, bucket, client_id = run.data
     data_root = run.place.data_root
-    version = run.edges.llm.normalization_version() + "/" + run.client.scopes.version
+    scopes = run.client.scopes
+    version = shared_store.normalization_identity(run.edges.llm.normalization_version(), scopes.key, scopes.version)
     index = store.load_index(s3, bucket, client_id, data_root)
+    if run.shared:
+        return normalize_shared(run, items, version, index)
     not_indexed = [i.item_id for i in items if i.item_id not in index]
     # A client with neither index nor feed state has nothing stored: skip one lookup per item.
     if not_indexed and (index or has_feed_state):
@@ -356,6 +315,36 @@ def normalize(run: Run, items: list[RawItem], *, has_feed_state: bool) -> Normal
             data_root,
         )
     return Normalized(normalized, to_normalize, fresh)
+
+
+def normalize_shared(run: Run, items: list[RawItem], version: str, index: dict[str, Any]) -> Normalized:
+    """Items the client's last run normalized come from its index; the others from the shared store, where each
+    is normalized once for every client of the field (see shared_store.SharedStore.normalize)."""
+    normalized: dict[str, NormalizedItem] = {}
+    for raw in items:
+        reused = store.reusable_normalized(index.get(raw.item_id), raw, version)
+        if reused:
+            normalized[raw.item_id] = reused
+    rest = [raw for raw in items if raw.item_id not in normalized]
+
+    def with_model(raws: list[RawItem]) -> list[NormalizedItem]:
+        def share(batch: list[NormalizedItem]) -> None:
+            run.shared.save_normalized(version, batch, run.client.client_id, raws)
+
+        return run.edges.llm.normalize(raws, run.client.scopes, run.budget, on_batch=share)
+
+    from_store, fresh = run.shared.normalize(
+        version, rest, with_model, keep_waiting=lambda: not run.budget.exhausted(30_000)
+    )
+    normalized.update(from_store)
+    normalized.update({n.item_id: n for n in fresh})
+    if rest:
+        store.save_index(
+            *run.data,
+            {i: {"normalized": item_to_dict(n), "normalization_version": version} for i, n in normalized.items()},
+            run.place.data_root,
+        )
+    return Normalized(normalized, [raw for raw in rest if raw.item_id not in from_store], fresh)
 
 
 def score(run: Run, normalized: dict[str, NormalizedItem]) -> Scored:

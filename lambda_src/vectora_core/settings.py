@@ -18,7 +18,16 @@ TUNING = (
     ("BEDROCK_READ_TIMEOUT_SECONDS", 120, 1, 900),
     ("FETCH_TIMEOUT_SECONDS", 10, 1, 120),
     ("FETCH_MAX_BYTES", 5_000_000, 1_000, 50_000_000),
+    # The shared store (shared_store.py): how long a fetched feed serves every client, how long a run waits for
+    # another run's fetch or normalization before doing it itself, and when an abandoned claim expires.
+    ("SHARED_FEED_WINDOW_SECONDS", 3600, 0, 86_400),
+    ("SHARED_WAIT_SECONDS", 300, 0, 900),
+    ("SHARED_CLAIM_TTL_SECONDS", 600, 30, 3600),
+    # How long a throttled Bedrock call keeps being retried (within the run's time budget) before the batch or
+    # editorial falls back offline: Bedrock's quotas refill every minute, so waiting beats degrading.
+    ("BEDROCK_THROTTLE_PATIENCE_SECONDS", 300, 0, 900),
 )
+SWITCHES = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 
 
 class SettingsError(ValueError):
@@ -51,6 +60,12 @@ class Settings:
     bedrock_read_timeout_seconds: float = 120.0
     # Milliseconds kept back from the Lambda timeout for the editorial, rendering and writes.
     time_budget_reserve_ms: int = 60_000
+    # SHARED_STORE: feeds and normalizations shared across clients (on), or each client's own (off).
+    shared_store: bool = True
+    shared_feed_window_seconds: int = 3600
+    shared_wait_seconds: int = 300
+    shared_claim_ttl_seconds: int = 600
+    bedrock_throttle_patience_seconds: int = 300
 
     @property
     def allow_private_feed_hosts(self) -> bool:
@@ -107,6 +122,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             tuning[name] = _int(environ, name, default, low, high)
         except SettingsError as exc:
             problems.append(str(exc))
+    shared = environ.get("SHARED_STORE", "on").strip().lower() or "on"
+    if shared not in SWITCHES:
+        problems.append(f"SHARED_STORE must be on or off, got {shared!r}")
     if problems:
         raise SettingsError("Invalid Lambda environment: " + "; ".join(problems))
     return Settings(
@@ -127,4 +145,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bedrock_read_timeout_seconds=float(tuning["BEDROCK_READ_TIMEOUT_SECONDS"]),
         fetch_timeout_seconds=float(tuning["FETCH_TIMEOUT_SECONDS"]),
         fetch_max_bytes=tuning["FETCH_MAX_BYTES"],
+        shared_store=SWITCHES[shared],
+        shared_feed_window_seconds=tuning["SHARED_FEED_WINDOW_SECONDS"],
+        shared_wait_seconds=tuning["SHARED_WAIT_SECONDS"],
+        shared_claim_ttl_seconds=tuning["SHARED_CLAIM_TTL_SECONDS"],
+        bedrock_throttle_patience_seconds=tuning["BEDROCK_THROTTLE_PATIENCE_SECONDS"],
     )

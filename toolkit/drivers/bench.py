@@ -35,7 +35,10 @@ from ..local.sample_feeds import render_feed
 from ..local.services import standin_latency_ms
 from ..services import service_url
 
-RESULTS = REPO_ROOT / "bench" / "results.json"
+# The committed reference figures; a run writes its own under .local/ unless asked to update the reference.
+REFERENCE = REPO_ROOT / "bench" / "results.json"
+RESULTS = REPO_ROOT / ".local" / "bench" / "results.json"
+SCENARIOS = ("realistic_week", "fleet")
 # Every benchmark invocation is a check run: its files and state stay under checks/bench/, never in an edition.
 BENCH_MODE = "bench"
 STANDIN_LATENCY_MS = 400
@@ -251,12 +254,18 @@ def realistic_week_lines(figures: dict[str, Any]) -> list[str]:
     ]
 
 
-def save_results(update: dict[str, Any]) -> dict[str, Any]:
-    """Merge figures into bench/results.json, keeping those not measured this time."""
-    current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+def results_path(update_reference: bool = False) -> Path:
+    return REFERENCE if update_reference else RESULTS
+
+
+def save_results(update: dict[str, Any], path: Path = RESULTS) -> dict[str, Any]:
+    """Merge figures into `path` (the untracked .local/bench/results.json unless the reference is updated), keeping
+    the figures not measured this time; a first untracked file starts from the reference's."""
+    source = path if path.exists() else REFERENCE
+    current = json.loads(source.read_text()) if source.exists() else {}
     current.update(update)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(current, indent=2) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n")
     return current
 
 
@@ -302,18 +311,30 @@ def main(
     scales: tuple[int, ...] = SCALES,
     include_deploy: bool = True,
     scenario: str | None = None,
+    update_reference: bool = False,
+    clients: int | None = None,
 ) -> dict[str, Any]:
     env = load_env(env_name)
     if not env.emulator:
         raise BenchError("the benchmark runs on the embedded emulator (env local)")
-    if scenario not in (None, "realistic_week"):
-        raise BenchError(f"unknown scenario {scenario!r}: the only one is realistic_week")
+    if scenario not in (None, *SCENARIOS):
+        raise BenchError(f"unknown scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
+    path = results_path(update_reference)
+    if scenario == "fleet":
+        from .fleet_bench import CLIENTS, fleet, fleet_lines
+
+        figures = fleet(env, printer, clients=clients or CLIENTS)
+        for line in fleet_lines(figures):
+            printer(line)
+        save_results({"fleet": figures}, path)
+        printer(f"results written to {path.relative_to(REPO_ROOT)} under fleet")
+        return figures
     if scenario == "realistic_week":
         figures = realistic_week(env, printer)
         for line in realistic_week_lines(figures):
             printer(line)
-        save_results({"realistic_week": figures})
-        printer(f"results written to {RESULTS.relative_to(REPO_ROOT)} under realistic_week")
+        save_results({"realistic_week": figures}, path)
+        printer(f"results written to {path.relative_to(REPO_ROOT)} under realistic_week")
         return figures
     figures: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -405,12 +426,12 @@ def main(
     step("realistic week")
     figures["realistic_week"] = realistic_week(env, printer)
     step("done")
-    save_results(figures)
+    save_results(figures, path)
     for line in table(figures):
         printer(line)
     for line in realistic_week_lines(figures["realistic_week"]):
         printer(line)
-    printer(f"results written to {RESULTS.relative_to(REPO_ROOT)}")
+    printer(f"results written to {path.relative_to(REPO_ROOT)}")
     return figures
 
 

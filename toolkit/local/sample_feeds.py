@@ -1,6 +1,8 @@
-"""Sample LAI news feeds served on loopback, so local runs fetch realistic RSS and Atom over HTTP.
+"""Sample news feeds served on loopback, so local runs fetch realistic RSS and Atom over HTTP.
 
-The corpus in `sample_feeds/<source_id>.xml` writes dates as placeholders resolved against the
+The corpus is `sample_feeds/<source_id>.xml` (LAI Weekly's sources, some of which other clients read too) and
+`sample_feeds/<field>/<source_id>.xml` (the sources only another field's clients read, e.g. `obesity/`); every
+source id is served at `/feeds/<source_id>.xml`. Dates are placeholders resolved against the
 server's "today" (UTC), so a run on any day finds a full week of news:
 
 - `{{date:-3}}` → RFC 822 (RSS) date 3 days before today at 09:00 UTC;
@@ -64,8 +66,25 @@ def _corpus(corpus_dir: Path | str | None) -> Path:
 
 
 def source_ids(corpus_dir: Path | str | None = None) -> list[str]:
-    """Source ids that have a sample feed, sorted."""
+    """Source ids that have a sample feed at the top of the corpus (LAI Weekly's), sorted."""
     return sorted(p.stem for p in _corpus(corpus_dir).glob("*.xml") if _SOURCE_ID.match(p.stem))
+
+
+def all_source_ids(corpus_dir: Path | str | None = None) -> list[str]:
+    """Every source id served: the top of the corpus and its field folders, sorted."""
+    nested = [p.stem for p in _corpus(corpus_dir).glob("*/*.xml") if _SOURCE_ID.match(p.stem)]
+    return sorted({*source_ids(corpus_dir), *nested})
+
+
+def feed_path(source_id: str, corpus_dir: Path | str | None = None) -> Path:
+    """The template of a source: at the top of the corpus, else in a field folder."""
+    top = _corpus(corpus_dir) / f"{source_id}.xml"
+    if top.is_file():
+        return top
+    nested = sorted(_corpus(corpus_dir).glob(f"*/{source_id}.xml"))
+    if not nested:
+        raise UnknownFeedError(source_id)
+    return nested[0]
 
 
 def _zone(raw: str | None) -> timezone:
@@ -123,7 +142,7 @@ def render(
     """Render one sample feed for `today`, with its HTTP validators."""
     if not _SOURCE_ID.match(source_id):
         raise UnknownFeedError(source_id)
-    path = _corpus(corpus_dir) / f"{source_id}.xml"
+    path = feed_path(source_id, corpus_dir)
     try:
         template = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -187,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = b"ok\n"
         elif path in ("/", "/feeds", "/feeds/"):
             headers["Content-Type"] = "text/plain; charset=utf-8"
-            body = "".join(app.feed_url(s) + "\n" for s in source_ids(app.corpus_dir)).encode()
+            body = "".join(app.feed_url(s) + "\n" for s in all_source_ids(app.corpus_dir)).encode()
         elif match:
             try:
                 feed = app.render(match.group(1))
@@ -319,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server = SampleFeedServer(args.host, args.port, args.corpus_dir, args.today).start()
     try:
-        feeds = source_ids(server.corpus_dir)
+        feeds = all_source_ids(server.corpus_dir)
         print(f"Serving {len(feeds)} sample feeds at {server.base_url}/feeds/<source_id>.xml", flush=True)
         while not stop.wait(1.0):
             pass

@@ -44,7 +44,8 @@ class ServiceSpec:
 
 
 SERVICES = (
-    ServiceSpec("emulator", "emulator", ("moto.server",), "AWS emulator (moto server)"),
+    # moto server, with S3's conditional writes made atomic as on AWS (the shared store relies on them)
+    ServiceSpec("emulator", "emulator", ("toolkit.local.emulator",), "AWS emulator (moto server)"),
     ServiceSpec("bedrock_standin", "bedrock_standin", ("toolkit.local.bedrock_standin",), "Bedrock stand-in"),
     ServiceSpec("sample_feeds", "sample_feeds", ("toolkit.local.sample_feeds",), "sample LAI feeds"),
 )

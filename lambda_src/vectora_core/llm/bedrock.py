@@ -156,6 +156,7 @@ class BedrockLLM:
             "messages": messages,
         }
         attempt = 0
+        throttle_waits, throttle_waited = 0, 0.0
         while True:
             attempt += 1
             try:
@@ -168,6 +169,23 @@ class BedrockLLM:
                 break
             except Exception as exc:  # botocore raises ClientError and connection errors alike
                 code = _error_code(exc)
+                if code in THROTTLING_ERRORS:
+                    # botocore's own retries are spent and the quota is still full. Bedrock's quotas refill within
+                    # the minute: waiting (jittered, so a fleet's runs do not retry in step) beats degrading.
+                    delay = min(20.0, 2.0 * 1.6**throttle_waits) * self._rng.uniform(0.5, 1.0)
+                    patience = self.settings.bedrock_throttle_patience_seconds
+                    if throttle_waited + delay > patience or budget.exhausted(int(delay * 1000) + 10_000):
+                        raise
+                    throttle_waits, throttle_waited = throttle_waits + 1, throttle_waited + delay
+                    log_event(
+                        "Bedrock : quota atteint, nouvel essai",
+                        level="WARNING",
+                        purpose=target.purpose,
+                        code=code,
+                        waited_s=round(throttle_waited, 1),
+                    )
+                    self._sleep(delay)
+                    continue
                 # botocore already retried throttling, 5xx and read timeouts; only model errors it does not know remain.
                 retry = code in RETRYABLE_MODEL_ERRORS
                 if not retry or attempt >= self.settings.bedrock_max_attempts or budget.exhausted(5_000):
@@ -302,7 +320,7 @@ class BedrockLLM:
         if budget.exhausted():
             return [normalize_offline(i, scopes, "time budget running low") for i in batch]
         event_types = [r.event_type for r in scopes.event_types]
-        system, user = prompts.build_normalization_prompt(batch, event_types)
+        system, user = prompts.build_normalization_prompt(batch, event_types, scopes)
         ids = [i.item_id for i in batch]
         try:
             data, _, _ = self.ask_json(
@@ -327,6 +345,7 @@ class BedrockLLM:
     def _merge_answer(self, raw: RawItem, answer: dict, scopes: Scopes) -> NormalizedItem:
         """The model's event type and summary; entities are the model's canonicalized names plus alias matches."""
         found = extract(raw, scopes)
+        verdict = answer.get("on_topic")  # the model's reading of relevance to the field its prompt names
 
         def union(model_names, entities, extracted):
             return tuple(dict.fromkeys((*extracted, *canonicalize(model_names, entities))))
@@ -349,9 +368,9 @@ class BedrockLLM:
             backend="bedrock",
             # The model's reading of the event and of the item's subject; the rules' estimate when it gave none.
             significance=answer.get("significance") or found.significance,
-            on_topic=answer["lai"] if isinstance(answer.get("lai"), bool) else found.on_topic,
+            on_topic=verdict if isinstance(verdict, bool) else found.on_topic,
             relevance_note=""
-            if answer.get("lai", found.on_topic)
+            if (verdict if isinstance(verdict, bool) else found.on_topic)
             else (found.relevance_note or "the model judged it off the field"),
             dated=raw.dated,
         )

@@ -16,7 +16,7 @@ from ..text import fit_sentences, shorten
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
 
 EDITORIAL_PROMPT_VERSION = "editorial-v4"
-NORMALIZATION_PROMPT_VERSION = "normalization-v3"
+NORMALIZATION_PROMPT_VERSION = "normalization-v4"
 
 ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
 # Each story's line carries whole sentences (the editorial may quote them): its summary's that fit, else its headline.
@@ -39,17 +39,27 @@ EDITORIAL_SYSTEM = (
 
 NORMALIZATION_SYSTEM = (
     "Extract facts from pharma news items. Answer with one JSON object only: "
-    '{"items":[{"id":str,"event_type":str,"significance":str,"lai":bool,"summary":str,"companies":[str],'
+    '{"items":[{"id":str,"event_type":str,"significance":str,"on_topic":bool,"summary":str,"companies":[str],'
     '"molecules":[str],"trademarks":[str],"technologies":[str]}]}, one entry per input id. '
     "significance: major (approval, rejection/complete response letter, phase 3 readout, acquisition or deal >= $100M), "
     "notable (other events: filings, trial starts, early data, deals, financing, supply, patents), "
     "minor (posters, presentations, commentary) or none. "
-    "lai: true only if the item is about a long-acting injectable, depot or implant drug, its technology or its maker's "
-    "LAI business; false if such names appear only as competitors or the words mean something else "
-    "(distribution depot, breast or dental implant, long-acting inhaler or insulin, oral extended-release). "
     "summary: one or two whole factual sentences, <=200 chars in all, never cut short. "
     "Names as written in the item; [] when none."
 )
+# The client's field comes from its canonical scopes (`field:`), so the engine assumes no field of its own.
+FIELD_SENTENCE = (
+    " Field: {name}. on_topic: true only if the item is about {subject}; false if such names appear only as "
+    "competitors or the words mean something else ({not_subject})."
+)
+
+
+def field_sentence(scopes: Scopes | None) -> str:
+    """What the model must judge an item's relevance against: the field its scopes file describes."""
+    name = (scopes.field_name if scopes else "") or "the watched companies and products"
+    subject = (scopes.field_subject if scopes else "") or "the watched companies, products, molecules or technologies"
+    not_subject = (scopes.field_not_subject if scopes else "") or "an unrelated sense of the field's words"
+    return FIELD_SENTENCE.format(name=name, subject=subject, not_subject=not_subject)
 
 
 _TICKER = re.compile(r"\s*\((?:Euronext|Nasdaq|NYSE|LSE|SIX|TSX|HKEX|OTC)[^)]*\)")
@@ -124,9 +134,11 @@ def build_editorial_prompt(
     return EDITORIAL_SYSTEM, "\n".join(lines)
 
 
-def build_normalization_prompt(items: Iterable[RawItem], event_types: Sequence[str]) -> tuple[str, str]:
+def build_normalization_prompt(
+    items: Iterable[RawItem], event_types: Sequence[str], scopes: Scopes | None = None
+) -> tuple[str, str]:
     """Return (system, user) for a batch; each item is `id<TAB>title<TAB>text`."""
-    system = NORMALIZATION_SYSTEM + " event_type one of: " + ",".join(event_types) + "."
+    system = NORMALIZATION_SYSTEM + field_sentence(scopes) + " event_type one of: " + ",".join(event_types) + "."
     lines = [
         "\t".join((item.item_id, _one_line(item.title, 200), _one_line(item.text, ITEM_TEXT_CHARS))) for item in items
     ]
@@ -196,8 +208,8 @@ def validate_normalization(data: object, item_ids: Sequence[str], event_types: S
             problems.append(f"{entry['id']}: event_type {entry.get('event_type')!r} is not allowed")
         if entry.get("significance", "none") not in SIGNIFICANCE_LEVELS:
             problems.append(f"{entry['id']}: significance must be one of {', '.join(SIGNIFICANCE_LEVELS)}")
-        if not isinstance(entry.get("lai", True), bool):
-            problems.append(f"{entry['id']}: lai must be true or false")
+        if not isinstance(entry.get("on_topic", True), bool):
+            problems.append(f"{entry['id']}: on_topic must be true or false")
         if not isinstance(entry.get("summary"), str) or not entry["summary"].strip():
             problems.append(f"{entry['id']}: summary must be a non-empty string")
         for key in ("companies", "molecules", "trademarks", "technologies"):

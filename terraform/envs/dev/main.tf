@@ -43,4 +43,6 @@ module "vectora_inbox" {
   deny_insecure_transport = !local.environment.emulator
   # Optional in the env file: the address alarms are emailed to.
   alarm_email = try(local.environment.alarm_email, "") == "" ? null : local.environment.alarm_email
+  # Optional in the env file: how many client runs share the Bedrock quota at once (README: Fleet).
+  fleet_maximum_concurrency = try(local.environment.fleet_maximum_concurrency, 100)
 }

@@ -31,6 +31,11 @@ module "vectora_inbox" {
   deny_insecure_transport = !local.environment.emulator
   # Optional in the env file: the address alarms are emailed to.
   alarm_email = try(local.environment.alarm_email, "") == "" ? null : local.environment.alarm_email
+  # Optional in the env file: how many client runs share the Bedrock quota at once (README: Fleet).
+  fleet_maximum_concurrency = try(local.environment.fleet_maximum_concurrency, 100)
+  # The emulator cannot run the function: its mapping would take runs off the queue, fail to invoke and send them to
+  # the dead-letter queue. It stays disabled there and the toolkit polls the queue with the mapping's concurrency.
+  fleet_mapping_enabled = !local.environment.emulator
   # The emulator never expires anything, and creating the rules costs a fixed ~55 s wait in the AWS provider;
   # the Terraform tests set TF_VAR_bucket_lifecycle_rules=true to check the rules on the emulator all the same.
   bucket_lifecycle_rules = var.bucket_lifecycle_rules

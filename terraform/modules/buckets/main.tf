@@ -171,6 +171,26 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # The data bucket's shared store (feeds and normalizations every client reuses, vectora_core/shared_store.py):
+  # a record older than the feed window is refetched and an item older than any run's window is not read again,
+  # so old records only cost storage. Claims and write leases live a few minutes; any left by a crashed run go too.
+  dynamic "rule" {
+    for_each = each.key == "data" ? { (var.shared_prefix) = var.shared_store_expiration_days, "locks/" = 1 } : {}
+
+    content {
+      id     = rule.key == "locks/" ? "expire-stale-locks" : "expire-shared-store"
+      status = "Enabled"
+
+      filter {
+        prefix = rule.key
+      }
+
+      expiration {
+        days = rule.value
+      }
+    }
+  }
+
   # Versioning must be settled first, or S3 may evaluate the rules against a half-configured bucket.
   depends_on = [aws_s3_bucket_versioning.this]
 }

@@ -27,3 +27,8 @@ output "cache_prefix" {
   description = "Key prefix of the expiring editorial cache in the newsletters bucket."
   value       = var.cache_prefix
 }
+
+output "shared_prefix" {
+  description = "Prefix of the data bucket's shared store."
+  value       = var.shared_prefix
+}

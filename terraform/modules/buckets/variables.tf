@@ -66,6 +66,28 @@ variable "checks_expiration_days" {
   }
 }
 
+variable "shared_prefix" {
+  description = "Prefix of the data bucket's shared store (feeds and normalizations reused across clients)."
+  type        = string
+  default     = "shared/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_-]+/$", var.shared_prefix))
+    error_message = "A prefix is lowercase letters, digits, hyphens or underscores ending in a slash."
+  }
+}
+
+variable "shared_store_expiration_days" {
+  description = "Days after which a shared feed record or normalization expires (it is made again when needed)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.shared_store_expiration_days >= 1
+    error_message = "Keep shared records at least a day."
+  }
+}
+
 variable "lifecycle_rules" {
   description = <<-EOT
     Create the buckets' lifecycle rules (expiring cache and check runs, old versions, abandoned uploads). Keep true

@@ -8,12 +8,7 @@ output "schedule_arn" {
   value       = aws_scheduler_schedule.this.arn
 }
 
-output "role_name" {
-  description = "Role the schedule invokes the alias with."
-  value       = aws_iam_role.this.name
-}
-
 output "input" {
-  description = "JSON payload the function receives."
+  description = "JSON payload the run receives (the queue message's body)."
   value       = local.input
 }

@@ -47,27 +47,32 @@ variable "enabled" {
 }
 
 variable "function_name" {
-  description = "Name of the Lambda function to invoke (also the prefix of the schedule's name)."
+  description = "Name of the engine's function: the prefix of the schedule's name."
   type        = string
 }
 
-variable "alias_name" {
-  description = "Alias of the function the schedule invokes."
-  type        = string
-}
-
-variable "alias_arn" {
-  description = "ARN of that alias (the schedule's target)."
+variable "target_arn" {
+  description = "What the schedule sends the run to: the fleet's run queue (an SQS queue ARN)."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:[a-z-]+:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$", var.alias_arn))
-    error_message = "The target is a qualified (alias) Lambda function ARN."
+    condition     = can(regex("^arn:[a-z-]+:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.target_arn))
+    error_message = "The target is an SQS queue ARN (the fleet's run queue)."
+  }
+}
+
+variable "role_arn" {
+  description = "Role the schedule sends with: the fleet's scheduler role, which may only send to the run queue."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", var.role_arn))
+    error_message = "The role is an IAM role ARN."
   }
 }
 
 variable "maximum_retry_attempts" {
-  description = "Times the scheduler retries delivering the event to Lambda when delivery itself fails."
+  description = "Times the scheduler retries sending the run to the queue when sending itself fails."
   type        = number
   default     = 3
 
@@ -86,10 +91,4 @@ variable "maximum_event_age_seconds" {
     condition     = var.maximum_event_age_seconds >= 60 && var.maximum_event_age_seconds <= 86400
     error_message = "The maximum event age is 60 to 86400 seconds."
   }
-}
-
-variable "tags" {
-  description = "Tags added to the schedule's role (schedules take no tags)."
-  type        = map(string)
-  default     = {}
 }

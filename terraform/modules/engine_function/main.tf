@@ -131,13 +131,26 @@ data "aws_iam_policy_document" "permissions" {
     resources = [local.bucket_arns.data]
   }
 
+  # Each client's own state: feed state, its index of normalized items, edition history, write leases and the
+  # claims of shared work (locks/), and what check runs keep apart (checks/).
   statement {
-    sid       = "ReadWriteData"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${local.bucket_arns.data}/*"]
+    sid     = "ReadWriteClientData"
+    actions = ["s3:GetObject", "s3:PutObject"]
+    resources = [
+      for prefix in ["feed-state/", "items/", "history/", "locks/", var.checks_prefix] : "${local.bucket_arns.data}/${prefix}*"
+    ]
   }
 
-  # Runs writing the same newsletter take turns through a lease object they create and delete.
+  # The shared store: feed records and normalizations every client reuses. Writes there are conditional (IfNoneMatch,
+  # IfMatch), which needs nothing beyond s3:PutObject; nothing is deleted there but by the bucket's expiry.
+  statement {
+    sid       = "ReadWriteSharedStore"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.bucket_arns.data}/${var.shared_prefix}*"]
+  }
+
+  # Runs writing the same newsletter take turns through a lease object they create and delete; runs sharing work
+  # release their claims (locks/shared/...) the same way.
   statement {
     sid       = "ReleaseWriteLeases"
     actions   = ["s3:DeleteObject"]

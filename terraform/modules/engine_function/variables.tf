@@ -140,6 +140,17 @@ variable "cache_prefix" {
   }
 }
 
+variable "shared_prefix" {
+  description = "Prefix of the data bucket's shared store (feeds and normalizations reused across clients)."
+  type        = string
+  default     = "shared/"
+
+  validation {
+    condition     = endswith(var.shared_prefix, "/") && var.shared_prefix != "/"
+    error_message = "The shared prefix is a folder name ending with a slash."
+  }
+}
+
 variable "checks_prefix" {
   description = "Key prefix of check-run output (smoke tests, rollback drills, benchmarks), their editorial cache included."
   type        = string

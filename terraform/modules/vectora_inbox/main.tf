@@ -51,9 +51,23 @@ module "engine_function" {
   newsletters_bucket_name = module.buckets.bucket_names["newsletters"]
   cache_prefix            = module.buckets.cache_prefix
   checks_prefix           = module.buckets.checks_prefix
+  shared_prefix           = module.buckets.shared_prefix
 
   bedrock_inference_profiles = local.inference_profiles
   tags                       = var.tags
+}
+
+# The fleet's runs: every client's schedule sends its run to one queue, read with a bounded concurrency.
+module "fleet_fanout" {
+  source = "../fleet_fanout"
+
+  function_name            = module.engine_function.function_name
+  alias_arn                = module.engine_function.alias_arn
+  function_role_name       = module.engine_function.role_name
+  function_timeout_seconds = var.environment.timeout
+  maximum_concurrency      = var.fleet_maximum_concurrency
+  enabled                  = var.fleet_mapping_enabled
+  tags                     = var.tags
 }
 
 module "client_schedule" {
@@ -66,9 +80,8 @@ module "client_schedule" {
   payload             = try(each.value.payload, {})
   enabled             = try(each.value.enabled, true)
   function_name       = module.engine_function.function_name
-  alias_name          = module.engine_function.alias_name
-  alias_arn           = module.engine_function.alias_arn
-  tags                = var.tags
+  target_arn          = module.fleet_fanout.queue_arn
+  role_arn            = module.fleet_fanout.scheduler_role_arn
 }
 
 module "alarms" {

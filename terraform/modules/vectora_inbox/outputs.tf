@@ -53,9 +53,9 @@ output "schedules" {
   value       = { for client_id, schedule in module.client_schedule : client_id => schedule.schedule_name }
 }
 
-output "schedule_role_names" {
-  description = "Role each client's schedule invokes the alias with, by client id."
-  value       = { for client_id, schedule in module.client_schedule : client_id => schedule.role_name }
+output "fleet" {
+  description = "The fleet's run queue, its dead-letter queue, the event source mapping and the schedules' role."
+  value       = module.fleet_fanout
 }
 
 output "failed_invocations_queue_url" {

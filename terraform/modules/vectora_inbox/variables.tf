@@ -72,6 +72,23 @@ variable "force_destroy_buckets" {
   default     = false
 }
 
+variable "fleet_maximum_concurrency" {
+  description = "Client runs at once at most (the run queue's event source mapping): what the Bedrock quota serves, see README Fleet."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.fleet_maximum_concurrency >= 2 && var.fleet_maximum_concurrency <= 1000
+    error_message = "Lambda accepts a maximum concurrency of 2 to 1000 for an SQS event source."
+  }
+}
+
+variable "fleet_mapping_enabled" {
+  description = "Whether Lambda polls the run queue. Only an emulator, which cannot run the function, needs false (the toolkit polls)."
+  type        = bool
+  default     = true
+}
+
 variable "alarm_email" {
   description = "Address the alarm topic emails (from `alarm_email` in env/<env>.json); null for none."
   type        = string

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from .fields import field_answer
 from .lexicon import (
     COMPANIES,
     COMPETITOR_CUE,
@@ -218,19 +219,19 @@ def normalization_answer(system: str, user: str) -> dict[str, Any]:
         both = f"{title}. {text}"
         marked = MARKED_TRADEMARK.findall(both)
         event_type = classify_event(title, text, allowed)
-        items.append(
-            {
-                "id": item_id,
-                "event_type": event_type,
-                "significance": significance_of(title, text, event_type),
-                "lai": is_about_lai(title, text),
-                "summary": _summary(title, text, SUMMARY_CHARS) or item_id,
-                "companies": _names_in(both, COMPANIES),
-                "molecules": extract_molecules(both),
-                "trademarks": _unique(_names_in(both, TRADEMARKS) + marked),
-                "technologies": _unique(_names_in(both, TECHNOLOGIES)),
-            }
-        )
+        entry = {
+            "id": item_id,
+            "event_type": event_type,
+            "significance": significance_of(title, text, event_type),
+            "on_topic": is_about_lai(title, text),
+            "summary": _summary(title, text, SUMMARY_CHARS) or item_id,
+            "companies": _names_in(both, COMPANIES),
+            "molecules": extract_molecules(both),
+            "trademarks": _unique(_names_in(both, TRADEMARKS) + marked),
+            "technologies": _unique(_names_in(both, TECHNOLOGIES)),
+        }
+        entry.update(field_answer(system, title, text) or {})  # another field than LAI: read on its own scopes
+        items.append(entry)
     return {"items": items}
 
 

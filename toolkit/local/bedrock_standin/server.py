@@ -26,6 +26,7 @@ from .checks import (
     parse_converse_body,
     signing_scope,
 )
+from .quota import Quotas
 
 CALL_LOG_LIMIT = 10_000  # a long local demo must not grow memory without bound
 THROTTLING_MESSAGE = "Too many requests, please wait before trying again."
@@ -34,6 +35,10 @@ SETTING_RATES = ("throttle_rate", "unavailable_rate", "model_timeout_rate", "tim
 # Answers as Bedrock gives them on a real account: model access not granted (403 AccessDeniedException, for the
 # listed model ids or "*"), and the next N answers of a purpose cut at max_tokens or refused.
 SETTING_ANSWERS = ("access_denied_models", "cut_answers", "refuse_answers")
+# Bedrock's quotas per (Region, model), as quota.py enforces them: 0 turns one off (the default).
+SETTING_QUOTAS = ("requests_per_minute", "tokens_per_minute", "output_token_burndown")
+# {"eu-west-3": {"requests_per_minute": 50, "tokens_per_minute": 100000}}: other quotas in some Regions.
+SETTING_QUOTAS_BY_REGION = "quotas_by_region"
 ACCESS_DENIED_MESSAGE = "You don't have access to the model with the specified model ID."
 
 # How long Claude Sonnet 4.5 takes to answer on Amazon Bedrock: time to first token plus the output
@@ -177,10 +182,13 @@ class BedrockStandIn:
         latency_scale: float = 0.0,
         ttft_ms: float = SONNET_45_TTFT_MS,
         output_tokens_per_s: float = SONNET_45_OUTPUT_TOKENS_PER_S,
+        requests_per_minute: int = 0,
+        tokens_per_minute: int = 0,
     ) -> None:
         self.host = host
         self.port = port
         self._lock = threading.Lock()
+        self.quotas = Quotas()
         self._settings: dict[str, Any] = {}
         self._rng = random.Random(seed)
         self._calls: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_LIMIT)
@@ -204,6 +212,9 @@ class BedrockStandIn:
             latency_scale=latency_scale,
             ttft_ms=ttft_ms,
             output_tokens_per_s=output_tokens_per_s,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            output_token_burndown=self.quotas.output_burndown,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -274,6 +285,8 @@ class BedrockStandIn:
             "output_tokens_per_s",
             *SETTING_RATES,
             *SETTING_ANSWERS,
+            *SETTING_QUOTAS,
+            SETTING_QUOTAS_BY_REGION,
         }
         unknown = sorted(set(settings) - known)
         if unknown:
@@ -287,6 +300,19 @@ class BedrockStandIn:
             elif key in ("latency_ms", "timeout_sleep_s", "latency_scale", "ttft_ms"):
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"{key} must be a number >= 0")
+                clean[key] = value
+            elif key == SETTING_QUOTAS_BY_REGION:
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, dict)
+                    and set(v) <= {"requests_per_minute", "tokens_per_minute"}
+                    and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v.values())
+                    for v in value.values()
+                ):
+                    raise ValueError(f"{key} maps a Region to its requests_per_minute and tokens_per_minute (>= 0)")
+                clean[key] = {str(region): dict(v) for region, v in value.items()}
+            elif key in SETTING_QUOTAS:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ValueError(f"{key} must be a number >= 0 (0 turns the quota off)")
                 clean[key] = value
             elif key == "output_tokens_per_s":
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -310,6 +336,12 @@ class BedrockStandIn:
                 ):
                     raise ValueError(f'{key} must map a purpose ("newsletter", "normalization") to a count >= 0')
                 clean[key] = {str(purpose): count for purpose, count in value.items()}
+        self.quotas.configure(
+            clean.get("requests_per_minute"),
+            clean.get("tokens_per_minute"),
+            clean.get("output_token_burndown"),
+            clean.get(SETTING_QUOTAS_BY_REGION),
+        )
         with self._lock:
             self._settings.update(clean)
             if "seed" in clean:
@@ -402,10 +434,15 @@ class BedrockStandIn:
         if "*" in denied or model_id in denied:
             return fail(403, "AccessDeniedException", ACCESS_DENIED_MESSAGE, "access_denied")
         entry["input_tokens"] = estimate_tokens("".join(t["text"] for t in texts))
+        reservation = self.quotas.reserve((scope["region"], model_id), entry["input_tokens"], max_tokens)
+        if isinstance(reservation, str):  # over the quota of this model in this Region
+            return fail(429, "ThrottlingException", reservation, "quota")
         r_throttle, r_unavailable, r_model_timeout, r_timeout, r_malformed, r_variant = draws
         if r_throttle < settings["throttle_rate"]:
+            self.quotas.settle(reservation, 0)
             return fail(429, "ThrottlingException", THROTTLING_MESSAGE, "throttle")
         if r_unavailable < settings["unavailable_rate"]:
+            self.quotas.settle(reservation, 0)
             return fail(503, "ServiceUnavailableException", "Bedrock is unable to process your request.", "unavailable")
         # The answer first: a model's latency grows with the tokens it writes.
         malformed = r_malformed < settings["malformed_rate"]
@@ -428,7 +465,9 @@ class BedrockStandIn:
             output_tokens = max_tokens  # a cut answer used the whole cap
         wait_ms = settings["latency_ms"] + model_latency_ms(output_tokens, settings)
         if self._stopping.wait(wait_ms / 1000):
+            self.quotas.settle(reservation, 0)
             return fail(503, "ServiceUnavailableException", "The stand-in is shutting down.", "stopping")
+        entry["quota_tokens"] = self.quotas.settle(reservation, output_tokens)
         if r_model_timeout < settings["model_timeout_rate"]:
             message = "Model has timed out in processing the request. Try your request again."
             return fail(408, "ModelTimeoutException", message, "model_timeout")
@@ -510,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unavailable-rate", type=_rate, default=0.0, help="share of calls answered 503")
     parser.add_argument("--model-timeout-rate", type=_rate, default=0.0, help="share answered 408 ModelTimeout")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--requests-per-minute", type=int, default=0, help="quota per Region and model; 0: none")
+    parser.add_argument("--tokens-per-minute", type=int, default=0, help="quota per Region and model; 0: none")
     parser.add_argument(
         "--no-profile-region-check",
         action="store_true",
@@ -532,6 +573,8 @@ def main(argv: list[str] | None = None) -> int:
         latency_scale=args.latency_scale,
         ttft_ms=args.ttft_ms,
         output_tokens_per_s=args.output_tokens_per_s,
+        requests_per_minute=args.requests_per_minute,
+        tokens_per_minute=args.tokens_per_minute,
     )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
