@@ -125,6 +125,8 @@ STACK_RESOURCES = (
     f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{FN}-",
     f"arn:aws:sns:{REGION}:{ACCOUNT}:{FN}-alarms",
     f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FN}-failed-invocations",
+    f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FN}-runs",
+    f"arn:aws:sqs:{REGION}:{ACCOUNT}:{FN}-failed-runs",
     f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{FN}-",
 )
 
@@ -165,6 +167,20 @@ def test_the_oidc_provider_is_githubs_for_sts(roles):
     assert provider["Url"].removeprefix("https://") == OIDC and provider["ClientIDList"] == ["sts.amazonaws.com"]
 
 
+FUNCTION_ARNS = [
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN}",
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN}:*",
+]
+MAPPING_ACTIONS = {
+    "lambda:GetEventSourceMapping",
+    "lambda:ListTags",
+    "lambda:DeleteEventSourceMapping",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "lambda:UpdateEventSourceMapping",
+}
+
+
 @pytest.mark.parametrize("role", ["deploy_role_name", "plan_role_name"])
 def test_every_grant_names_a_resource_of_this_stack(roles, role):
     outputs, iam = roles
@@ -178,6 +194,16 @@ def test_every_grant_names_a_resource_of_this_stack(roles, role):
                 continue
             if statement["Sid"] == "DescribeAlarms":  # a list call, authorized on the account's alarms
                 assert statement["Action"] == ["cloudwatch:DescribeAlarms"] and resource.endswith(":alarm:*")
+                continue
+            if statement["Sid"] == "ListEventSourceMappings":  # a list call that takes no resource
+                assert statement["Action"] == ["lambda:ListEventSourceMappings"] and resource == "*"
+                continue
+            if statement["Sid"] == "CreateRunQueueMapping":  # authorized on *, limited by the function it targets
+                assert statement["Action"] == ["lambda:CreateEventSourceMapping"] and resource == "*"
+                assert statement["Condition"] == {"ArnLike": {"lambda:FunctionArn": FUNCTION_ARNS}}
+                continue
+            if resource.endswith(":event-source-mapping:*"):  # mappings are named by a UUID Lambda gives them
+                assert set(statement["Action"]) <= MAPPING_ACTIONS, statement["Sid"]
                 continue
             assert resource.startswith(STACK_RESOURCES), (statement["Sid"], resource)
 

@@ -8,7 +8,7 @@ boto3's events — and `toolkit.iam_policy` evaluates each (action, resource ARN
 - the plan role (terraform/modules/github_deploy_role) for `tf.plan`, as pull requests run it;
 - the deploy role for `tf.apply`, deploy, smoke, rollback, versions, status and failures, as the release and
   rollback workflows run them;
-- the schedule role for the scheduled invocation of `live` (the function role's own check is in
+- the schedules' role for putting each client's run on the fleet's run queue (the function role's own check is in
   tests/test_terraform_emulator.py, with the same evaluator).
 
 The roles are the bootstrap's, applied for the local environment's names. A failure names the call and the grant
@@ -179,7 +179,7 @@ def _schedule_role_statements(env, role: str | None = None) -> list[dict]:
     from toolkit.services import boto3_client
 
     iam = boto3_client(env, "iam")
-    role = role or f"{env.function_name}-lai-weekly-v3-schedule"
+    role = role or f"{env.function_name}-fleet-schedule"
     statements = []
     for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
@@ -224,13 +224,17 @@ def test_the_local_target_records_the_invocation_the_caller_makes_and_not_lambda
     assert not [c for c in smoke if c.operation in ("PutLogEvents", "CreateLogStream")]
 
 
-def test_the_schedule_role_may_invoke_live_and_nothing_else(recorded):
+def test_the_schedule_role_may_put_runs_on_the_run_queue_and_nothing_else(recorded):
+    # Every client's schedule puts its run on the fleet's run queue (terraform/modules/fleet_fanout); Lambda reads the
+    # queue with the function's own role, so the schedules' role needs no Lambda permission at all.
     env = recorded.env
+    queue = f"arn:aws:sqs:{env.aws_region}:{ACCOUNT}:{env.function_name}-runs"
     alias = f"arn:aws:lambda:{env.aws_region}:{ACCOUNT}:function:{env.function_name}:{env.alias_name}"
     statements = recorded.schedule_role
-    assert evaluate(statements, Request("lambda:InvokeFunction", alias)).allowed
-    assert not evaluate(statements, Request("lambda:InvokeFunction", alias.rsplit(":", 1)[0] + ":1")).allowed
-    assert not evaluate(statements, Request("lambda:UpdateAlias", alias)).allowed
+    assert evaluate(statements, Request("sqs:SendMessage", queue)).allowed
+    assert not evaluate(statements, Request("sqs:SendMessage", queue.replace("-runs", "-failed-runs"))).allowed
+    assert not evaluate(statements, Request("sqs:PurgeQueue", queue)).allowed
+    assert not evaluate(statements, Request("lambda:InvokeFunction", alias)).allowed
 
 
 def test_the_edition_due_schedule_may_put_its_mark_in_the_run_metrics_only(recorded):
@@ -244,3 +248,15 @@ def test_the_edition_due_schedule_may_put_its_mark_in_the_run_metrics_only(recor
 def test_an_unmapped_call_is_an_error_naming_it():
     with pytest.raises(iam_requests.UnmappedCall, match="kinesis.PutRecord"):
         requests_for([AwsCall("kinesis", "PutRecord", {})], ACCOUNT)
+
+
+def test_an_event_source_mapping_is_authorized_by_the_function_it_targets():
+    create = AwsCall(
+        "lambda", "CreateEventSourceMapping", {"FunctionName": "fn:live", "EventSourceArn": "q"}, "eu-west-3"
+    )
+    get = AwsCall("lambda", "GetEventSourceMapping", {"UUID": "1234"}, "eu-west-3")
+    [created] = requests_for([create], ACCOUNT)
+    [read] = requests_for([get], ACCOUNT)
+    assert (created.action, created.resource) == ("lambda:CreateEventSourceMapping", "*")
+    assert created.context == {"lambda:FunctionArn": f"arn:aws:lambda:eu-west-3:{ACCOUNT}:function:fn:live"}
+    assert read.resource == f"arn:aws:lambda:eu-west-3:{ACCOUNT}:event-source-mapping:1234"

@@ -348,7 +348,21 @@ def _function_arn(name: str, region: str, account: str, qualifier: str | None = 
     return f"{arn}:{qualifier}" if qualifier and arn.count(":") == 6 else arn
 
 
+def _event_source_mapping(call, p, region, account):
+    """Event source mappings are named by UUID; creating one is authorized on `*` with the function it targets as
+    lambda:FunctionArn (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html)."""
+    action = f"lambda:{call.operation}"
+    if call.operation == "CreateEventSourceMapping":
+        function = _function_arn(p["FunctionName"], region, account)
+        return [(action, "*", {"lambda:FunctionArn": function})]
+    if call.operation == "ListEventSourceMappings":
+        return [(action, "*", {})]
+    return [(action, f"arn:aws:lambda:{region}:{account}:event-source-mapping:{p['UUID']}", {})]
+
+
 def _lambda(call, p, region, account):
+    if "EventSourceMapping" in call.operation:
+        return _event_source_mapping(call, p, region, account)
     action = "lambda:" + _LAMBDA_ACTIONS.get(call.operation, call.operation)
     name = p.get("FunctionName") or p.get("Resource") or ""
     if not name:

@@ -6,6 +6,9 @@ a conditional write racing another): https://docs.aws.amazon.com/AmazonS3/latest
 The shared store (`vectora_core/shared_store.py`) relies on that, so the emulator serializes the S3 object writes
 and deletes that carry a condition. Run it as `python -m toolkit.local.emulator -H 127.0.0.1 -p 5055` (the same
 arguments as `moto.server`).
+
+moto's request recorder (used to check Terraform's calls against the deploy and plan roles) writes each record in two
+writes; under concurrent requests two records can interleave on one line, so the emulator writes each whole.
 """
 
 from __future__ import annotations
@@ -38,8 +41,26 @@ def make_conditional_writes_atomic() -> None:
     _patched = True
 
 
+def record_requests_whole() -> None:
+    """One recorded request per line, whatever requests run at the same time."""
+    from moto.moto_api._internal.recorder.models import Recorder
+
+    original = Recorder._record_request
+    if getattr(original, "_whole", False):
+        return
+    lock = threading.Lock()
+
+    def record(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
+
+    record._whole = True
+    Recorder._record_request = record
+
+
 def main(argv: list[str] | None = None) -> None:
     make_conditional_writes_atomic()
+    record_requests_whole()
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

@@ -31,6 +31,14 @@ locals {
   alarms_arn      = "arn:${local.partition}:cloudwatch:${var.region}:${local.account}:alarm:${local.fn}-*"
   topic_arn       = "arn:${local.partition}:sns:${var.region}:${local.account}:${local.fn}-alarms"
   queue_arn       = "arn:${local.partition}:sqs:${var.region}:${local.account}:${local.fn}-failed-invocations"
+  # The fleet's run queue and its dead-letter queue (terraform/modules/fleet_fanout).
+  run_queue_arns = [
+    "arn:${local.partition}:sqs:${var.region}:${local.account}:${local.fn}-runs",
+    "arn:${local.partition}:sqs:${var.region}:${local.account}:${local.fn}-failed-runs",
+  ]
+  # Event source mappings are named by a UUID Lambda gives them, so their grants name the account's mappings in
+  # the Region; creating one is limited to this function by lambda:FunctionArn.
+  mappings_arn    = "arn:${local.partition}:lambda:${var.region}:${local.account}:event-source-mapping:*"
   schedules_arn   = "arn:${local.partition}:scheduler:${var.region}:${local.account}:schedule/default/${local.fn}-*"
   bucket_arns     = sort([for name in values(var.bucket_names) : "arn:${local.partition}:s3:::${name}"])
   artifacts_arn   = "arn:${local.partition}:s3:::${var.bucket_names.artifacts}"
@@ -194,7 +202,19 @@ data "aws_iam_policy_document" "read_stack" {
   statement {
     sid       = "ReadQueue"
     actions   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"]
-    resources = [local.queue_arn]
+    resources = concat([local.queue_arn], local.run_queue_arns)
+  }
+
+  statement {
+    sid       = "ReadEventSourceMappings"
+    actions   = ["lambda:GetEventSourceMapping", "lambda:ListTags"]
+    resources = [local.mappings_arn]
+  }
+
+  statement {
+    sid       = "ListEventSourceMappings"
+    actions   = ["lambda:ListEventSourceMappings"]
+    resources = ["*"]
   }
 
   statement {
@@ -312,12 +332,36 @@ data "aws_iam_policy_document" "change_stack" {
     resources = [local.topic_arn, "${local.topic_arn}:*"]
   }
 
-  # ReceiveMessage lets `invoke failures` and `invoke status` read the failure queue (with no visibility timeout,
-  # so nothing is consumed); nothing may delete from it.
+  # ReceiveMessage lets `invoke failures` and `invoke status` read the failure queues (with no visibility timeout,
+  # so nothing is consumed); nothing may delete from them, and the run queue is read by Lambda alone.
   statement {
-    sid       = "ManageQueue"
-    actions   = ["sqs:CreateQueue", "sqs:ReceiveMessage", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"]
-    resources = [local.queue_arn]
+    sid       = "ManageQueues"
+    actions   = ["sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"]
+    resources = concat([local.queue_arn], local.run_queue_arns)
+  }
+
+  statement {
+    sid       = "PeekFailedRuns"
+    actions   = ["sqs:ReceiveMessage"]
+    resources = [local.queue_arn, local.run_queue_arns[1]]
+  }
+
+  statement {
+    sid       = "CreateRunQueueMapping"
+    actions   = ["lambda:CreateEventSourceMapping"]
+    resources = ["*"]
+
+    condition {
+      test     = "ArnLike"
+      variable = "lambda:FunctionArn"
+      values   = local.function_arns
+    }
+  }
+
+  statement {
+    sid       = "ManageRunQueueMapping"
+    actions   = ["lambda:DeleteEventSourceMapping", "lambda:TagResource", "lambda:UntagResource", "lambda:UpdateEventSourceMapping"]
+    resources = [local.mappings_arn]
   }
 
   statement {
