@@ -48,6 +48,7 @@ def test_terraform_files_are_formatted():
     assert terraform.fmt_check(printer=lambda _: None) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env_name", ["local", "dev"])
 def test_environment_configuration_is_valid(env_name, tmp_path, monkeypatch):
     require_terraform_provider(monkeypatch)
@@ -58,6 +59,7 @@ def test_environment_configuration_is_valid(env_name, tmp_path, monkeypatch):
     assert code == 0, "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_security_scan_has_no_failed_checks():
     lines: list[str] = []
 
@@ -173,3 +175,54 @@ def test_no_mirror_means_the_registry(tmp_path):
     from toolkit.terraform import discover_plugin_dir
 
     assert discover_plugin_dir((str(tmp_path / "*" / "registry.terraform.io" / "hashicorp" / "aws"),)) is None
+
+
+# --- a repeated `terraform init` is skipped while nothing it reads changed ----------------------------------------
+
+
+@pytest.fixture
+def init_runs(tmp_path, monkeypatch):
+    """`terraform init` recorded instead of run: it leaves what a real init leaves (providers and a lock file)."""
+    runs: list[list[str]] = []
+
+    def fake_run(ws, args, printer, label, **kwargs):
+        runs.append(list(args))
+        (ws.directory / ".terraform" / "providers").mkdir(parents=True, exist_ok=True)
+        (ws.directory / ".terraform.lock.hcl").write_text('provider "registry.terraform.io/hashicorp/aws" {}\n')
+        return 0
+
+    monkeypatch.setattr(terraform, "_run", fake_run)
+    monkeypatch.setattr(terraform, "plugin_dir_args", lambda: [])
+    monkeypatch.setattr(terraform, "terraform_binary", lambda: str(Path(os.__file__)))
+    return terraform.workspace("local", repo_root=copy_infrastructure(tmp_path)), runs
+
+
+def test_a_second_init_with_nothing_changed_is_skipped(init_runs):
+    ws, runs = init_runs
+
+    terraform._init(ws, lambda _: None, backend=True)
+    terraform._init(ws, lambda _: None, backend=True)
+
+    assert len(runs) == 1
+
+
+def test_init_runs_again_when_a_terraform_file_changes(init_runs):
+    ws, runs = init_runs
+    terraform._init(ws, lambda _: None, backend=True)
+
+    module = ws.repo_root / "terraform" / "modules" / "engine_function" / "main.tf"
+    module.write_text(module.read_text() + "\n# a change\n")
+    terraform._init(ws, lambda _: None, backend=True)
+
+    assert len(runs) == 2
+
+
+def test_init_runs_again_with_other_arguments_or_without_its_working_directory(init_runs):
+    ws, runs = init_runs
+    terraform._init(ws, lambda _: None, backend=True)
+
+    terraform._init(ws, lambda _: None, backend=False)  # validate's init, without the backend
+    shutil.rmtree(ws.directory / ".terraform")
+    terraform._init(ws, lambda _: None, backend=False)
+
+    assert [("-backend=false" in args) for args in runs] == [False, True, True]
