@@ -1,8 +1,10 @@
 """`terraform apply` of the local environment against the embedded AWS emulator, then checks of what it built.
 
-One apply is shared by the module (about a minute: the provider waits for the emulator to confirm bucket lifecycle
-rules, which the local environment skips by default and this module asks for with TF_VAR_bucket_lifecycle_rules), so
-run the suite with `--dist loadfile` to keep the module on one xdist worker. Every test holds whatever order it runs in.
+One apply is shared by the module (about half a minute: the AWS provider's fixed wait after creating the failure
+queue), followed at once by the second plan the first two tests read; run the suite with `--dist loadfile` to keep the
+module on one xdist worker. Every test holds whatever order it runs in. The buckets' lifecycle rules, which the local
+environment skips by default and whose creation costs a fixed minute, are applied and checked on their own in
+test_terraform_lifecycle.py.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from toolkit import terraform
 from toolkit.envfile import load_env
 from toolkit.packaging import build_package
 
+pytestmark = pytest.mark.slow
+
 ENV = load_env("local")
 LAMBDA_ENV = ENV.lambda_environment
 MODEL = "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -34,6 +38,9 @@ class Stack:
     package_path: Path
     package_sha256: str
     outputs: dict
+    # `terraform plan -detailed-exitcode` run right after the apply: its exit code and what it printed.
+    second_plan: tuple[int, list[str]] = (-1, [])
+    first_apply_log: str = ""
 
     def client(self, service: str):
         return boto3.client(
@@ -58,12 +65,22 @@ def stack(tmp_path_factory):
     # An emulator process of its own: the in-process `mock_aws` of other tests cannot wipe this stack.
     with pytest.MonkeyPatch.context() as patch, emulator_process() as port:
         require_terraform_provider(patch)
-        # The rules dev and prod get, checked here on the emulator (Terraform reads TF_VAR_* from its environment).
-        patch.setenv("TF_VAR_bucket_lifecycle_rules", "true")
+        patch.delenv("TF_VAR_bucket_lifecycle_rules", raising=False)
         root = copy_infrastructure(workdir / "repo")
         package = _tiny_package(workdir, status_code=200)
         stack = Stack(root, f"http://127.0.0.1:{port}", package.path, package.sha256, {})
         stack.outputs = stack.run(terraform.apply, package_path=package.path)
+        stack.first_apply_log = (root / terraform.LOG_DIR / "terraform-local-apply.log").read_text()
+        lines: list[str] = []
+        code = terraform.plan(
+            "local",
+            detailed_exitcode=True,
+            printer=lines.append,
+            repo_root=root,
+            endpoint_url=stack.endpoint_url,
+            package_path=package.path,
+        )
+        stack.second_plan = (code, lines)
         yield stack
 
 
@@ -153,20 +170,29 @@ def _expected_statements(account: str) -> dict[str, dict]:
 
 
 def test_second_plan_shows_no_changes(stack):
-    assert stack.run(terraform.plan, detailed_exitcode=True, package_path=stack.package_path) == 0
+    code, lines = stack.second_plan
+
+    assert code == 0, "\n".join(lines[-60:])
 
 
 def test_plan_prints_no_provider_warnings(stack):
-    lines: list[str] = []
-    terraform.plan(
-        "local",
-        printer=lines.append,
-        repo_root=stack.root,
-        endpoint_url=stack.endpoint_url,
-        package_path=stack.package_path,
-    )
+    _, lines = stack.second_plan
 
     assert [line for line in lines if "Warning:" in line] == []
+
+
+def test_the_function_and_its_alias_are_created_while_the_failure_queue_settles(stack):
+    # The provider holds a new queue for ~25 s; nothing but the alias's on-failure destination waits for it.
+    def completed(address: str) -> int:
+        return next(
+            i for i, line in enumerate(stack.first_apply_log.splitlines()) if f"{address}: Creation complete" in line
+        )
+
+    queue = completed("aws_sqs_queue.failed_invocations")
+
+    assert completed("aws_lambda_function.this") < queue
+    assert completed("aws_lambda_alias.live") < queue
+    assert completed("aws_lambda_function_event_invoke_config.live") > queue
 
 
 def test_function_environment_is_exactly_the_env_file(stack):
@@ -400,21 +426,6 @@ def test_buckets_block_public_access_and_encrypt(stack):
         rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
         assert all(block.values()), name
         assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", name
-
-
-def test_editorial_cache_expires(stack):
-    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV["NEWSLETTERS_BUCKET"])["Rules"]
-
-    cache_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "cache/"]
-    assert [rule["Expiration"]["Days"] for rule in cache_rules] == [30]
-
-
-@pytest.mark.parametrize("bucket", ["NEWSLETTERS_BUCKET", "DATA_BUCKET"])
-def test_check_run_output_expires_within_days(stack, bucket):
-    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV[bucket])["Rules"]
-
-    check_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "checks/"]
-    assert [rule["Expiration"]["Days"] for rule in check_rules] == [3]
 
 
 def test_later_apply_keeps_an_alias_moved_by_the_toolkit(stack):
