@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,20 +173,96 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"random test order, seed {seed}: replay it with --randomly-seed={seed}")
 
 
-# The modules that apply Terraform or run the real engine take from half a minute to over two minutes each; the
-# rest of the suite takes about two minutes together. `--dist loadfile` keeps each module on one xdist worker and
-# `make test` (--no-loadscope-reorder) hands modules out in collection order, so the slow ones go first, longest
-# first: each worker starts on one and the short modules fill in around them (and around the
-# provider's fixed waits, which is why `make test` runs four workers on two cores). A stable sort keeps the random order
-# of everything else. Rough costs on two cores, for when a module grows: any_order ~140 s, terraform_emulator
-# ~135 s, any_order_releases ~135 s, cycle_integration ~55 s, toolkit_local ~45 s, deploy_safety ~20 s.
+# --- the fast subset ----------------------------------------------------------------------------------------
+# `make test-fast` runs what is not marked `slow`. So that it stays fast as the suite grows, a test that is not marked
+# slow fails as soon as it starts what the marker is for: Terraform (other than `fmt`/`version`), the AWS emulator
+# or another local service as a process, or the local Lambda runner. tests/test_suite_markers.py checks the marks
+# against what each module uses.
+
+SLOW = "slow"
+
+
+class SlowWorkInFastTest(BaseException):
+    """A test not marked slow started slow work (a BaseException, so no `except Exception` in the code hides it)."""
+
+
+def slow_work(argv) -> str | None:
+    """What the `slow` marker is for in a command a test starts, in a few words; None when it is not."""
+    import shlex
+
+    words = shlex.split(argv) if isinstance(argv, (str, bytes)) else [os.fsdecode(word) for word in argv or ()]
+    if not words:
+        return None
+    if Path(words[0]).name.startswith("terraform"):
+        command = next((word for word in words[1:] if not word.startswith("-")), "")
+        return None if command in ("", "fmt", "version") else f"runs `terraform {command}`"
+    module = words[words.index("-m") + 1] if "-m" in words[:-1] else ""
+    if module == "moto.server":
+        return "starts the AWS emulator"
+    if module.startswith("toolkit.local."):
+        return f"starts a local service ({module})"
+    if any(Path(word).name == "lambda_bootstrap.py" for word in words):
+        return "runs a function on the local Lambda runner"
+    return None
+
+
+_fast_test: list = []  # the test being set up, run or torn down, when it is not marked slow
+
+
+def _refuse_slow_work_in_fast_tests(event: str, args: tuple) -> None:
+    if event == "subprocess.Popen" and _fast_test:
+        reason = slow_work(args[1])
+        if reason:
+            item = _fast_test[0]
+            raise SlowWorkInFastTest(
+                f"{item.nodeid} {reason} but is not marked slow: add `pytestmark = pytest.mark.slow` to "
+                f"{item.path.name} (or `@pytest.mark.slow` to the test)"
+            )
+
+
+if not getattr(sys, "_vectora_fast_test_guard", False):  # audit hooks cannot be removed: install it once
+    sys.addaudithook(_refuse_slow_work_in_fast_tests)
+    sys._vectora_fast_test_guard = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _watched(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _watched(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    return (yield from _watched(item))
+
+
+def _watched(item):
+    if item.get_closest_marker(SLOW) is None:
+        _fast_test[:] = [item]
+    try:
+        return (yield)
+    finally:
+        _fast_test.clear()
+
+
+# --- xdist order -----------------------------------------------------------------------------------------------
+# The modules that apply Terraform or run the real engine take from half a minute to over a minute each. `--dist
+# loadfile` keeps each module on one xdist worker and `make test` (--no-loadscope-reorder) hands modules out in
+# collection order, so the slow ones go first, longest first: each worker starts on one and the short modules fill
+# in around them (and around the provider's fixed waits, which is why `make test` runs more workers than cores). A
+# stable sort keeps the random order of everything else. `invoke bench --scenario loop` prints where the time goes.
 SLOW_MODULES_FIRST = (
-    "test_any_order.py",
     "test_terraform_emulator.py",
     "test_any_order_releases.py",
+    "test_any_order.py",
+    "test_terraform_lifecycle.py",
     "test_cycle_integration.py",
-    "test_toolkit_local.py",
     "test_deploy_safety.py",
+    "test_toolkit_local.py",
     "test_operations_local.py",
     "test_terraform.py",
 )

@@ -25,6 +25,8 @@ from toolkit.local import lambda_runner as local_lambda
 from toolkit.packaging import build_package
 from toolkit.services import boto3_client
 
+pytestmark = pytest.mark.slow
+
 BROKEN_RELEASE = """
 
 def lambda_handler(event, context):  # a release that breaks every invocation
