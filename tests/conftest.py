@@ -252,15 +252,15 @@ def _watched(item):
 # --- xdist order -----------------------------------------------------------------------------------------------
 # The modules that apply Terraform or run the real engine take from half a minute to over a minute each. `--dist
 # loadfile` keeps each module on one xdist worker and `make test` (--no-loadscope-reorder) hands modules out in
-# collection order, so the slow ones go first, longest first: each worker starts on one and the short modules fill
-# in around them (and around the provider's fixed waits, which is why `make test` runs more workers than cores). A
-# stable sort keeps the random order of everything else. `invoke bench --scenario loop` prints where the time goes.
+# collection order, so the slow ones go first, longest first, each worker starting on one; the short modules fill in
+# around them (and around the provider's fixed waits, which is why `make test` runs more workers than cores). A
+# stable sort keeps the random order of everything else. `invoke loop-bench` prints where the time goes.
 SLOW_MODULES_FIRST = (
     "test_terraform_emulator.py",
+    "test_cycle_integration.py",
+    "test_terraform_lifecycle.py",
     "test_any_order_releases.py",
     "test_any_order.py",
-    "test_terraform_lifecycle.py",
-    "test_cycle_integration.py",
     "test_deploy_safety.py",
     "test_toolkit_local.py",
     "test_operations_local.py",
@@ -271,3 +271,27 @@ SLOW_MODULES_FIRST = (
 def pytest_collection_modifyitems(config, items):
     rank = {name: position for position, name in enumerate(SLOW_MODULES_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_MODULES_FIRST)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that a worker still busy with a slow module is handed a short module next, never a
+    second slow one. xdist gives a worker its next module while two of its tests are still to run (and a worker
+    holds its last test until then), so plain loadfile can queue, say, the whole-cycle test behind the demo's."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    def slow(scope: str) -> bool:
+        return Path(scope).name in SLOW_MODULES_FIRST
+
+    class SlowModulesApart(LoadFileScheduling):
+        def _assign_work_unit(self, node) -> None:
+            busy = self.assigned_work.get(node, {})
+            if any(slow(scope) and not all(done.values()) for scope, done in busy.items()):
+                short = next((scope for scope in self.workqueue if not slow(scope)), None)
+                if short is not None:
+                    self.workqueue.move_to_end(short, last=False)
+            super()._assign_work_unit(node)
+
+    return SlowModulesApart(config, log)

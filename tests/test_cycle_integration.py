@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from lambda_testkit import emulator, live_version, local_services
 
+from tests.test_terraform import require_terraform_provider
 from toolkit import REPO_ROOT, terraform
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.config_sync import sync_config
@@ -48,6 +49,7 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def local_stack(emulator, workspace, monkeypatch):
     """The local environment on ephemeral ports; the local target works under the test's directory."""
+    require_terraform_provider(monkeypatch)
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
     # Model-like latency keeps the smoke test's cache check meaningful.

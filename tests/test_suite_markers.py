@@ -133,3 +133,68 @@ def test_a_test_marked_slow_may_start_terraform():
     completed = subprocess.run(["terraform", "plan", "-help"], capture_output=True, text=True)
 
     assert completed.returncode == 0 and "Usage: terraform" in completed.stdout
+
+
+# --- the xdist scheduler: slow modules apart ------------------------------------------------------------------
+
+
+class _FakeConfig:
+    def getvalue(self, name):
+        return {"dist": "loadfile", "tx": ["2*popen"]}[name]
+
+
+class _FakeNode:
+    def __init__(self, name):
+        self.name = name
+        self.sent: list[int] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indices):
+        self.sent.extend(indices)
+
+
+def _scheduler_with(modules: dict[str, int], nodes):
+    from conftest import pytest_xdist_make_scheduler
+
+    scheduler = pytest_xdist_make_scheduler(_FakeConfig(), None)
+    collection = [f"tests/{module}::test_{i}" for module, count in modules.items() for i in range(count)]
+    for node in nodes:
+        scheduler.assigned_work[node] = {}
+        scheduler.registered_collections[node] = collection
+    for nodeid in collection:
+        scheduler.workqueue.setdefault(nodeid.split("::")[0], {})[nodeid] = False
+    return scheduler
+
+
+def _modules_of(scheduler, node) -> list[str]:
+    return [Path(scope).name for scope in scheduler.assigned_work[node]]
+
+
+def test_a_worker_still_on_a_slow_module_is_handed_a_short_one_next():
+    first, second = _FakeNode("gw0"), _FakeNode("gw1")
+    scheduler = _scheduler_with(
+        {"test_any_order_releases.py": 3, "test_cycle_integration.py": 1, "test_parse.py": 5, "test_text.py": 4},
+        [first, second],
+    )
+
+    scheduler._assign_work_unit(first)  # the demo's module, three tests
+    scheduler._assign_work_unit(first)  # xdist asks again while two of them are still to run
+
+    assert _modules_of(scheduler, first) == ["test_any_order_releases.py", "test_parse.py"]
+    scheduler._assign_work_unit(second)
+    assert _modules_of(scheduler, second) == ["test_cycle_integration.py"]
+
+
+def test_a_worker_done_with_its_slow_module_takes_the_next_slow_one():
+    node = _FakeNode("gw0")
+    scheduler = _scheduler_with(
+        {"test_terraform_emulator.py": 2, "test_toolkit_local.py": 2, "test_parse.py": 1}, [node]
+    )
+    scheduler._assign_work_unit(node)
+    scheduler.assigned_work[node]["tests/test_terraform_emulator.py"] = dict.fromkeys(
+        scheduler.assigned_work[node]["tests/test_terraform_emulator.py"], True
+    )
+
+    scheduler._assign_work_unit(node)
+
+    assert _modules_of(scheduler, node) == ["test_terraform_emulator.py", "test_toolkit_local.py"]

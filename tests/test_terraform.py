@@ -31,6 +31,23 @@ def require_terraform_provider(patch: pytest.MonkeyPatch) -> None:
     patch.setenv("TF_PLUGIN_DIR", plugin_dir)  # the toolkit's terraform calls in this process use it too
     if not list(Path(plugin_dir).glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*")):
         pytest.fail(f"TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider")
+    if not os.environ.get("TF_PLUGIN_CACHE_DIR"):
+        patch.setenv("TF_PLUGIN_CACHE_DIR", str(provider_cache_linking(Path(plugin_dir))))
+
+
+def provider_cache_linking(plugin_dir: Path, cache: Path = REPO_ROOT / ".local" / "terraform-plugin-cache") -> Path:
+    """A Terraform plugin cache whose entries link to the mirror's providers. `terraform init -plugin-dir` copies the
+    ~700 MB AWS provider into every tree it initializes (a dozen per suite, each deleted later); from a cache that
+    already holds the provider it links instead. Nothing is ever written to the cache, so workers share it safely."""
+    for platform in plugin_dir.glob("*/*/*/*/*_*"):  # host/namespace/type/version/os_arch
+        link = cache / platform.relative_to(plugin_dir)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            try:
+                link.symlink_to(platform.resolve(), target_is_directory=True)
+            except FileExistsError:
+                pass  # another worker linked it first
+    return cache
 
 
 def copy_infrastructure(destination: Path) -> Path:
@@ -226,3 +243,17 @@ def test_init_runs_again_with_other_arguments_or_without_its_working_directory(i
     terraform._init(ws, lambda _: None, backend=False)
 
     assert [("-backend=false" in args) for args in runs] == [False, True, True]
+
+
+def test_the_provider_cache_links_each_platform_of_the_mirror(tmp_path):
+    mirror = tmp_path / "mirror"
+    platform = mirror / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0" / "linux_amd64"
+    platform.mkdir(parents=True)
+    (platform / "terraform-provider-aws_v5.100.0_x5").write_bytes(b"\x7fELF")
+
+    cache = provider_cache_linking(mirror, tmp_path / "cache")
+    provider_cache_linking(mirror, tmp_path / "cache")  # a second worker finds the link there
+
+    link = cache / platform.relative_to(mirror)
+    assert link.is_symlink() and link.resolve() == platform.resolve()
+    assert (link / "terraform-provider-aws_v5.100.0_x5").read_bytes() == b"\x7fELF"

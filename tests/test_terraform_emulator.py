@@ -195,6 +195,12 @@ def test_the_function_and_its_alias_are_created_while_the_failure_queue_settles(
     assert completed("aws_lambda_function_event_invoke_config.live") > queue
 
 
+def test_the_tree_links_the_provider_from_the_cache_rather_than_copying_it(stack):
+    installed = list((stack.root / "terraform" / "envs" / "local" / ".terraform" / "providers").glob("*/*/*/*/*_*"))
+
+    assert installed and all(path.is_symlink() for path in installed)
+
+
 def test_function_environment_is_exactly_the_env_file(stack):
     config = stack.client("lambda").get_function_configuration(FunctionName=ENV.function_name)
 
