@@ -201,6 +201,20 @@ def test_the_tree_links_the_provider_from_the_cache_rather_than_copying_it(stack
     assert installed and all(path.is_symlink() for path in installed)
 
 
+def test_the_outputs_read_from_the_local_state_are_what_terraform_output_prints(stack):
+    import subprocess
+
+    directory = stack.root / "terraform" / "envs" / "local"
+    printed = subprocess.run(
+        ["terraform", "output", "-json"], cwd=directory, capture_output=True, text=True, check=True
+    )
+
+    read = terraform.outputs("local", repo_root=stack.root, endpoint_url=stack.endpoint_url)
+
+    assert read == json.loads(printed.stdout)["stack"]["value"]
+    assert read["function_name"] == ENV.function_name
+
+
 def test_function_environment_is_exactly_the_env_file(stack):
     config = stack.client("lambda").get_function_configuration(FunctionName=ENV.function_name)
 
