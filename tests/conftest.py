@@ -268,6 +268,11 @@ SLOW_MODULES_FIRST = (
 )
 
 
+# Tests long enough to get a worker of their own rather than wait behind the rest of their module: the demo after
+# `local.down`/`local.up` (a fresh apply and the whole main job) would otherwise double its module's time.
+OWN_WORKER = ("tests/test_any_order_releases.py::test_down_up_demo_then_rollback",)
+
+
 def pytest_collection_modifyitems(config, items):
     rank = {name: position for position, name in enumerate(SLOW_MODULES_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_MODULES_FIRST)))
@@ -276,16 +281,20 @@ def pytest_collection_modifyitems(config, items):
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadfile`, except that a worker still busy with a slow module is handed a short module next, never a
-    second slow one. xdist gives a worker its next module while two of its tests are still to run (and a worker
-    holds its last test until then), so plain loadfile can queue, say, the whole-cycle test behind the demo's."""
+    second slow one, and the tests of OWN_WORKER go out on their own. xdist gives a worker its next module while two
+    of its tests are still to run (and a worker holds its last test until then), so plain loadfile can queue, say,
+    the whole-cycle test behind the demo's."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
     def slow(scope: str) -> bool:
-        return Path(scope).name in SLOW_MODULES_FIRST
+        return Path(scope.split("::")[0]).name in SLOW_MODULES_FIRST
 
     class SlowModulesApart(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(OWN_WORKER) else super()._split_scope(nodeid)
+
         def _assign_work_unit(self, node) -> None:
             busy = self.assigned_work.get(node, {})
             if any(slow(scope) and not all(done.values()) for scope, done in busy.items()):

@@ -198,3 +198,14 @@ def test_a_worker_done_with_its_slow_module_takes_the_next_slow_one():
     scheduler._assign_work_unit(node)
 
     assert _modules_of(scheduler, node) == ["test_terraform_emulator.py", "test_toolkit_local.py"]
+
+
+def test_a_test_listed_to_run_apart_is_a_unit_of_its_own():
+    node = _FakeNode("gw0")
+    scheduler = _scheduler_with({"test_parse.py": 1}, [node])
+
+    demo = "tests/test_any_order_releases.py::test_down_up_demo_then_rollback"
+    assert scheduler._split_scope(demo) == demo
+    assert scheduler._split_scope("tests/test_any_order_releases.py::test_published_edition") == (
+        "tests/test_any_order_releases.py"
+    )
