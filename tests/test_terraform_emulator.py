@@ -9,7 +9,6 @@ test_terraform_lifecycle.py.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 from conftest import FakeContext, fresh_handler, use_lambda_environment
+from iam_evaluation import allowing_statement, iam_request, statement_set
 from lambda_testkit import emulator_process
 
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
@@ -99,27 +99,6 @@ def _tiny_package(workdir: Path, status_code: int):
         dist_dir=workdir / "dist",
         printer=lambda _: None,
     )
-
-
-def _statement_set(document: dict) -> dict[str, dict]:
-    """Statements by Sid, with single values and lists made comparable."""
-
-    def as_sorted_list(value):
-        return sorted(value) if isinstance(value, list) else [value]
-
-    statements = {}
-    for statement in document["Statement"]:
-        conditions = {
-            test: {key: as_sorted_list(value) for key, value in pairs.items()}
-            for test, pairs in statement.get("Condition", {}).items()
-        }
-        statements[statement["Sid"]] = {
-            "Effect": statement["Effect"],
-            "Action": as_sorted_list(statement["Action"]),
-            "Resource": as_sorted_list(statement["Resource"]),
-            "Condition": conditions,
-        }
-    return statements
 
 
 def _expected_statements(account: str) -> dict[str, dict]:
@@ -248,7 +227,7 @@ def test_execution_policy_has_exactly_the_intended_statements(stack):
     if isinstance(document, str):
         document = json.loads(document)
 
-    assert _statement_set(document) == _expected_statements(account)
+    assert statement_set(document) == _expected_statements(account)
 
 
 def test_log_group_keeps_logs_for_the_env_file_retention(stack):
@@ -488,65 +467,6 @@ def test_an_alarm_email_in_the_env_file_is_subscribed_to_the_topic(stack):
 
 # --- the execution policy is sufficient: every call the engine makes is allowed -------------------------
 
-GEO_PROFILE_PREFIXES = ("eu.", "us.", "apac.", "global.")
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _iam_request(call: dict, account: str) -> tuple[str, str, dict]:
-    """(action, resource ARN, condition context) IAM evaluates for one recorded API call."""
-    service, operation, params = call["service"], call["operation"], call["params"]
-    if service == "s3":
-        bucket = params["Bucket"]
-        if operation in ("ListObjectsV2", "ListObjects"):
-            return "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": params.get("Prefix", "")}
-        action = {
-            "GetObject": "s3:GetObject",
-            "HeadObject": "s3:GetObject",
-            "PutObject": "s3:PutObject",
-            "DeleteObject": "s3:DeleteObject",
-        }.get(operation)
-        if action:
-            return action, f"arn:aws:s3:::{bucket}/{params['Key']}", {}
-    if service == "bedrock-runtime" and operation in ("InvokeModel", "InvokeModelWithResponseStream"):
-        model_id, region = params["modelId"], call["region"]
-        if model_id.startswith(GEO_PROFILE_PREFIXES):
-            return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}", {}
-        return "bedrock:InvokeModel", f"arn:aws:bedrock:{region}::foundation-model/{model_id}", {}
-    pytest.fail(f"no IAM mapping for {service}:{operation}: add it to _iam_request so the policy check covers it")
-
-
-def _conditions_hold(conditions: dict, context: dict) -> bool:
-    for test, pairs in conditions.items():
-        for key, allowed in pairs.items():
-            if key not in context:
-                return False
-            value, patterns = context[key], _as_list(allowed)
-            if test == "StringEquals" and value not in patterns:
-                return False
-            if test == "StringLike" and not any(fnmatch.fnmatchcase(value, p) for p in patterns):
-                return False
-            if test not in ("StringEquals", "StringLike"):
-                return False  # an operator this check does not model: fail closed
-    return True
-
-
-def _allowing_statement(statements: list[dict], action: str, resource: str, context: dict) -> str | None:
-    """Sid of the Allow statement that lets the request through, or None (denied); IAM wildcards are * and ?."""
-
-    def matches(statement):
-        return (
-            any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"]))
-            and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"]))
-            and _conditions_hold(statement.get("Condition", {}), context)
-        )
-
-    if any(s["Effect"] == "Deny" and matches(s) for s in statements):
-        return None
-    return next((s.get("Sid", "?") for s in statements if s["Effect"] == "Allow" and matches(s)), None)
-
 
 @pytest.fixture(scope="module")
 def engine_calls(stack):
@@ -600,7 +520,7 @@ def _requests(calls: list[dict], account: str) -> list[tuple[str, str, dict]]:
                 (f"logs:{call['operation']}", f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{call['stream']}", {})
             )
         else:
-            requests.append(_iam_request(call, account))
+            requests.append(iam_request(call, account))
     return requests
 
 
@@ -621,7 +541,7 @@ def test_execution_policy_allows_every_call_the_engine_makes(stack, engine_calls
         "s3:DeleteObject",
         "bedrock:InvokeModel",
     }
-    denied = sorted({(a, r) for a, r, c in requests if _allowing_statement(_policy(stack), a, r, c) is None})
+    denied = sorted({(a, r) for a, r, c in requests if allowing_statement(_policy(stack), a, r, c) is None})
     assert denied == []
 
 
@@ -630,7 +550,7 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     account = stack.client("sts").get_caller_identity()["Account"]
     statements = _policy(stack)
     requests = _requests(engine_calls, account)
-    used = {_allowing_statement(statements, a, r, c) for a, r, c in requests}
+    used = {allowing_statement(statements, a, r, c) for a, r, c in requests}
     assert {
         "ReadConfig",
         "ReadWriteData",
@@ -643,4 +563,4 @@ def test_each_statement_the_engine_relies_on_is_needed(stack, engine_calls):
     } <= used
     for sid in used:
         remaining = [s for s in statements if s.get("Sid") != sid]
-        assert any(_allowing_statement(remaining, a, r, c) is None for a, r, c in requests), sid
+        assert any(allowing_statement(remaining, a, r, c) is None for a, r, c in requests), sid
