@@ -19,6 +19,30 @@ LAMBDA_ENV = LOCAL_ENV["lambda_environment"]
 REGION = LOCAL_ENV["aws_region"]
 
 
+def _parse_botocore_models_once() -> None:
+    """One botocore data loader for every session of the test process.
+
+    moto's `mock_aws` starts each test with a new default boto3 session, and each new session parses the JSON model
+    of every service it makes a client for again: about 0.1 s of CPU per client, several per engine test. The
+    models are read-only data, already shared by the clients of one session; here all sessions share them."""
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "shared", False):
+        return
+    loaders: dict = {}
+    create_loader = botocore.session.create_loader
+
+    def shared_loader(search_path_string=None):
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    shared_loader.shared = True
+    botocore.session.create_loader = shared_loader
+
+
+_parse_botocore_models_once()
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -1,4 +1,5 @@
-"""The fast subset stays fast: what applies Terraform or starts the local services is marked slow.
+"""The suite's own machinery. The fast subset stays fast: what applies Terraform or starts the local services is
+marked slow. xdist keeps slow modules apart. Every boto3 session of a test process shares the parsed service models.
 
 `make test-fast` runs the tests not marked `slow` (pytest.ini registers the marker). Two checks keep the marks
 honest as the suite grows: this module reads every test module for the fixtures and helpers that apply the stack or
@@ -209,3 +210,19 @@ def test_a_test_listed_to_run_apart_is_a_unit_of_its_own():
     assert scheduler._split_scope("tests/test_any_order_releases.py::test_published_edition") == (
         "tests/test_any_order_releases.py"
     )
+
+
+def test_every_boto3_session_of_the_test_process_shares_the_parsed_service_models():
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():  # starts with a new default session, as before each test that uses it
+        first = boto3.client("s3", region_name="eu-west-3")
+    with mock_aws():
+        second = boto3.client("s3", region_name="eu-west-3")
+
+    assert boto3.Session()._session.get_component("data_loader") is boto3.Session()._session.get_component(
+        "data_loader"
+    )
+    assert first.meta.service_model.shape_for("PutObjectRequest") is not None
+    assert first._loader is second._loader
