@@ -76,7 +76,7 @@ def test_the_report_sets_each_figure_against_its_target_and_names_a_busy_machine
             "tests": {"passed": 930, "skipped": 3},
             "slowest_modules": [["test_any_order.py", 61.0, 5]],
         },
-        "demo_warm": {"timing": {**timing, "seconds": 14.2, "returncode": 1, "load_after": 0.5}},
+        "demo_warm": {"timing": {**timing, "seconds": 14.2, "returncode": 1, "busy_before": 0.62}},
     }
 
     lines = loop_bench.report_lines(results)
@@ -84,8 +84,31 @@ def test_the_report_sets_each_figure_against_its_target_and_names_a_busy_machine
     assert any(line.startswith("make test (whole suite)") and "101.3" in line and "≤ 120" in line for line in lines)
     assert any("930 passed, 3 skipped" in line for line in lines)
     assert any(line.startswith("make demo, warm") and "FAILED (exit 1)" in line for line in lines)
-    assert any("the machine was busy (load above 1 on 2 cores)" in line for line in lines)
+    assert any("the machine was busy before a figure (over 25% of its 2 cores in use" in line for line in lines)
     assert "     61.0 s  test_any_order.py (5 tests)" in lines
+
+
+def test_a_load_the_figure_itself_made_does_not_count_as_a_busy_machine():
+    # the load average still counts the suite that just ended; the CPU sampled before the next figure does not
+    timing = {
+        "returncode": 0,
+        "cpu_seconds": 19.0,
+        "seconds": 13.0,
+        "load_before": 4.1,
+        "load_after": 4.5,
+        "busy_before": 0.02,
+    }
+
+    lines = loop_bench.report_lines({"cores": 2, "fast_subset": {"timing": timing}})
+
+    assert not any("machine was busy" in line for line in lines) and "2%" in lines[1]
+
+
+def test_the_cpu_in_use_before_a_figure_is_sampled_from_proc_stat(monkeypatch):
+    samples = iter([(1000, 5000), (1150, 5300)])  # (busy, total) jiffies: 150 of 300 busy
+    monkeypatch.setattr(loop_bench, "_cpu_jiffies", lambda: next(samples))
+
+    assert loop_bench.busy_fraction(seconds=0) == 0.5
 
 
 def test_main_writes_the_figures_under_local_by_default(tmp_path, monkeypatch):

@@ -9,7 +9,8 @@
 The copy runs with this checkout's Python environment ("once installed": no `make setup`), on local-service ports of its
 own, and is stopped at the end: this checkout's emulator, Terraform state and editions are left alone. Figures are
 printed and written to `.local/bench/loop.json` (untracked). Wall-clock seconds depend on the machine and on what
-else runs on it: each figure carries the load average seen before and after, and a busy machine is named as such.
+else runs on it: each figure carries how busy the machine's CPU was just before it (and the load average before and
+after), and a figure taken on a busy machine is named as such.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ _SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected|xfailed|
 _MAIN_JOB = re.compile(r"Main job done in ([\d.]+) s")
 # env/local.json's ports are shifted by this much at least for the copy, then by steps until all three are free.
 PORT_OFFSET_START, PORT_OFFSET_STEP = 1100, 10
+# Other work using more than this share of the machine's CPU before a figure makes it a busy machine's figure.
+BUSY = 0.25
 
 
 @dataclass
 class Timing:
-    """One measured command: wall and CPU seconds (its processes and their children), load before and after."""
+    """One measured command: wall and CPU seconds (its processes and their children), how busy the machine was in the
+    seconds before it (a fraction of all cores, None where /proc/stat is missing), the load average before and after."""
 
     command: str
     seconds: float
@@ -53,6 +57,7 @@ class Timing:
     returncode: int
     load_before: float
     load_after: float
+    busy_before: float | None = None
     output_tail: list[str] = field(default_factory=list)
 
     @property
@@ -60,8 +65,30 @@ class Timing:
         return self.returncode == 0
 
 
+def _cpu_jiffies() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat; None elsewhere."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_fraction(seconds: float = 3.0) -> float | None:
+    """How much of the machine's CPU was in use over the next `seconds` (0 to 1), before anything is measured: the
+    load average cannot tell, since it still counts a command that just ended."""
+    before = _cpu_jiffies()
+    time.sleep(seconds)
+    after = _cpu_jiffies()
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]), 2)
+
+
 def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> tuple[Timing, str]:
     """Run `command` to completion; its Timing and whole output."""
+    busy_before = busy_fraction()
     load_before = os.getloadavg()[0]
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -73,7 +100,13 @@ def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str] | None =
     cpu = (usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime)
     lines = completed.stdout.splitlines()
     timing = Timing(
-        " ".join(command), round(seconds, 1), round(cpu, 1), completed.returncode, load_before, os.getloadavg()[0]
+        " ".join(command),
+        round(seconds, 1),
+        round(cpu, 1),
+        completed.returncode,
+        load_before,
+        os.getloadavg()[0],
+        busy_before,
     )
     timing.output_tail = lines[-15:]
     return timing, completed.stdout
@@ -202,6 +235,10 @@ def main(
     return results
 
 
+def _percent(fraction: float | None) -> str:
+    return "?" if fraction is None else f"{fraction:.0%}"
+
+
 def report_lines(results: dict) -> list[str]:
     """The figures as a table, each against its target, then the slowest modules of the suite."""
     labels = {
@@ -212,7 +249,7 @@ def report_lines(results: dict) -> list[str]:
         "demo_warm": "make demo, warm",
     }
     cores = results.get("cores") or 1
-    lines = [f"{'':38} {'wall s':>7} {'cpu s':>7} {'target':>7}  load before/after ({cores} cores)"]
+    lines = [f"{'':38} {'wall s':>7} {'cpu s':>7} {'target':>7}  busy before  load before/after ({cores} cores)"]
     busy = False
     for key, label in labels.items():
         if key not in results:
@@ -224,13 +261,15 @@ def report_lines(results: dict) -> list[str]:
         counted = f"  {', '.join(f'{n} {kind}' for kind, n in tests.items())}" if tests else ""
         lines.append(
             f"{label:38} {timing['seconds']:7.1f} {timing['cpu_seconds']:7.1f} "
-            f"{f'≤ {target:.0f}' if target else '':>7}  {timing['load_before']:.1f}/{timing['load_after']:.1f}"
+            f"{f'≤ {target:.0f}' if target else '':>7}  {_percent(timing.get('busy_before')):>11}  "
+            f"{timing['load_before']:.1f}/{timing['load_after']:.1f}"
             f"{counted}{verdict}"
         )
-        busy = busy or max(timing["load_before"], timing["load_after"]) > cores / 2
+        busy = busy or (timing.get("busy_before") or 0) > BUSY
     if busy:
         lines.append(
-            f"the machine was busy (load above {cores / 2:g} on {cores} cores): these times are longer than on a quiet machine"
+            f"the machine was busy before a figure (over {BUSY:.0%} of its {cores} cores in use by other work): "
+            "these times are longer than on a quiet machine"
         )
     slowest = results.get("suite", {}).get("slowest_modules") or []
     if slowest:
