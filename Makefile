@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: setup checkov demo test clean
+.PHONY: setup checkov demo test test-fast clean
 
 # The project itself is installed editable (pyproject.toml): the toolkit and the engine import from the checkout.
 $(BIN)/invoke: requirements.txt requirements-dev.txt pyproject.toml
@@ -30,10 +30,14 @@ demo: setup
 	$(BIN)/invoke demo
 
 ## The whole test suite, with everything it needs (checkov included), in random order (the seed is printed).
-# Four workers on two cores: the Terraform modules spend much of their time in the AWS provider's fixed waits
-# (about 25 s per SQS queue created), which other modules' tests fill.
+# More workers than cores: the Terraform applies spend much of their time in the AWS provider's fixed waits, which
+# other modules' tests fill. `invoke loop-bench` prints how long it takes and where the time goes.
 test: setup checkov
 	$(BIN)/python -m pytest -n 4 --dist loadfile --no-loadscope-reorder -p randomly -q
+
+## The fast subset: the pure engine and toolkit tests, nothing marked slow (no Terraform, emulator or Lambda runner).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -n 2 -p randomly -q
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) dist build .local out

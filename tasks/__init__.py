@@ -10,6 +10,7 @@ from invoke import Collection
 from . import clients, local, tf
 from ._guard import _known_errors  # noqa: F401  (tests read the known errors from here)
 from .drivers import bench, demo, eval_, mutate, run
+from .loop import loop_bench
 from .operations import failures, logs, status, trigger
 from .release import config_sync, deploy, doctor, package, rollback, smoke, versions
 
@@ -34,3 +35,4 @@ namespace = Collection(
 namespace.add_task(doctor)
 namespace.add_task(eval_)
 namespace.add_task(mutate)
+namespace.add_task(loop_bench)

@@ -22,6 +22,30 @@ REGION = LOCAL_ENV["aws_region"]
 os.environ.setdefault("VECTORA_LAMBDA_IDLE_SECONDS", "20")
 
 
+def _parse_botocore_models_once() -> None:
+    """One botocore data loader for every session of the test process.
+
+    moto's `mock_aws` starts each test with a new default boto3 session, and each new session parses the JSON model
+    of every service it makes a client for again: about 0.1 s of CPU per client, several per engine test. The
+    models are read-only data, already shared by the clients of one session; here all sessions share them."""
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "shared", False):
+        return
+    loaders: dict = {}
+    create_loader = botocore.session.create_loader
+
+    def shared_loader(search_path_string=None):
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    shared_loader.shared = True
+    botocore.session.create_loader = shared_loader
+
+
+_parse_botocore_models_once()
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -176,25 +200,134 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"random test order, seed {seed}: replay it with --randomly-seed={seed}")
 
 
-# The modules that apply Terraform or run the real engine take from half a minute to over two minutes each; the
-# rest of the suite takes about two minutes together. `--dist loadfile` keeps each module on one xdist worker and
-# `make test` (--no-loadscope-reorder) hands modules out in collection order, so the slow ones go first, longest
-# first: each worker starts on one and the short modules fill in around them (and around the
-# provider's fixed waits, which is why `make test` runs four workers on two cores). A stable sort keeps the random order
-# of everything else. Rough costs on two cores, for when a module grows: any_order ~140 s, terraform_emulator
-# ~135 s, any_order_releases ~135 s, cycle_integration ~55 s, toolkit_local ~45 s, deploy_safety ~20 s.
+# --- the fast subset ----------------------------------------------------------------------------------------
+# `make test-fast` runs what is not marked `slow`. So that it stays fast as the suite grows, a test that is not marked
+# slow fails as soon as it starts what the marker is for: Terraform (other than `fmt`/`version`), the AWS emulator
+# or another local service as a process, or the local Lambda runner. tests/test_suite_markers.py checks the marks
+# against what each module uses.
+
+SLOW = "slow"
+
+
+class SlowWorkInFastTest(BaseException):
+    """A test not marked slow started slow work (a BaseException, so no `except Exception` in the code hides it)."""
+
+
+def slow_work(argv) -> str | None:
+    """What the `slow` marker is for in a command a test starts, in a few words; None when it is not."""
+    import shlex
+
+    words = shlex.split(argv) if isinstance(argv, (str, bytes)) else [os.fsdecode(word) for word in argv or ()]
+    if not words:
+        return None
+    if Path(words[0]).name.startswith("terraform"):
+        command = next((word for word in words[1:] if not word.startswith("-")), "")
+        return None if command in ("", "fmt", "version") else f"runs `terraform {command}`"
+    module = words[words.index("-m") + 1] if "-m" in words[:-1] else ""
+    if module == "moto.server":
+        return "starts the AWS emulator"
+    if module.startswith("toolkit.local."):
+        return f"starts a local service ({module})"
+    if any(Path(word).name == "lambda_bootstrap.py" for word in words):
+        return "runs a function on the local Lambda runner"
+    return None
+
+
+_fast_test: list = []  # the test being set up, run or torn down, when it is not marked slow
+
+
+def _refuse_slow_work_in_fast_tests(event: str, args: tuple) -> None:
+    if event == "subprocess.Popen" and _fast_test:
+        reason = slow_work(args[1])
+        if reason:
+            item = _fast_test[0]
+            raise SlowWorkInFastTest(
+                f"{item.nodeid} {reason} but is not marked slow: add `pytestmark = pytest.mark.slow` to "
+                f"{item.path.name} (or `@pytest.mark.slow` to the test)"
+            )
+
+
+if not getattr(sys, "_vectora_fast_test_guard", False):  # audit hooks cannot be removed: install it once
+    sys.addaudithook(_refuse_slow_work_in_fast_tests)
+    sys._vectora_fast_test_guard = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _watched(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _watched(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    return (yield from _watched(item))
+
+
+def _watched(item):
+    if item.get_closest_marker(SLOW) is None:
+        _fast_test[:] = [item]
+    try:
+        return (yield)
+    finally:
+        _fast_test.clear()
+
+
+# --- xdist order -----------------------------------------------------------------------------------------------
+# The modules that apply Terraform or run the real engine take from half a minute to over a minute each. `--dist
+# loadfile` keeps each module on one xdist worker and `make test` (--no-loadscope-reorder) hands modules out in
+# collection order, so the slow ones go first, longest first, each worker starting on one; the short modules fill in
+# around them (and around the provider's fixed waits, which is why `make test` runs more workers than cores). A
+# stable sort keeps the random order of everything else. `invoke loop-bench` prints where the time goes.
 SLOW_MODULES_FIRST = (
-    "test_any_order.py",
     "test_terraform_emulator.py",
-    "test_any_order_releases.py",
     "test_cycle_integration.py",
-    "test_toolkit_local.py",
+    "test_terraform_lifecycle.py",
+    "test_any_order_releases.py",
+    "test_any_order.py",
     "test_deploy_safety.py",
+    "test_toolkit_local.py",
     "test_operations_local.py",
     "test_terraform.py",
 )
 
 
+# Tests long enough to get a worker of their own rather than wait behind the rest of their module: the demo after
+# `local.down`/`local.up` (a fresh apply and the whole main job) would otherwise double its module's time.
+OWN_WORKER = ("tests/test_any_order_releases.py::test_down_up_demo_then_rollback",)
+
+
 def pytest_collection_modifyitems(config, items):
     rank = {name: position for position, name in enumerate(SLOW_MODULES_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_MODULES_FIRST)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that a worker still busy with a slow module is handed a short module next, never a
+    second slow one, and the tests of OWN_WORKER go out on their own. xdist gives a worker its next module while two
+    of its tests are still to run (and a worker holds its last test until then), so plain loadfile can queue, say,
+    the whole-cycle test behind the demo's."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    def slow(scope: str) -> bool:
+        return Path(scope.split("::")[0]).name in SLOW_MODULES_FIRST
+
+    class SlowModulesApart(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(OWN_WORKER) else super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            busy = self.assigned_work.get(node, {})
+            if any(slow(scope) and not all(done.values()) for scope, done in busy.items()):
+                short = next((scope for scope in self.workqueue if not slow(scope)), None)
+                if short is not None:
+                    self.workqueue.move_to_end(short, last=False)
+            super()._assign_work_unit(node)
+
+    return SlowModulesApart(config, log)

@@ -1,10 +1,11 @@
 """The everyday commands in several orders, from an empty emulator, with the real engine and the real Terraform.
 
 Each step either succeeds or fails with a one-line message naming the command to run first. The functions called
-are the ones the Invoke tasks wrap. Each test starts from an empty emulator (what `invoke local.down` then
-`local.up` gives) while the local Terraform state stays on disk, as it does for a user: the toolkit must notice that
-the state went stale. One set of services (emulator, Bedrock stand-in, sample feeds, on ports of this module) and
-one copy of the Terraform tree serve the whole module.
+are the ones the Invoke tasks wrap. A test that starts from an empty emulator (what `invoke local.down` then
+`local.up` gives) keeps the local Terraform state on disk, as it does for a user: the toolkit must notice that the
+state went stale. One set of services (emulator, Bedrock stand-in, sample feeds, on ports of this module) and one
+copy of the Terraform tree serve the whole module; the tests that need the stack share one apply of it
+(`applied_walk`), and those that tamper with the state get an emulator and tree of their own (`empty_walk`).
 
 The walk is split over two modules so that two xdist workers each take half of it: this one covers
 the stack coming up (run before apply, apply twice, smoke and deploy on a fresh stack, stale state), and
@@ -13,13 +14,16 @@ test_any_order_releases.py the demo, rollback and the refusals before any apply.
 
 from __future__ import annotations
 
-from any_order_walk import PAYLOAD, refused_with_a_command_to_run_first, walk
+import pytest
+from any_order_walk import PAYLOAD, applied_walk, empty_walk, refused_with_a_command_to_run_first, walk
 
 from toolkit import terraform
 from toolkit.deploy import deploy
 from toolkit.local.run_local import run_payload
 from toolkit.smoke import run_smoke
 from toolkit.stack import apply_stack
+
+pytestmark = pytest.mark.slow
 
 
 def test_run_before_apply_brings_the_stack_up_through_terraform(walk, tmp_path):
@@ -31,9 +35,8 @@ def test_run_before_apply_brings_the_stack_up_through_terraform(walk, tmp_path):
     assert walk.succeeds(terraform.plan, "local", endpoint_url=walk.emulator_url, detailed_exitcode=True) == 0
 
 
-def test_apply_twice_changes_nothing_the_second_time(walk):
-    walk.fresh_emulator()
-    walk.succeeds(apply_stack, walk.env)
+def test_apply_twice_changes_nothing_the_second_time(applied_walk):
+    walk = applied_walk  # applied once through `invoke tf.apply` from an empty emulator; this is the second apply
 
     walk.printed.clear()
     walk.succeeds(apply_stack, walk.env)
@@ -42,10 +45,10 @@ def test_apply_twice_changes_nothing_the_second_time(walk):
     assert len(applies) == 1 and "0 added, 0 changed, 0 destroyed" in applies[0]
 
 
-def test_buckets_no_state_knows_are_refused_with_the_way_out(walk):
+def test_buckets_no_state_knows_are_refused_with_the_way_out(empty_walk):
     from toolkit.services import boto3_client
 
-    walk.fresh_emulator()
+    walk = empty_walk
     for path in (terraform.REPO_ROOT / "terraform" / "envs" / "local").glob("terraform.tfstate*"):
         path.unlink()
     bucket = walk.env.lambda_environment["DATA_BUCKET"]
@@ -58,12 +61,12 @@ def test_buckets_no_state_knows_are_refused_with_the_way_out(walk):
     assert refused_with_a_command_to_run_first(result) and "invoke local.down" in result.message
 
 
-def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(walk):
+def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(empty_walk):
     import json
 
     from toolkit.services import boto3_client
 
-    walk.fresh_emulator()
+    walk = empty_walk
     ws = terraform.workspace("local", endpoint_url=walk.emulator_url)
     bucket = walk.env.lambda_environment["DATA_BUCKET"]
     state = {"resources": [
@@ -81,9 +84,8 @@ def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(walk):
     (ws.directory / terraform.STATE_FILE).unlink()
 
 
-def test_apply_then_smoke_then_deploy_then_smoke_pass_on_a_fresh_stack(walk):
-    walk.fresh_emulator()
-    walk.succeeds(apply_stack, walk.env)
+def test_apply_then_smoke_then_deploy_then_smoke_pass_on_a_fresh_stack(applied_walk):
+    walk = applied_walk  # applied through `invoke tf.apply` from an empty emulator; nothing deployed since
 
     assert walk.succeeds(run_smoke, walk.env, "payloads/test-payload-p1.json").ok
     assert walk.succeeds(deploy, walk.env).live_version == "1"

@@ -3,14 +3,15 @@ Terraform: the demo and rollback after an apply, a published edition kept throug
 and what each command says when the stack is missing.
 
 The second half of the any-order walk (test_any_order.py holds Terraform's side); see any_order_walk.py for the
-module's services and how a refused step is recorded.
+module's services, the stack its tests share and how a refused step is recorded.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from any_order_walk import Refused, refused_with_a_command_to_run_first, walk
+import pytest
+from any_order_walk import Refused, applied_walk, empty_walk, refused_with_a_command_to_run_first, walk
 
 from toolkit import packaging
 from toolkit.cloudwatch import tail_logs
@@ -19,11 +20,12 @@ from toolkit.drivers.demo import drill_package, main_job, schedule_payload
 from toolkit.invoker import invoke_function
 from toolkit.local import services
 from toolkit.smoke import run_smoke
-from toolkit.stack import apply_stack
+
+pytestmark = pytest.mark.slow
 
 
-def test_commands_needing_the_stack_name_tf_apply_on_an_empty_emulator(walk):
-    walk.fresh_emulator()
+def test_commands_needing_the_stack_name_tf_apply_on_an_empty_emulator(empty_walk):
+    walk = empty_walk
 
     commands = (
         (deploy, ()),
@@ -38,12 +40,11 @@ def test_commands_needing_the_stack_name_tf_apply_on_an_empty_emulator(walk):
         assert "invoke tf.apply" in result.message
 
 
-def test_down_up_demo_then_rollback(walk, tmp_path):
+def test_down_up_demo_then_rollback(empty_walk, tmp_path):
     """After `local.down` and `local.up` the demo re-applies from a fresh state; a rollback after it either works
     or names the command that would (the demo leaves `live` on the version Terraform created)."""
-    walk.fresh_emulator()
-    walk.succeeds(apply_stack, walk.env)
-    walk.fresh_emulator()  # local.down, local.up: the Terraform state now lists what the emulator lost
+    walk = empty_walk
+    walk.leave_a_stale_state()  # tf.apply, local.down, local.up: the Terraform state lists what the emulator lost
 
     saved = walk.succeeds(main_job, env=walk.env, out_root=tmp_path)
     result = walk.step(rollback, walk.env)
@@ -54,9 +55,8 @@ def test_down_up_demo_then_rollback(walk, tmp_path):
     assert not isinstance(result, Refused) or refused_with_a_command_to_run_first(result), result.message
 
 
-def test_published_edition_is_byte_identical_after_deploy_smoke_and_rollback(walk, tmp_path):
-    walk.fresh_emulator()
-    walk.succeeds(apply_stack, walk.env)
+def test_published_edition_is_byte_identical_after_deploy_smoke_and_rollback(applied_walk, tmp_path):
+    walk = applied_walk  # as a fresh `invoke tf.apply` leaves it
     weekly = invoke_function(walk.env, walk.env.alias_name, schedule_payload(), printer=walk.printed.append)
     assert weekly.payload["mode"] == "publish"
     before = walk.published_edition()

@@ -553,6 +553,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_cli_serves_with_its_flags_until_sigterm():
     port = _free_port()
     process = subprocess.Popen(

@@ -10,6 +10,8 @@ from toolkit import envfile
 from toolkit.envfile import EnvFileError, load_env
 from toolkit.services import boto3_client
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def no_credentials(monkeypatch, tmp_path):

@@ -7,6 +7,8 @@ import hashlib
 import pytest
 from conftest import LAMBDA_ENV, read_object
 
+pytestmark = pytest.mark.slow
+
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 PUBLISH = {"client_id": "lai_weekly_v3", "period_days": 7}

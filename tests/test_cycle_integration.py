@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from lambda_testkit import emulator, live_version, local_services
 
+from tests.test_terraform import require_terraform_provider
 from toolkit import REPO_ROOT, terraform
 from toolkit.cloudwatch import filter_events, now_ms
 from toolkit.config_sync import sync_config
@@ -25,6 +26,8 @@ from toolkit.local import lambda_runner as local_lambda
 from toolkit.packaging import build_package
 from toolkit.services import boto3_client
 from toolkit.smoke import run_smoke
+
+pytestmark = pytest.mark.slow
 
 BROKEN_RELEASE = """
 
@@ -45,6 +48,7 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def local_stack(emulator, workspace, monkeypatch):
     """The local environment on ephemeral ports; the local target works under the test's directory."""
+    require_terraform_provider(monkeypatch)
     monkeypatch.setattr(local_lambda, "FUNCTIONS_DIR", workspace / "functions")
     monkeypatch.setattr(local_lambda, "RUNTIME_DIR", workspace / "lambda-runtime")
     # Model-like latency keeps the smoke test's cache check meaningful.

@@ -24,6 +24,8 @@ from toolkit.config_sync import CONFIG_DIR, sync_config
 from toolkit.deploy import DeployError, RollbackError, deploy, format_versions, git_revision, list_versions, rollback
 from toolkit.services import boto3_client, service_url
 
+pytestmark = pytest.mark.slow
+
 QUIET = {"printer": lambda line: None}
 
 

@@ -26,6 +26,8 @@ from toolkit.release_config import load_release_config
 from toolkit.services import boto3_client, service_url
 from toolkit.smoke import FAILED, CheckResult, SmokeReport
 
+pytestmark = pytest.mark.slow
+
 QUIET = {"printer": lambda line: None}
 CLIENT_KEY = "clients/lai_weekly_v3.yaml"
 

@@ -20,6 +20,8 @@ from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
 from toolkit.envfile import load_env
 
+pytestmark = pytest.mark.slow
+
 DEV = load_env("dev")
 FN = DEV.function_name
 REPOSITORY = "acme/vectora-inbox"

@@ -33,6 +33,8 @@ from toolkit.deploy_lease import LeaseHeld, LeaseRecord, deploy_lease, lease_key
 from toolkit.invoker import InvokeResult
 from toolkit.services import boto3_client, service_url
 
+pytestmark = pytest.mark.slow
+
 QUIET = {"printer": lambda line: None}
 SHA_A = base64.b64encode(b"a" * 32).decode()
 SHA_B = base64.b64encode(b"b" * 32).decode()

@@ -16,6 +16,8 @@ from toolkit.envfile import load_env
 from toolkit.local.log_writer import write_events
 from toolkit.services import boto3_client
 
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "123456789012"
 
 

@@ -18,6 +18,8 @@ from conftest import (
 )
 from lambda_testkit import edit_client_config
 
+pytestmark = pytest.mark.slow
+
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
 
 

@@ -10,6 +10,8 @@ import pytest
 from conftest import LAMBDA_ENV, engine_buckets, fresh_handler, read_object, record_run, use_lambda_environment
 from lambda_testkit import edit_client_config
 
+pytestmark = pytest.mark.slow
+
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}

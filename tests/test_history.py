@@ -12,6 +12,8 @@ from vectora_core import history
 from vectora_core.history import PublishedStory, apply_first_seen, published_before, with_edition, withhold_published
 from vectora_core.models import NormalizedItem, RawItem, ScoredItem
 
+pytestmark = pytest.mark.slow
+
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 NOW = datetime(2026, 11, 26, 6, tzinfo=UTC)
 

@@ -23,6 +23,8 @@ from toolkit.local import lambda_runner as local_lambda
 from toolkit.local.lambda_runner import LocalLambdaError, invoke_local, select_interpreter
 from toolkit.services import boto3_client
 
+pytestmark = pytest.mark.slow
+
 CONTEXT_HANDLER = """
 import os
 

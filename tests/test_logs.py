@@ -11,6 +11,8 @@ from toolkit.local import log_writer
 from toolkit.local.log_writer import write_events
 from toolkit.services import boto3_client
 
+pytestmark = pytest.mark.slow
+
 MINUTE_MS = 60_000
 
 

@@ -23,6 +23,8 @@ from toolkit.operations import collect_status, failed_invocations, format_failur
 from toolkit.packaging import build_package
 from toolkit.services import boto3_client
 
+pytestmark = pytest.mark.slow
+
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7}
 RETRIES = 1
 

@@ -13,6 +13,8 @@ import pytest
 from toolkit.envfile import load_env
 from toolkit.packaging import FIXED_DATE_TIME, PackageError, _requirements, build_package
 
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_ENV = load_env("local")
 

@@ -16,6 +16,8 @@ import pytest
 from conftest import LAMBDA_ENV, REGION, FakeContext, read_object
 from lambda_testkit import edit_client_config, loopback_http_server
 
+pytestmark = pytest.mark.slow
+
 CONFIG = LAMBDA_ENV["CONFIG_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 NEWSLETTERS = LAMBDA_ENV["NEWSLETTERS_BUCKET"]

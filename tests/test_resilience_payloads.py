@@ -14,6 +14,8 @@ from conftest import LAMBDA_ENV, FakeContext
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+pytestmark = pytest.mark.slow
+
 ALLOWED = ("client_id", "period_days", "force_regenerate", "target_date", "mode")
 MODES = ("publish", "smoke", "drill", "bench")
 CLIENT_ID = re.compile(r"[a-z0-9_]{1,64}")

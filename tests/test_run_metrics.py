@@ -8,6 +8,8 @@ import pytest
 
 from vectora_core.run_metrics import NAMESPACE, emit, measure
 
+pytestmark = pytest.mark.slow
+
 OK_RESPONSE = {
     "status": "ok",
     "counts": {"fetched": 66, "selected": 12},

@@ -324,6 +324,7 @@ def _read_line_within(stream, seconds: float) -> str:
     return stream.readline()
 
 
+@pytest.mark.slow
 def test_cli_serves_until_sigterm():
     process = subprocess.Popen(
         [

@@ -26,6 +26,8 @@ from toolkit.smoke import (
     run_smoke,
 )
 
+pytestmark = pytest.mark.slow
+
 NEWSLETTER_LINE = '{"level":"INFO","message":"Client Bedrock hybride : newsletter → eu-west-3","model_id":"eu.anthropic.claude-sonnet-4-5-20250929-v1:0"}'
 NORMALIZATION_LINE = '{"level":"INFO","message":"Client Bedrock hybride : normalization → us-east-1","model_id":"us.anthropic.claude-sonnet-4-5-20250929-v1:0"}'
 

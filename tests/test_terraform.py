@@ -31,6 +31,23 @@ def require_terraform_provider(patch: pytest.MonkeyPatch) -> None:
     patch.setenv("TF_PLUGIN_DIR", plugin_dir)  # the toolkit's terraform calls in this process use it too
     if not list(Path(plugin_dir).glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*")):
         pytest.fail(f"TF_PLUGIN_DIR={plugin_dir} holds no hashicorp/aws provider")
+    if not os.environ.get("TF_PLUGIN_CACHE_DIR"):
+        patch.setenv("TF_PLUGIN_CACHE_DIR", str(provider_cache_linking(Path(plugin_dir))))
+
+
+def provider_cache_linking(plugin_dir: Path, cache: Path = REPO_ROOT / ".local" / "terraform-plugin-cache") -> Path:
+    """A Terraform plugin cache whose entries link to the mirror's providers. `terraform init -plugin-dir` copies the
+    ~700 MB AWS provider into every tree it initializes (a dozen per suite, each deleted later); from a cache that
+    already holds the provider it links instead. Nothing is ever written to the cache, so workers share it safely."""
+    for platform in plugin_dir.glob("*/*/*/*/*_*"):  # host/namespace/type/version/os_arch
+        link = cache / platform.relative_to(plugin_dir)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            try:
+                link.symlink_to(platform.resolve(), target_is_directory=True)
+            except FileExistsError:
+                pass  # another worker linked it first
+    return cache
 
 
 def copy_infrastructure(destination: Path) -> Path:
@@ -48,6 +65,7 @@ def test_terraform_files_are_formatted():
     assert terraform.fmt_check(printer=lambda _: None) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env_name", ["local", "dev"])
 def test_environment_configuration_is_valid(env_name, tmp_path, monkeypatch):
     require_terraform_provider(monkeypatch)
@@ -58,6 +76,7 @@ def test_environment_configuration_is_valid(env_name, tmp_path, monkeypatch):
     assert code == 0, "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_security_scan_has_no_failed_checks():
     lines: list[str] = []
 
@@ -221,3 +240,68 @@ def test_the_local_provider_mirror_holds_exactly_the_locked_provider(tmp_path, m
     )
     assert done.returncode == 0, done.stderr
     assert (root / ".terraform.lock.hcl").read_text() == before  # the mirror's package hashes as locked
+
+
+# --- a repeated `terraform init` is skipped while nothing it reads changed ----------------------------------------
+
+
+@pytest.fixture
+def init_runs(tmp_path, monkeypatch):
+    """`terraform init` recorded instead of run: it leaves what a real init leaves (providers and a lock file)."""
+    runs: list[list[str]] = []
+
+    def fake_run(ws, args, printer, label, **kwargs):
+        runs.append(list(args))
+        (ws.directory / ".terraform" / "providers").mkdir(parents=True, exist_ok=True)
+        (ws.directory / ".terraform.lock.hcl").write_text('provider "registry.terraform.io/hashicorp/aws" {}\n')
+        return 0
+
+    monkeypatch.setattr(terraform, "_run", fake_run)
+    monkeypatch.setattr(terraform, "plugin_dir_args", lambda: [])
+    monkeypatch.setattr(terraform, "terraform_binary", lambda: str(Path(os.__file__)))
+    return terraform.workspace("local", repo_root=copy_infrastructure(tmp_path)), runs
+
+
+def test_a_second_init_with_nothing_changed_is_skipped(init_runs):
+    ws, runs = init_runs
+
+    terraform._init(ws, lambda _: None, backend=True)
+    terraform._init(ws, lambda _: None, backend=True)
+
+    assert len(runs) == 1
+
+
+def test_init_runs_again_when_a_terraform_file_changes(init_runs):
+    ws, runs = init_runs
+    terraform._init(ws, lambda _: None, backend=True)
+
+    module = ws.repo_root / "terraform" / "modules" / "engine_function" / "main.tf"
+    module.write_text(module.read_text() + "\n# a change\n")
+    terraform._init(ws, lambda _: None, backend=True)
+
+    assert len(runs) == 2
+
+
+def test_init_runs_again_with_other_arguments_or_without_its_working_directory(init_runs):
+    ws, runs = init_runs
+    terraform._init(ws, lambda _: None, backend=True)
+
+    terraform._init(ws, lambda _: None, backend=False)  # validate's init, without the backend
+    shutil.rmtree(ws.directory / ".terraform")
+    terraform._init(ws, lambda _: None, backend=False)
+
+    assert [("-backend=false" in args) for args in runs] == [False, True, True]
+
+
+def test_the_provider_cache_links_each_platform_of_the_mirror(tmp_path):
+    mirror = tmp_path / "mirror"
+    platform = mirror / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0" / "linux_amd64"
+    platform.mkdir(parents=True)
+    (platform / "terraform-provider-aws_v5.100.0_x5").write_bytes(b"\x7fELF")
+
+    cache = provider_cache_linking(mirror, tmp_path / "cache")
+    provider_cache_linking(mirror, tmp_path / "cache")  # a second worker finds the link there
+
+    link = cache / platform.relative_to(mirror)
+    assert link.is_symlink() and link.resolve() == platform.resolve()
+    assert (link / "terraform-provider-aws_v5.100.0_x5").read_bytes() == b"\x7fELF"

@@ -1,8 +1,10 @@
 """`terraform apply` of the local environment against the embedded AWS emulator, then checks of what it built.
 
-One apply is shared by the module (about a minute: the provider waits for the emulator to confirm bucket lifecycle
-rules, which the local environment skips by default and this module asks for with TF_VAR_bucket_lifecycle_rules), so
-run the suite with `--dist loadfile` to keep the module on one xdist worker. Every test holds whatever order it runs in.
+One apply is shared by the module (about half a minute: the AWS provider's fixed wait after creating the failure
+queue), followed at once by the second plan the first two tests read; run the suite with `--dist loadfile` to keep the
+module on one xdist worker. Every test holds whatever order it runs in. The buckets' lifecycle rules, which the local
+environment skips by default and whose creation costs a fixed minute, are applied and checked on their own in
+test_terraform_lifecycle.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import boto3
 import pytest
 from conftest import FakeContext, fresh_handler, use_lambda_environment
 from lambda_testkit import emulator_process
+from policy_documents import statement_set
 
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
@@ -25,6 +28,8 @@ from toolkit.envfile import load_env
 from toolkit.iam_policy import Request, denied, evaluate
 from toolkit.iam_requests import AwsCall, recording, requests_for
 from toolkit.packaging import build_package
+
+pytestmark = pytest.mark.slow
 
 ENV = load_env("local")
 LAMBDA_ENV = ENV.lambda_environment
@@ -38,6 +43,9 @@ class Stack:
     package_path: Path
     package_sha256: str
     outputs: dict
+    # `terraform plan -detailed-exitcode` run right after the apply: its exit code and what it printed.
+    second_plan: tuple[int, list[str]] = (-1, [])
+    first_apply_log: str = ""
 
     def client(self, service: str):
         return boto3.client(
@@ -62,12 +70,22 @@ def stack(tmp_path_factory):
     # An emulator process of its own: the in-process `mock_aws` of other tests cannot wipe this stack.
     with pytest.MonkeyPatch.context() as patch, emulator_process() as port:
         require_terraform_provider(patch)
-        # The rules dev and prod get, checked here on the emulator (Terraform reads TF_VAR_* from its environment).
-        patch.setenv("TF_VAR_bucket_lifecycle_rules", "true")
+        patch.delenv("TF_VAR_bucket_lifecycle_rules", raising=False)
         root = copy_infrastructure(workdir / "repo")
         package = _tiny_package(workdir, status_code=200)
         stack = Stack(root, f"http://127.0.0.1:{port}", package.path, package.sha256, {})
         stack.outputs = stack.run(terraform.apply, package_path=package.path)
+        stack.first_apply_log = (root / terraform.LOG_DIR / "terraform-local-apply.log").read_text()
+        lines: list[str] = []
+        code = terraform.plan(
+            "local",
+            detailed_exitcode=True,
+            printer=lines.append,
+            repo_root=root,
+            endpoint_url=stack.endpoint_url,
+            package_path=package.path,
+        )
+        stack.second_plan = (code, lines)
         yield stack
 
 
@@ -86,27 +104,6 @@ def _tiny_package(workdir: Path, status_code: int):
         dist_dir=workdir / "dist",
         printer=lambda _: None,
     )
-
-
-def _statement_set(document: dict) -> dict[str, dict]:
-    """Statements by Sid, with single values and lists made comparable."""
-
-    def as_sorted_list(value):
-        return sorted(value) if isinstance(value, list) else [value]
-
-    statements = {}
-    for statement in document["Statement"]:
-        conditions = {
-            test: {key: as_sorted_list(value) for key, value in pairs.items()}
-            for test, pairs in statement.get("Condition", {}).items()
-        }
-        statements[statement["Sid"]] = {
-            "Effect": statement["Effect"],
-            "Action": as_sorted_list(statement["Action"]),
-            "Resource": as_sorted_list(statement["Resource"]),
-            "Condition": conditions,
-        }
-    return statements
 
 
 def _expected_statements(account: str) -> dict[str, dict]:
@@ -161,20 +158,49 @@ def _expected_statements(account: str) -> dict[str, dict]:
 
 
 def test_second_plan_shows_no_changes(stack):
-    assert stack.run(terraform.plan, detailed_exitcode=True, package_path=stack.package_path) == 0
+    code, lines = stack.second_plan
+
+    assert code == 0, "\n".join(lines[-60:])
 
 
 def test_plan_prints_no_provider_warnings(stack):
-    lines: list[str] = []
-    terraform.plan(
-        "local",
-        printer=lines.append,
-        repo_root=stack.root,
-        endpoint_url=stack.endpoint_url,
-        package_path=stack.package_path,
-    )
+    _, lines = stack.second_plan
 
     assert [line for line in lines if "Warning:" in line] == []
+
+
+def test_the_function_and_its_alias_are_created_while_the_failure_queue_settles(stack):
+    # The provider holds a new queue for ~25 s; nothing but the alias's on-failure destination waits for it.
+    def completed(address: str) -> int:
+        return next(
+            i for i, line in enumerate(stack.first_apply_log.splitlines()) if f"{address}: Creation complete" in line
+        )
+
+    queue = completed("aws_sqs_queue.failed_invocations")
+
+    assert completed("aws_lambda_function.this") < queue
+    assert completed("aws_lambda_alias.live") < queue
+    assert completed("aws_lambda_function_event_invoke_config.live") > queue
+
+
+def test_the_tree_links_the_provider_from_the_cache_rather_than_copying_it(stack):
+    installed = list((stack.root / "terraform" / "envs" / "local" / ".terraform" / "providers").glob("*/*/*/*/*_*"))
+
+    assert installed and all(path.is_symlink() for path in installed)
+
+
+def test_the_outputs_read_from_the_local_state_are_what_terraform_output_prints(stack):
+    import subprocess
+
+    directory = stack.root / "terraform" / "envs" / "local"
+    printed = subprocess.run(
+        ["terraform", "output", "-json"], cwd=directory, capture_output=True, text=True, check=True
+    )
+
+    read = terraform.outputs("local", repo_root=stack.root, endpoint_url=stack.endpoint_url)
+
+    assert read == json.loads(printed.stdout)["stack"]["value"]
+    assert read["function_name"] == ENV.function_name
 
 
 def test_function_environment_is_exactly_the_env_file(stack):
@@ -210,7 +236,7 @@ def test_execution_policy_has_exactly_the_intended_statements(stack):
     if isinstance(document, str):
         document = json.loads(document)
 
-    assert _statement_set(document) == _expected_statements(account)
+    assert statement_set(document) == _expected_statements(account)
 
 
 def test_log_group_keeps_logs_for_the_env_file_retention(stack):
@@ -510,28 +536,6 @@ def test_buckets_block_public_access_and_encrypt(stack):
         rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
         assert all(block.values()), name
         assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", name
-
-
-def test_editorial_cache_expires(stack):
-    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV["NEWSLETTERS_BUCKET"])["Rules"]
-
-    cache_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "cache/"]
-    assert [rule["Expiration"]["Days"] for rule in cache_rules] == [30]
-
-
-def test_the_shared_store_and_stale_locks_expire(stack):
-    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV["DATA_BUCKET"])["Rules"]
-
-    days = {rule["Filter"]["Prefix"]: rule["Expiration"]["Days"] for rule in rules if "Expiration" in rule}
-    assert (days["shared/"], days["locks/"]) == (30, 1)
-
-
-@pytest.mark.parametrize("bucket", ["NEWSLETTERS_BUCKET", "DATA_BUCKET"])
-def test_check_run_output_expires_within_days(stack, bucket):
-    rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=LAMBDA_ENV[bucket])["Rules"]
-
-    check_rules = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == "checks/"]
-    assert [rule["Expiration"]["Days"] for rule in check_rules] == [3]
 
 
 def test_later_apply_keeps_an_alias_moved_by_the_toolkit(stack):

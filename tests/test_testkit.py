@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import boto3
+import pytest
 from lambda_testkit import emulator
 from moto import mock_aws
+
+pytestmark = pytest.mark.slow
 
 
 def test_in_process_mock_leaves_the_emulator_process_alone(emulator, monkeypatch):

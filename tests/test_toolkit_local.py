@@ -12,6 +12,8 @@ from lambda_testkit import emulator, local_services
 
 from toolkit.envfile import load_env
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def applied_stack(emulator, tmp_path_factory):

@@ -3,6 +3,8 @@ from conftest import LAMBDA_ENV
 
 from vectora_core.store import LeaseTimeout, write_lease
 
+pytestmark = pytest.mark.slow
+
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 
 

@@ -66,17 +66,21 @@ def standin_latency_ms(env: EnvFile) -> int:
 
 
 def ensure_services(env: EnvFile, printer: Callable[[str], None] = print, timeout_s: float = 20.0) -> dict[str, str]:
-    """Start whichever local services are not running yet; return their URLs."""
+    """Start whichever local services are not running yet; return their URLs.
+
+    The missing ones start together and are then waited for, so the emulator's start-up (the longest, under a
+    second) is all a cold start costs."""
     if not env.emulator:
         return {}
     STATE_DIR.mkdir(exist_ok=True)
     urls = {}
+    starting: list[tuple[ServiceSpec, int, subprocess.Popen]] = []
+    started = time.monotonic()
     for spec in SERVICES:
         port = env.service_port(spec.port_key)
         urls[spec.name] = service_url(env, spec.port_key)
         if _port_open(port):
             continue
-        started = time.monotonic()
         log = open(STATE_DIR / f"{spec.name}.log", "ab")
         extra: tuple[str, ...] = ()
         if spec.name == "bedrock_standin":
@@ -91,7 +95,10 @@ def ensure_services(env: EnvFile, printer: Callable[[str], None] = print, timeou
             start_new_session=True,  # survives the task that started it
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         )
+        log.close()  # the child holds its own copy
         _pid_file(spec.name).write_text(str(process.pid))
+        starting.append((spec, port, process))
+    for spec, port, process in starting:
         while not _port_open(port):
             if process.poll() is not None:
                 raise ServiceError(f"{spec.description} exited at start; see {STATE_DIR.name}/{spec.name}.log")

@@ -2,6 +2,8 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
@@ -10,6 +12,13 @@ locals {
   # can find the object behind any published version.
   package_sha256_hex    = filesha256(var.package_path)
   package_sha256_base64 = filebase64sha256(var.package_path)
+
+  # The failure queue's ARN follows from its name, so nothing but the alias's destination waits for the queue: the
+  # AWS provider holds every new queue for ~25 s, until six reads 5 s apart agree (hashicorp/terraform-provider-aws
+  # #34787, on any endpoint), and the execution policy, the function, its alias, schedules and alarms are created
+  # meanwhile. A precondition on the destination checks that the queue got this ARN.
+  failed_invocations_queue_name = "${var.function_name}-failed-invocations"
+  failed_invocations_queue_arn  = "arn:${local.partition}:sqs:${data.aws_region.current.name}:${local.account_id}:${local.failed_invocations_queue_name}"
 
   bucket_arns = {
     config      = "arn:${local.partition}:s3:::${var.config_bucket_name}"
@@ -168,7 +177,7 @@ data "aws_iam_policy_document" "permissions" {
   statement {
     sid       = "KeepFailedInvocations"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.failed_invocations.arn]
+    resources = [local.failed_invocations_queue_arn]
   }
 }
 
@@ -264,7 +273,7 @@ resource "aws_lambda_alias" "live" {
 # Scheduled runs are asynchronous invocations of the alias: after the retries, Lambda sends the failed
 # invocation (request, error, attempts) to this queue instead of leaving it only in the logs.
 resource "aws_sqs_queue" "failed_invocations" {
-  name                      = "${var.function_name}-failed-invocations"
+  name                      = local.failed_invocations_queue_name
   message_retention_seconds = var.failed_invocations_retention_seconds
   sqs_managed_sse_enabled   = true
   tags                      = var.tags
@@ -284,4 +293,11 @@ resource "aws_lambda_function_event_invoke_config" "live" {
 
   # The role must be allowed to send to the queue before Lambda accepts it as a destination.
   depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = aws_sqs_queue.failed_invocations.arn == local.failed_invocations_queue_arn
+      error_message = "The failure queue's ARN differs from the one the execution policy allows to receive failed invocations."
+    }
+  }
 }
