@@ -230,7 +230,7 @@ def _relevance(item: RawItem, scopes: Scopes, masked: str, pure_players: set[str
     if anchored(subject_text(title, text)):
         return True, ""
     if anchored(masked):
-        return False, "watched names appear only as competitors"
+        return False, "watched names appear only as competitors or yardsticks"
     if anchored(f"{item.title}\n{item.text}"):
         return False, "the field's words are used in another sense"
     return False, "no watched product, technology or field vocabulary"
