@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
+import yaml
 from conftest import LAMBDA_ENV, FakeContext
 from lambda_testkit import edit_client_config
 
@@ -61,7 +62,11 @@ def test_clients_of_two_fields_share_the_fetches_but_not_the_normalizations(hand
     assert {"/feeds/fierce_pharma.xml", "/feeds/endpoints_news.xml", "/feeds/fda_press.xml"} <= set(requests)
     assert obesity["counts"]["normalized"] > 0 and lai["counts"]["normalized"] > 0
     identities = Counter(r["identity"].rsplit("|", 1)[1] for r in shared_store.normalized_records(s3, DATA))
-    assert set(identities) == {"canonical/lai_scopes.yaml@2026.11b", "canonical/obesity_scopes.yaml@2026.12a"}
+    versions = {
+        key: yaml.safe_load(s3.get_object(Bucket=CONFIG, Key=key)["Body"].read())["version"]
+        for key in ("canonical/lai_scopes.yaml", "canonical/obesity_scopes.yaml")
+    }
+    assert set(identities) == {f"{key}@{version}" for key, version in versions.items()}
 
 
 def test_concurrent_clients_fetch_each_url_once_and_normalize_each_item_once(handler_module, s3, feed_server):
