@@ -85,7 +85,8 @@ def demo(c, verbose=False):
 def eval_(c, date=None, tuning=False, update_reference=False):
     """Measure editions on the labelled weeks (selection, story identity, faithfulness, whole sentences).
 
-    Prints the figures per week and overall, tuning and held-out weeks apart, and writes them to out/eval.json;
+    Every client with weeks in eval/. Prints the figures per client, per week and overall, tuning and held-out weeks
+    apart, and writes them to out/eval.json;
     exits non-zero when a target is missed. Changes: out/eval.json (bench/eval.json with --update-reference).
     """
     from datetime import date as _date

@@ -1,22 +1,25 @@
-"""The labelled evaluation weeks: the engine meets the issue's targets on the tuning weeks, and no test reads a
-held-out week (those only `invoke eval` reports)."""
+"""The labelled evaluation weeks: the engine meets the issue's targets on LAI Weekly's tuning weeks, the evaluation
+runs every client's weeks in both formats with the engine's own stages, and no test reads a held-out week (those
+only `invoke eval` reports)."""
 
 import json
 from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from toolkit.drivers import eval_corpus, evaluate
-from toolkit.drivers.eval_weeks import HELD_OUT_WEEKS, TUNING_WEEKS, HeldOutWeekError, load_week
+from toolkit.drivers import eval_corpus, eval_weeks, evaluate
+from toolkit.drivers.eval_weeks import HELD_OUT, TUNING, TUNING_WEEKS, HeldOutWeekError, load_week
 
 TODAY = date(2026, 11, 26)
 TESTS = Path(__file__).resolve().parent
+LAI = eval_weeks.FIRST_CLIENT
 
 
 @pytest.fixture(scope="module")
 def results():
-    return evaluate.evaluate(TODAY, purpose="tuning")
+    return evaluate.evaluate(TODAY, purpose="tuning", only=(LAI,))
 
 
 def test_committed_generated_weeks_are_what_the_generator_writes(tmp_path):
@@ -29,28 +32,41 @@ def test_committed_generated_weeks_are_what_the_generator_writes(tmp_path):
             )
 
 
-def test_there_are_six_weeks_or_more_some_held_out():
-    assert len(TUNING_WEEKS) + len(HELD_OUT_WEEKS) >= 6 and len(HELD_OUT_WEEKS) >= 3
+def test_there_are_six_labelled_weeks_or_more():
+    assert len(TUNING[LAI]) + len(HELD_OUT[LAI]) >= 6
 
 
-@pytest.mark.parametrize("week", HELD_OUT_WEEKS)
-def test_a_held_out_week_cannot_be_read_for_tuning(week):
-    with pytest.raises(HeldOutWeekError, match="held out"):
-        load_week(week, TODAY)
+def test_every_week_on_disk_is_in_one_set_of_its_client():
+    assert eval_weeks.undeclared_weeks() == []
+    for client_id in eval_weeks.clients():
+        assert not set(TUNING[client_id]) & set(HELD_OUT[client_id])
+        assert set(eval_weeks.weeks_on_disk(client_id)) == set(TUNING[client_id] + HELD_OUT[client_id])
+
+
+def test_every_declared_held_out_week_refuses_to_be_read_for_tuning():
+    """A loop rather than a parametrized test, so an empty held-out set still runs (and checks) something."""
+    declared = [(c, w) for c, weeks in HELD_OUT.items() for w in weeks]
+    refused = []
+    for client_id, week in declared:
+        with pytest.raises(HeldOutWeekError, match="held out"):
+            load_week(week, TODAY, client_id=client_id)
+        refused.append((client_id, week))
+    assert refused == declared
 
 
 def test_the_tuning_run_reads_only_tuning_weeks(results):
-    assert set(results["weeks"]) == set(TUNING_WEEKS) and "held_out" not in results["overall"]
+    assert set(results["clients"][LAI]["weeks"]) == set(TUNING_WEEKS)
+    assert "held_out" not in results["overall"] and "held_out" not in results["clients"][LAI]["overall"]
 
 
 def test_no_test_module_names_a_held_out_week():
-    """The guard above is the only place a test may name them."""
+    """The guards here are the only place a test may name them."""
     offenders = []
     for module in sorted(TESTS.glob("test_*.py")):
         if module.name == "test_evaluation.py":
             continue
         text = module.read_text(encoding="utf-8")
-        offenders += [f"{module.name}: {week}" for week in HELD_OUT_WEEKS if f'"{week}"' in text]
+        offenders += [f"{module.name}: {w}" for weeks in HELD_OUT.values() for w in weeks if f'"{w}"' in text]
     assert offenders == []
 
 
@@ -59,34 +75,41 @@ CASES = [(w, b) for w in TUNING_WEEKS for b in evaluate.BACKENDS]
 
 @pytest.mark.parametrize("backend", evaluate.BACKENDS)
 def test_tuning_weeks_meet_every_target_overall(results, backend):
+    assert evaluate.missed_targets(results["clients"][LAI]["overall"]["tuning"][backend]) == []
     assert evaluate.missed_targets(results["overall"]["tuning"][backend]) == []
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_selection_precision_meets_target(results, week, backend):
-    assert results["weeks"][week][backend]["precision"] >= 0.95
+    assert results["clients"][LAI]["weeks"][week][backend]["precision"] >= 0.95
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_every_must_include_story_is_selected(results, week, backend):
-    assert results["weeks"][week][backend]["missing_must_include"] == []
+    assert results["clients"][LAI]["weeks"][week][backend]["missing_must_include"] == []
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_no_story_is_split_or_wrongly_merged(results, week, backend):
-    figures = results["weeks"][week][backend]
+    figures = results["clients"][LAI]["weeks"][week][backend]
     assert (figures["split_stories"], figures["wrong_merges_seen"]) == ([], [])
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_clustering_is_exact_on_the_tuning_weeks(results, week, backend):
-    figures = results["weeks"][week][backend]
+    figures = results["clients"][LAI]["weeks"][week][backend]
     assert (figures["clustering_precision"], figures["clustering_recall"]) == (1.0, 1.0)
 
 
 @pytest.mark.parametrize("week,backend", CASES)
 def test_screen_lets_every_relevant_item_through(results, week, backend):
-    assert results["weeks"][week][backend]["missed_by_screen"] == []
+    assert results["clients"][LAI]["weeks"][week][backend]["missed_by_screen"] == []
+
+
+@pytest.mark.parametrize("week,backend", CASES)
+def test_no_ungrounded_mention_and_no_trailing_ellipsis(results, week, backend):
+    figures = results["clients"][LAI]["weeks"][week][backend]
+    assert (figures["ungrounded_seen"], figures["ellipses_seen"]) == ([], [])
 
 
 def test_a_week_of_hand_written_items_parses_undated_and_non_english_items():

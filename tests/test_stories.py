@@ -376,3 +376,137 @@ def test_a_capitalised_word_opening_a_headline_is_no_party():
     roundup = facts(item("r", "agency", "Meeting highlights from the committee on approvals", "Two approvals."), CLIENT)
     buyer = facts(item("b", "trade", "Novo Nordisk moves to buy Camurus", "A bid.", companies=("Camurus",)), CLIENT)
     assert "meeting" not in roundup.parties and buyer.parties == {"novo", "camurus"}
+
+
+# --- generic retellings, a regulator's molecule, parties named in the other's text ----------------------------
+
+PAYERS = dataclasses.replace(
+    CLIENT,
+    sections=(*CLIENT.sections, Section("access", "Access", ("market_access",), 3)),
+    scopes=dataclasses.replace(SCOPES, event_types=(*SCOPES.event_types, EventRule("market_access", ("covers",), 1.5))),
+)
+
+
+def _coverage(item_id, source_id, title, summary, companies, trademarks=(), **changes):
+    return item(
+        item_id,
+        source_id,
+        title,
+        summary,
+        companies=companies,
+        trademarks=trademarks,
+        event_type="market_access",
+        significance="notable",
+        **changes,
+    )
+
+
+def test_a_retelling_that_names_the_products_only_by_their_makers_is_one_story():
+    named = _coverage(
+        "named",
+        "trade",
+        "Medicaid coverage of Cabenuva and Uzedy starts in Ohio",
+        "Ohio's Medicaid program began covering Cabenuva and UZEDY for its members, the state said.",
+        ("ViiV Healthcare", "Teva"),
+        ("CABENUVA", "UZEDY"),
+    )
+    general = _coverage(
+        "general",
+        "press",
+        "Ohio opens Medicaid coverage of long-acting drugs under negotiated prices",
+        "Medicaid coverage of long-acting injectables from ViiV Healthcare and Teva started this week at agreed prices.",
+        ("ViiV Healthcare", "Teva"),
+    )
+    assert same_story(named, general, PAYERS)
+
+
+def test_a_retelling_naming_other_companies_than_the_products_makers_is_another_story():
+    price_cut = _coverage(
+        "price",
+        "trade",
+        "Teva lowers the price Ohio Medicaid pays for UZEDY",
+        "Teva will cut the price Ohio's Medicaid program pays for UZEDY, its long-acting injectable, this week.",
+        ("Teva",),
+        ("UZEDY",),
+    )
+    general = _coverage(
+        "general",
+        "press",
+        "Ohio opens Medicaid coverage of long-acting drugs under negotiated prices",
+        "Medicaid coverage of long-acting injectables from ViiV Healthcare and Teva started this week at agreed prices.",
+        ("ViiV Healthcare", "Teva"),
+    )
+    assert not same_story(price_cut, general, PAYERS)
+
+
+REGULATOR_NOTICE = item(
+    "notice",
+    "agency",
+    "FDA Approves Higher Dose of Risperidone Injection for Schizophrenia",
+    "The agency today approved a higher dose of risperidone extended-release injectable suspension for adults.",
+    companies=(),
+    molecules=("risperidone",),
+)
+
+
+def test_a_regulators_notice_naming_the_molecule_and_the_makers_release_are_one_story():
+    release = item(
+        "release",
+        "press",
+        "Teva wins approval of a higher UZEDY dose",
+        "Teva said a higher dose of UZEDY injection is now approved for schizophrenia in adults.",
+        molecules=("risperidone",),
+        trademarks=("UZEDY",),
+    )
+    assert same_story(REGULATOR_NOTICE, release, CLIENT)
+
+
+def test_a_notice_naming_one_molecule_of_a_combination_is_not_the_combination_s_story():
+    combination = item(
+        "combination",
+        "press",
+        "Teva wins FDA approval of a higher TEV-749 dose for schizophrenia",
+        "Teva said the FDA approved a higher dose of TEV-749, its risperidone and olanzapine injection, for adults.",
+        molecules=("risperidone", "olanzapine"),
+        trademarks=("TEV-749",),
+    )
+    assert not same_story(REGULATOR_NOTICE, combination, CLIENT)
+
+
+def test_a_party_the_other_item_names_in_its_text_is_not_another_partner():
+    # One readout: one headline calls the use "PrEP", the other "HIV prevention"; the first one's text says HIV.
+    prep = item(
+        "prep",
+        "trade",
+        "ViiV's every-four-months cabotegravir holds up in a PrEP trial",
+        "ViiV Healthcare said the formulation met the goal of a phase 3 HIV prevention trial.",
+        companies=("ViiV Healthcare",),
+        molecules=("cabotegravir",),
+        event_type="clinical",
+    )
+    hiv = item(
+        "hiv",
+        "press",
+        "ViiV's four-monthly HIV prevention jab meets its phase 3 goal",
+        "The investigational cabotegravir injection was as effective as the current one, the company said.",
+        companies=("ViiV Healthcare",),
+        molecules=("cabotegravir",),
+        event_type="clinical",
+    )
+    fa, fb = facts(prep, CLIENT), facts(hiv, CLIENT)
+    assert fa.outside_parties == {"prep"} and fb.outside_parties == {"hiv"}
+    no_parties = dataclasses.replace(fb, outside_parties=frozenset())
+    assert evidence(fa, fb) == evidence(fa, no_parties) and same_story(prep, hiv, CLIENT)
+
+
+def test_two_companies_shared_say_more_than_one():
+    one = facts(item("a", "press", "Deal news", "Teva and MedinCell news.", companies=("Teva", "MedinCell")), CLIENT)
+    other = facts(item("b", "trade", "Deal news", "Teva and MedinCell news.", companies=("Teva", "MedinCell")), CLIENT)
+    alone = dataclasses.replace(other, companies=frozenset({"Teva"}))
+    assert evidence(one, other) - evidence(one, alone) == 1.0
+
+
+def test_capitalised_words_of_a_sentence_case_headline_are_names_but_not_of_a_title_case_one():
+    sentence_case = facts(item("s", "trade", "State opens Medicare coverage of shots", "Coverage starts."), CLIENT)
+    title_case = facts(item("t", "trade", "FDA Approves Higher Dose of Risperidone", "Approved."), CLIENT)
+    assert "Medicare" in sentence_case.names and not {"Approves", "Higher", "Dose"} & title_case.names

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import phrasing
 from .models import Entity, RawItem, Scopes
-from .text import fit_sentences, split_sentences
+from .text import fit_sentences
 
 # A summary is the lede's whole sentences within this many characters (else its compacted first sentence up to
 # SUMMARY_MAX_CHARS, else the headline): never a sentence cut short.
@@ -17,13 +18,6 @@ SUMMARY_MAX_CHARS = 320
 
 
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
-# A watched name after one of these words, in the same sentence, is a competitor the story is measured
-# against, not its subject ("could compete with long-acting injectables such as INVEGA SUSTENNA").
-_COMPETITOR_CUE = re.compile(
-    r"\b(?:compet\w*|rivals?|rivaling|versus|vs\.?|threat\w*|challengers?|alternatives? (?:to|for)|instead of|"
-    r"rather than|refuses?|refusing|declines? (?:long|an|the|their)|do not want)\b",
-    re.IGNORECASE,
-)
 _MAJOR_REGULATORY = re.compile(
     r"\b(?:approv(?:es|ed|al)|grants? marketing authori[sz]ation|positive opinion|recommend(?:s|ed)? approval|"
     r"complete response letter|CRL|rejects?|rejected|turned away|nod|signs? off|signed off|wins? (?:FDA|EU|EC))\b",
@@ -104,12 +98,47 @@ def _field_patterns(scopes: Scopes) -> tuple[re.Pattern[str] | None, re.Pattern[
     return vocabulary, other_senses
 
 
+def _single_words(phrases: Iterable[str]) -> frozenset[str]:
+    return frozenset(p.strip().lower() for p in phrases if p.strip() and " " not in p.strip())
+
+
+@lru_cache(maxsize=8)
+def _sense_words(scopes: Scopes) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    """The field's single words (vocabulary, technology aliases) an other sense can end in, and the technology
+    aliases of several words, which name the field's own sense ("biodegradable implant")."""
+    words = _single_words(scopes.vocabulary) | _single_words(a for e in scopes.technologies for a in e.aliases)
+    phrases = [a for e in scopes.technologies for a in e.aliases if " " in a.strip()]
+    return words, (_alias_pattern(phrases) if phrases else None)
+
+
+def _blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
 def mask_other_senses(text: str, scopes: Scopes) -> str:
-    """Blank out the field's words used in another sense ("breast implants"), keeping offsets."""
+    """Blank out the field's words used in another sense ("breast implants"), keeping offsets; and, as one item uses
+    one word in one sense, the same word elsewhere in the item unless a phrase of the field names its own sense:
+    "hearing aid software with implant compatibility" beside "cochlear implant sound processors" is no drug implant."""
     _vocabulary, other_senses = _field_patterns(scopes)
     if other_senses is None:
         return text
-    return other_senses.sub(lambda m: " " * len(m.group(0)), text)
+    found = list(other_senses.finditer(text))
+    masked = _blank_spans(text, (m.span() for m in found))
+    words, own_senses = _sense_words(scopes)
+    heads = {m.group(0).lower().split()[-1] for m in found} & words
+    if not heads:
+        return masked
+    forms = heads | {h + "s" for h in heads} | {h[:-1] for h in heads if h.endswith("s")}
+    kept = [m.span() for m in own_senses.finditer(masked)] if own_senses is not None else []
+    spans = [
+        m.span()
+        for m in _alias_pattern(forms).finditer(masked)
+        if not any(start <= m.start() < end for start, end in kept)
+    ]
+    return _blank_spans(masked, spans)
 
 
 def has_vocabulary(text: str, scopes: Scopes) -> bool:
@@ -117,25 +146,41 @@ def has_vocabulary(text: str, scopes: Scopes) -> bool:
     return bool(vocabulary and vocabulary.search(text))
 
 
+@lru_cache(maxsize=8)
+def _technology_terms(scopes: Scopes) -> _Matcher:
+    """Technologies by their terms of art ("PLGA", "biodegradable implant"), leaving out the aliases that are also
+    ordinary words of the field's vocabulary ("implants", "microspheres"): alone, those say no more than the
+    vocabulary does."""
+    ordinary = _single_words(scopes.vocabulary)
+    entities = []
+    for e in scopes.technologies:
+        aliases = tuple(a for a in e.aliases if a.strip().lower() not in ordinary)
+        if aliases:
+            entities.append(Entity(e.name, aliases, e.category))
+    return _matcher(tuple(entities))
+
+
 def subject_text(title: str, text: str) -> str:
-    """Title and text without what follows a competitor cue in each sentence: the story's own subject."""
-    kept = []
-    for sentence in [title, *split_sentences(text)]:
-        cue = _COMPETITOR_CUE.search(sentence)
-        kept.append(sentence[: cue.start()] if cue else sentence)
-    return "\n".join(kept)
+    """Title and text without their yardsticks (phrasing.py): the story's own subject."""
+    return phrasing.subject_text(title, text)
 
 
 def classify_event(title: str, text: str, scopes: Scopes) -> str:
-    """The rule with most keyword hits wins; a title hit counts double, a decisive phrase three times."""
+    """The rule with most keyword hits wins; a title hit counts double, a decisive phrase three times. The words
+    every field's news shares (phrasing.py: "files ... with the FDA", "sues") count for the rule of their type, and
+    the field's own words for what those did not already say; a phrase that only looks like an event ("buying
+    time") counts nothing."""
     *_, rules, _owners = _compiled(scopes)
+    title, text = phrasing.without_false_events(title), phrasing.without_false_events(text)
     best, best_hits = "other", 0
     for event_type, _weight, pattern, decisive in rules:
-        hits = 0
+        title_decisive, title_words, own_title = phrasing.event_phrases(event_type, title)
+        text_decisive, text_words, own_text = phrasing.event_phrases(event_type, text)
+        hits = 3 * (2 * title_decisive + text_decisive) + 2 * title_words + text_words
         if pattern is not None:
-            hits += 2 * len(pattern.findall(title)) + len(pattern.findall(text))
+            hits += 2 * len(pattern.findall(own_title)) + len(pattern.findall(own_text))
         if decisive is not None:
-            hits += 3 * (2 * len(decisive.findall(title)) + len(decisive.findall(text)))
+            hits += 3 * (2 * len(decisive.findall(own_title)) + len(decisive.findall(own_text)))
         if hits > best_hits:
             best, best_hits = event_type, hits
     return best
@@ -152,6 +197,7 @@ def _largest_amount_usd(text: str) -> float:
 def estimate_significance(title: str, text: str, event_type: str) -> str:
     """How much the event matters, by rules: an approval, a rejection, a phase 3 readout or a deal of
     $100M or more is major; a poster or a presentation is minor; any other event of the field notable."""
+    title, text = phrasing.without_false_events(title), phrasing.without_false_events(text)
     both = f"{title}\n{text}"
     if event_type == "other":
         return "none"
@@ -170,11 +216,13 @@ def estimate_significance(title: str, text: str, event_type: str) -> str:
 def _relevance(item: RawItem, scopes: Scopes, masked: str, pure_players: set[str]) -> tuple[bool, str]:
     """Whether the item is about the field: a watched product or technology, or a pure player or
     molecule together with the field's vocabulary, in the story's own subject (not as a competitor)."""
-    companies_m, molecules_m, trademarks_m, technologies_m, _rules, _owners = _compiled(scopes)
+    companies_m, molecules_m, trademarks_m, _technologies_m, _rules, _owners = _compiled(scopes)
     title, text = masked.split("\n", 1) if "\n" in masked else (masked, "")
+    terms = _technology_terms(scopes)
 
     def anchored(haystack: str) -> bool:
-        if trademarks_m.find(haystack) or technologies_m.find(haystack):
+        # A technology named only by an ordinary word of the field ("implant") counts as the vocabulary does.
+        if trademarks_m.find(haystack) or terms.find(haystack):
             return True
         named = set(companies_m.find(haystack)) & pure_players or molecules_m.find(haystack)
         return bool(named) and has_vocabulary(haystack, scopes)
@@ -182,7 +230,7 @@ def _relevance(item: RawItem, scopes: Scopes, masked: str, pure_players: set[str
     if anchored(subject_text(title, text)):
         return True, ""
     if anchored(masked):
-        return False, "watched names appear only as competitors"
+        return False, "watched names appear only as competitors or yardsticks"
     if anchored(f"{item.title}\n{item.text}"):
         return False, "the field's words are used in another sense"
     return False, "no watched product, technology or field vocabulary"

@@ -38,14 +38,14 @@ EVIDENCE = {
     "product": 3.0,
     "product_in_text": 2.0,  # one names it as its subject, the other only further down
     "molecule": 1.5,
-    "company": 1.0,
+    "company": 1.0,  # per company shared, up to two
     "regulator": 1.0,
     "event_type": 1.0,
     "amount": 2.0,
     "name": 0.75,  # per proper name shared, up to three
     "two_parties": 2.0,  # both headlines name the same two parties, one the watch list does not know (a buyer)
     "headline_product_missing": -3.0,  # one headline names a product the other item never names
-    "other_partner": -3.0,  # each headline names a party the watch list does not know, and not the same one
+    "other_partner": -3.0,  # each headline names a party the watch list does not know, which the other never names
     "wording": 4.0,  # times the Jaccard similarity of the content words
     "same_day": 0.5,
 }
@@ -96,6 +96,7 @@ class Facts:
     dated: bool
     products: frozenset  # named in the title or summary: what the item is about
     title_products: frozenset  # named in the title: surely what it is about
+    makers: frozenset  # (product, its maker) for each product of the title
     context_products: frozenset  # named anywhere in the item
     molecules: frozenset
     companies: frozenset
@@ -103,6 +104,7 @@ class Facts:
     names: frozenset
     parties: frozenset  # who the headline is about
     outside_parties: frozenset  # those of them the client's scopes do not watch (a buyer, a new partner)
+    mentions: frozenset  # every word of the title and summary, lower-cased as `_parties` spells a party
     amounts: frozenset
     words: frozenset
 
@@ -147,8 +149,19 @@ def _amounts(text: str) -> frozenset:
     return frozenset(found)
 
 
+def _sentence_case(title: str) -> bool:
+    """In Title Case every long word is capitalised; a sentence-case headline capitalises only names (what stands in
+    parentheses, "(risperidone)", tells nothing of the headline's case)."""
+    return any(w.islower() and len(w) >= 4 for w in re.findall(r"[\w'’-]+", re.sub(r"\([^)]*\)", " ", title)))
+
+
 def _names(title: str, summary: str) -> frozenset:
-    tokens = set(_NAME.findall(title)) | set(_NAME.findall(summary)) | set(_CAPITALISED.findall(summary))
+    """Proper names: UZEDY, CAM2029, FluidCrystal anywhere; a capitalised word inside a sentence of the summary, or
+    of a sentence-case headline ("CMS opens Medicare coverage")."""
+    capitalised = set(_CAPITALISED.findall(summary)) | (
+        set(_CAPITALISED.findall(title)) if _sentence_case(title) else set()
+    )
+    tokens = set(_NAME.findall(title)) | set(_NAME.findall(summary)) | capitalised
     tokens = {t.rstrip("'’s") if t.endswith(("'s", "’s")) else t for t in tokens}
     return frozenset(t for t in tokens if t not in _REGULATOR_WORDS and len(t) > 2)
 
@@ -159,8 +172,7 @@ def _parties(title: str, companies) -> frozenset:
     word alone at the start of a headline is taken for a name only if the watch list knows it."""
     words = re.findall(r"[\w'’-]+", re.sub(r"\([^)]*\)", " ", title))
     parties = {c.lower().split()[0] for c in companies}
-    # In Title Case every long word is capitalised; a sentence-case headline capitalises only names.
-    if not any(w.islower() and len(w) >= 4 for w in words):
+    if not _sentence_case(title):
         return frozenset(parties)
     runs: list[list[str]] = []
     for position, word in enumerate(words):
@@ -179,6 +191,10 @@ def _parties(title: str, companies) -> frozenset:
             continue
         parties.add(names[0].lower())
     return frozenset(parties)
+
+
+def _mentions(text: str) -> frozenset:
+    return frozenset(re.sub(r"['’]s$", "", w).lower() for w in re.findall(r"[\w'’-]+", text))
 
 
 def section_for(event_type: str, client: ClientConfig) -> str:
@@ -203,7 +219,8 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         timestamp=item.published.timestamp(),
         dated=item.dated,
         products=_found(trademarks, subject),
-        title_products=_found(trademarks, mask_other_senses(item.title, client.scopes)),
+        title_products=(titled := _found(trademarks, mask_other_senses(item.title, client.scopes))),
+        makers=frozenset((e.name, e.category) for e in client.scopes.trademarks if e.name in titled and e.category),
         context_products=frozenset(item.trademarks),
         molecules=_found(molecules, subject) or frozenset(item.molecules),
         companies=frozenset(item.companies),
@@ -211,6 +228,7 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         names=_names(item.title, item.summary),
         parties=(parties := _parties(item.title, _found(_company_matcher(client.scopes), item.title))),
         outside_parties=parties - _watched_words(client.scopes),
+        mentions=_mentions(f"{item.title} {item.summary}"),
         amounts=_amounts(f"{item.title} {item.summary}"),
         words=frozenset(w for w in _WORD.findall(f"{item.title} {item.summary}".lower()) if w not in _STOPWORDS),
     )
@@ -260,6 +278,26 @@ def anchored(a: Facts, b: Facts) -> bool:
     )
 
 
+def _headline_product_missing(a: Facts, b: Facts) -> bool:
+    """Whether a's headline names a product b never names. A retelling that names no product at all may name the
+    missing products in general words: by their makers alone ("Medicare coverage of GLP-1 drugs from Novo Nordisk
+    and Eli Lilly" for Wegovy and Zepbound: exactly their makers), or by a molecule both name and no other company
+    than their makers (a regulator's notice: "FDA approves a higher dose of semaglutide" for Wegovy, which is
+    semaglutide: the same molecules, not one of a combination's). One that names another
+    product (the same company's other product) or another company does not."""
+    named = b.products | b.context_products
+    missing = a.title_products - named
+    if not missing:
+        return False
+    makers = {product: maker for product, maker in a.makers}
+    if named or not all(product in makers for product in missing):
+        return True
+    missing_makers = {makers[product] for product in missing}
+    by_makers = missing_makers == set(b.companies)
+    by_molecule = bool(a.molecules) and a.molecules == b.molecules and set(b.companies) <= missing_makers
+    return not (by_makers or by_molecule)
+
+
 def evidence(a: Facts, b: Facts) -> float:
     """How much says the two items tell one event (meaningful only when `ruled_out` is empty)."""
     if not anchored(a, b):
@@ -270,17 +308,18 @@ def evidence(a: Facts, b: Facts) -> float:
     elif (a.products & b.context_products) or (b.products & a.context_products):
         points += EVIDENCE["product_in_text"]
     points += EVIDENCE["molecule"] * bool(a.molecules & b.molecules)
-    points += EVIDENCE["company"] * bool(a.companies & b.companies)
+    points += EVIDENCE["company"] * min(2, len(a.companies & b.companies))
     points += EVIDENCE["regulator"] * bool(a.regulators & b.regulators)
     points += EVIDENCE["event_type"] * (a.event_type == b.event_type != "other")
     points += EVIDENCE["amount"] * bool(a.amounts & b.amounts)
     points += EVIDENCE["name"] * min(3, len(a.names & b.names))
     shared_parties = a.parties & b.parties
     points += EVIDENCE["two_parties"] * (len(shared_parties) >= 2 and bool(shared_parties & a.outside_parties))
-    named_a, named_b = a.products | a.context_products, b.products | b.context_products
-    if (a.title_products - named_b) or (b.title_products - named_a):
+    if _headline_product_missing(a, b) or _headline_product_missing(b, a):
         points += EVIDENCE["headline_product_missing"]
-    if a.outside_parties and b.outside_parties and not a.outside_parties & b.outside_parties:
+    # A party is another one only if the other item never names it: "PrEP" in one headline and "HIV" in the other,
+    # both named in each other's text, are no two partners.
+    if (a.outside_parties - b.mentions) and (b.outside_parties - a.mentions):
         points += EVIDENCE["other_partner"]
     if a.words and b.words:
         points += EVIDENCE["wording"] * len(a.words & b.words) / len(a.words | b.words)

@@ -1,7 +1,7 @@
 """The labelled evaluation weeks: a deterministic generator of realistic trade-press weeks.
 
-`python -m toolkit.drivers.eval_corpus` writes `eval/week1/` (the tuning week) and `eval/week2/` (held out:
-never used to tune rules or weights) as feed templates in the sample corpus' format (dates are
+`python -m toolkit.drivers.eval_corpus` writes `eval/week1/` and `eval/week2/` (both tuning weeks; week2 was held
+out in the first measurement) as feed templates in the sample corpus' format (dates are
 placeholders relative to the evaluation's reference day, so a run on any day gets a full week) plus
 `labels.yaml`. The same seed always writes the same bytes; a test checks the committed files match.
 
@@ -200,7 +200,7 @@ def write_week(feeds: dict[str, list[Item]], directory: Path, description: str) 
 
 WEEKS = {
     "week1": (WEEK1_STORIES, WEEK1_TRAPS, 146, 20261, "Evaluation week 1 (tuning week)."),
-    "week2": (WEEK2_STORIES, WEEK2_TRAPS, 62, 20262, "Evaluation week 2 (held out: never used for tuning)."),
+    "week2": (WEEK2_STORIES, WEEK2_TRAPS, 62, 20262, "Evaluation week 2 (tuning; held out in the first measurement)."),
 }
 
 

@@ -1,4 +1,4 @@
-"""The stories and traps of the generated evaluation weeks (week1, the tuning week; week2, held out).
+"""The stories and traps of the generated evaluation weeks (week1 and week2, both tuning weeks).
 
 Every story is invented sample data about real companies; no quote is attributed to a real person. A story is
 told by one to three sources (`Copy`), in their own words; a trap is an off-topic item that uses the field's

@@ -1,11 +1,11 @@
-"""The stories and traps of the generated held-out week (week2): never used to tune rules, weights or vocabulary."""
+"""The stories and traps of the generated week2 (held out in the first measurement, a tuning week since)."""
 
 from __future__ import annotations
 
 from .eval_stories import Copy, Story, Trap
 
 # --------------------------------------------------------------------------------------------------
-# Week 2: held out. Never used to tune rules or weights; reported apart.
+# Week 2: written apart from week 1; held out in the first measurement, a tuning week since it was read.
 # --------------------------------------------------------------------------------------------------
 
 WEEK2_STORIES = (

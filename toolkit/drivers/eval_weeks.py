@@ -1,16 +1,20 @@
 """The labelled evaluation weeks, and which of them tuning may read.
 
-Two kinds of week live in `eval/`:
+LAI Weekly's weeks live in `eval/week*/`, every other client's in `eval/<client_id>/week*/`, in two formats:
 
-- generated weeks (`week1`, `week2`): feed templates and `labels.yaml` written by `eval_corpus.py`;
-- hand-written weeks (`week3` …): one `week.yaml` each, items written in the voices of their sources (regulators,
-  press offices, trade press, in several languages, some undated) with a label per item, plus generated
-  off-topic padding. The loader renders them as RSS or Atom and parses them with the engine's own parser.
+- generated weeks: feed templates and `labels.yaml` (LAI Weekly's `week1` and `week2` are written by
+  `eval_corpus.py`; another client's may be written by hand in the same format);
+- hand-written weeks: one `week.yaml` each, items written in the voices of their sources (regulators, press
+  offices, trade press, in several languages, some undated) with a label per item, the sources the client does
+  not have yet, and generated off-topic padding (news off the LAI field, so only LAI Weekly's weeks take it:
+  another client's week writes its off-topic items itself and says `padding: {items: 0}`). The loader renders
+  them as RSS or Atom and parses them with the engine's own parser.
 
 Tuning weeks are what rules, weights and vocabulary may be tuned on; held-out weeks are only ever read to report
-(`invoke eval`). The split is fixed here, in code, and checked against each hand-written week's own `set:` line:
+(`invoke eval`). The split is fixed here, in code — one tuple of tuning weeks and one of held-out weeks per
+client — and checked against each hand-written week's own `set:` line and against the weeks found on disk:
 `load_week(..., purpose="tuning")`, which the engine's tests and `invoke eval --tuning` use, refuses a held-out
-week.
+week. A week once read to tune or debug is a tuning week from then on.
 """
 
 from __future__ import annotations
@@ -30,9 +34,22 @@ from .. import REPO_ROOT
 from ..local.sample_feeds import render, resolve_dates, source_ids
 
 EVAL_DIR = REPO_ROOT / "eval"
-TUNING_WEEKS = ("week1", "week3", "week4")
-HELD_OUT_WEEKS = ("week2", "week5", "week6", "week7")
+FIRST_CLIENT = "lai_weekly_v3"  # its weeks sit at the top of eval/
+# Weeks 2, 5, 6 and 7 of LAI Weekly and week 2 of GLP-1 & Obesity Weekly were the held-out set of the first
+# measurement (figures in eval/README.md); they were read to find what failed there, so they tune now.
+TUNING = {
+    FIRST_CLIENT: ("week1", "week2", "week3", "week4", "week5", "week6", "week7"),
+    "glp1_obesity_weekly": ("week1", "week2"),
+}
+# Written by editors who never saw the engine, never read by tuning: add a week's name here when it is merged.
+HELD_OUT: dict[str, tuple[str, ...]] = {
+    FIRST_CLIENT: (),
+    "glp1_obesity_weekly": (),
+}
+TUNING_WEEKS = TUNING[FIRST_CLIENT]
+HELD_OUT_WEEKS = HELD_OUT[FIRST_CLIENT]
 WEEKS = tuple(sorted(TUNING_WEEKS + HELD_OUT_WEEKS))
+_WEEK_FOLDER = re.compile(r"^week\d+$")
 PURPOSES = ("tuning", "report")
 _DATE = re.compile(r"^[+-]?\d{1,3}(?:@\d{2}:\d{2}(?:[+-]\d{2}:?\d{2})?)?$")
 # Off-topic padding per source, as a share of the week's padding (the client's own sources; a week's extra
@@ -79,6 +96,7 @@ class Week:
     window_end: datetime
     description: str = ""
     extra_sources: tuple[ExtraSource, ...] = field(default=())
+    client_id: str = FIRST_CLIENT
 
 
 def reference_now(today: date) -> datetime:
@@ -86,30 +104,76 @@ def reference_now(today: date) -> datetime:
     return datetime.combine(today, time(23, 0), tzinfo=UTC)
 
 
-def is_held_out(name: str) -> bool:
-    if name not in WEEKS:
-        raise EvalError(f"unknown evaluation week {name!r}: the weeks are {', '.join(WEEKS)}")
-    return name in HELD_OUT_WEEKS
+def client_dir(client_id: str, eval_dir: Path = EVAL_DIR) -> Path:
+    return eval_dir if client_id == FIRST_CLIENT else eval_dir / client_id
 
 
-def load_week(name: str, today: date, eval_dir: Path = EVAL_DIR, *, purpose: str = "tuning") -> Week:
+def clients() -> tuple[str, ...]:
+    """The clients with evaluation weeks, LAI Weekly first."""
+    return tuple(TUNING)
+
+
+def weeks_of(client_id: str, purpose: str = "report") -> tuple[str, ...]:
+    """The client's weeks a purpose may read, tuning weeks first (only those when `purpose` is "tuning")."""
+    if client_id not in TUNING:
+        raise EvalError(f"no evaluation weeks declared for {client_id!r}: the clients are {', '.join(clients())}")
+    return TUNING[client_id] + (() if purpose == "tuning" else HELD_OUT.get(client_id, ()))
+
+
+def weeks_on_disk(client_id: str, eval_dir: Path = EVAL_DIR) -> tuple[str, ...]:
+    folder = client_dir(client_id, eval_dir)
+    if not folder.is_dir():
+        return ()
+    found = [
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and _WEEK_FOLDER.match(p.name) and ((p / "week.yaml").is_file() or (p / "labels.yaml").is_file())
+    ]
+    return tuple(sorted(found, key=lambda n: int(n[4:])))
+
+
+def undeclared_weeks(eval_dir: Path = EVAL_DIR) -> list[str]:
+    """Weeks on disk in neither set of their client, and client folders with no sets: each needs a line here."""
+    problems = []
+    for client_id in clients():
+        declared = set(weeks_of(client_id))
+        problems += [f"{client_id}/{w}" for w in weeks_on_disk(client_id, eval_dir) if w not in declared]
+    for folder in sorted(p for p in eval_dir.iterdir() if p.is_dir() and not _WEEK_FOLDER.match(p.name)):
+        if folder.name not in TUNING and any(_WEEK_FOLDER.match(w.name) for w in folder.iterdir()):
+            problems.append(f"{folder.name}/ (a client with weeks but no tuple)")
+    return problems
+
+
+def is_held_out(name: str, client_id: str = FIRST_CLIENT) -> bool:
+    names = weeks_of(client_id)
+    if name not in names:
+        raise EvalError(
+            f"unknown evaluation week {client_id}/{name}: add it to TUNING or HELD_OUT in eval_weeks.py "
+            f"(the weeks are {', '.join(names)})"
+        )
+    return name in HELD_OUT.get(client_id, ())
+
+
+def load_week(
+    name: str, today: date, eval_dir: Path = EVAL_DIR, *, purpose: str = "tuning", client_id: str = FIRST_CLIENT
+) -> Week:
     """The week's items, parsed as the engine would, each with its label. Tuning never reads a held-out week."""
     if purpose not in PURPOSES:
         raise EvalError(f"unknown purpose {purpose!r}: use one of {', '.join(PURPOSES)}")
-    held_out = is_held_out(name)
+    held_out = is_held_out(name, client_id)
     if held_out and purpose == "tuning":
         raise HeldOutWeekError(
-            f"{name} is held out: tuning and the engine's tests never read it; `invoke eval` reports it"
+            f"{client_id}/{name} is held out: tuning and the engine's tests never read it; `invoke eval` reports it"
         )
-    directory = eval_dir / name
+    directory = client_dir(client_id, eval_dir) / name
     if (directory / "week.yaml").exists():
-        return _load_written(name, directory, today, held_out)
+        return _load_written(name, directory, today, held_out, client_id)
     if (directory / "labels.yaml").exists():
-        return _load_generated(name, directory, today, held_out)
+        return _load_generated(name, directory, today, held_out, client_id)
     raise EvalError(f"no labelled week at {directory}: run `python -m toolkit.drivers.eval_corpus` to write it")
 
 
-def _load_generated(name: str, directory: Path, today: date, held_out: bool) -> Week:
+def _load_generated(name: str, directory: Path, today: date, held_out: bool, client_id: str) -> Week:
     from vectora_core.ingest.parse import parse_feed
 
     labels = yaml.safe_load((directory / "labels.yaml").read_text(encoding="utf-8"))
@@ -125,7 +189,7 @@ def _load_generated(name: str, directory: Path, today: date, held_out: bool) -> 
                 raise EvalError(f"{name}/{source}: item {item.title!r} has no label")
             items.append(item)
             by_id[item.item_id] = {"source": source, **label}
-    return Week(name, held_out, tuple(items), by_id, now)
+    return Week(name, held_out, tuple(items), by_id, now, client_id=client_id)
 
 
 # --- hand-written weeks ---------------------------------------------------------------------------------
@@ -217,7 +281,7 @@ def _padding(spec: dict[str, Any], shares: dict[str, float], taken: set[str]) ->
     return entries
 
 
-def _load_written(name: str, directory: Path, today: date, held_out: bool) -> Week:
+def _load_written(name: str, directory: Path, today: date, held_out: bool, client_id: str) -> Week:
     from vectora_core.ingest.parse import parse_feed
 
     spec = yaml.safe_load((directory / "week.yaml").read_text(encoding="utf-8"))
@@ -234,8 +298,14 @@ def _load_written(name: str, directory: Path, today: date, held_out: bool) -> We
     entries = list(spec.get("items") or [])
     for index, entry in enumerate(entries):
         _check_entry(name, index, entry)
+    padding = spec.get("padding") or {}
+    if client_id != FIRST_CLIENT and int(padding.get("items", 0)):
+        raise EvalError(
+            f"{client_id}/{name}/week.yaml asks for padding, which is news off the LAI field (maybe on yours): "
+            "write the week's off-topic items and say padding: {items: 0}"
+        )
     shares = {**PADDING_SHARES, **{s.source_id: s.share for s in extra.values()}}
-    entries += _padding(spec.get("padding") or {}, shares, {(e["source"], e["title"]) for e in entries})
+    entries += _padding(padding, shares, {(e["source"], e["title"]) for e in entries})
     now = reference_now(today)
     by_source: dict[str, list[dict[str, Any]]] = {}
     slugs: set[str] = set()
@@ -268,4 +338,6 @@ def _load_written(name: str, directory: Path, today: date, held_out: bool) -> We
             }
         if len(parsed.items) != len(source_entries):
             raise EvalError(f"{name}/{source_id}: {len(source_entries)} items written, {len(parsed.items)} parsed")
-    return Week(name, held_out, tuple(items), labels, now, spec.get("description", ""), tuple(extra.values()))
+    return Week(
+        name, held_out, tuple(items), labels, now, spec.get("description", ""), tuple(extra.values()), client_id
+    )

@@ -1,12 +1,13 @@
 """`invoke eval`: how far a reader can trust the engine's editions, measured on the labelled evaluation weeks.
 
-For each week of `eval/` (tuning weeks and held-out weeks, see `eval_weeks.py`) and each backend (the offline
-extractor, and the Bedrock path answered in process by the stand-in's normalization and editorial), runs the
-engine's own stages — parse → screen → normalize → score → story clustering → select → editorial → the
-editorial's check → render — and measures the edition against the week's labels (`eval_metrics.py`): precision,
-must-include and all-relevant recall, pairwise clustering precision and recall, split stories and wrong merges,
-ungrounded mentions, trailing ellipses and sentences left unfinished, formulaic section intros; per week, and
-overall for the tuning weeks and for the held-out weeks apart.
+For every client with weeks in `eval/` (LAI Weekly's in `eval/week*`, another client's in `eval/<client_id>/week*`;
+tuning and held-out weeks, see `eval_weeks.py`), each of its weeks and each backend (the offline extractor, and the
+Bedrock path answered in process by the stand-in's normalization and editorial), runs the engine's own stages with
+the client's own config — parse → screen → normalize → score → story clustering → select → editorial → the
+editorial's check → render, one function for every client — and measures the edition against the week's labels
+(`eval_metrics.py`): precision, must-include and all-relevant recall, pairwise clustering precision and recall,
+split stories and wrong merges, ungrounded mentions, trailing ellipses and sentences left unfinished, formulaic
+section intros; per week, per client and overall, the tuning weeks and the held-out weeks apart.
 
 Writes the measurements to `out/eval.json` (not tracked) and prints them; `--update-reference` writes the
 committed reference figures, `bench/eval.json`, instead. Exits non-zero when a target is missed.
@@ -28,13 +29,16 @@ from .. import REPO_ROOT
 from .eval_metrics import combine, measure
 from .eval_weeks import (
     EVAL_DIR,
-    TUNING_WEEKS,
-    WEEKS,
+    FIRST_CLIENT,
     EvalError,
     HeldOutWeekError,
     Week,
+    clients,
     load_week,
     reference_now,
+    undeclared_weeks,
+    weeks_of,
+    weeks_on_disk,
 )
 
 __all__ = ["EvalError", "HeldOutWeekError", "evaluate", "load_client", "load_week", "main", "reference_now"]
@@ -42,9 +46,11 @@ __all__ = ["EvalError", "HeldOutWeekError", "evaluate", "load_client", "load_wee
 RESULTS = REPO_ROOT / "out" / "eval.json"
 REFERENCE = REPO_ROOT / "bench" / "eval.json"
 CONFIG_DIR = REPO_ROOT / "config"
-CLIENT_ID = "lai_weekly_v3"
+CLIENT_ID = FIRST_CLIENT
 BACKENDS = ("offline", "standin")
-# The issue's targets, for the held-out weeks and the tuning weeks alike (each set's overall figures).
+GROUPS = (("tuning", False), ("held_out", True))
+# The issue's targets, for the held-out weeks and the tuning weeks alike (each set's overall figures, per client
+# and over every client).
 TARGETS = {
     "precision": (">=", 0.95),
     "must_include_recall": (">=", 1.0),
@@ -56,21 +62,23 @@ TARGETS = {
 }
 
 
-def load_client():
+def load_client(client_id: str = CLIENT_ID):
     from vectora_core.client_config import parse_client_config, parse_scopes
 
     def load_scopes(key: str):
         return parse_scopes((CONFIG_DIR / key).read_text(), key)
 
-    text = (CONFIG_DIR / "clients" / f"{CLIENT_ID}.yaml").read_text()
-    return parse_client_config(text, f"clients/{CLIENT_ID}.yaml", load_scopes)
+    path = CONFIG_DIR / "clients" / f"{client_id}.yaml"
+    if not path.is_file():
+        raise EvalError(f"evaluation weeks for {client_id!r}, but no config/clients/{client_id}.yaml")
+    return parse_client_config(path.read_text(), f"clients/{client_id}.yaml", load_scopes)
 
 
 def client_for(week: Week):
-    """The client's config with the week's extra sources added (priority 1, as a user would add them)."""
+    """The week's client's config with the week's extra sources added (priority 1, as a user would add them)."""
     from vectora_core.models import Source
 
-    client = load_client()
+    client = load_client(week.client_id)
     extra = tuple(Source(s.source_id, s.name, s.site or "https://example.invalid/", s.kind) for s in week.extra_sources)
     return replace(client, sources=client.sources + extra)
 
@@ -97,7 +105,8 @@ def standin_llm():
             self.answered_by_standin = True  # what the x-standin header says over HTTP
             return ModelAnswer(text, tokens_in, tokens_out, "end_turn")
 
-    return InProcessStandIn(load_settings(local))
+    with contextlib.redirect_stdout(io.StringIO()):  # the routing log lines are not the report
+        return InProcessStandIn(load_settings(local))
 
 
 def make_llm(backend: str):
@@ -111,7 +120,7 @@ def make_llm(backend: str):
 
 
 def run_stages(week: Week, backend: str) -> tuple[dict[str, Any], Any, Any]:
-    """The engine's stages over one week, in process: what each returned, the client, and the LLM layer."""
+    """The engine's stages over one week of any client, in process: what each returned, the client, the LLM layer."""
     from vectora_core import scoring
     from vectora_core.faithfulness import check_editorial, ungrounded_count
     from vectora_core.llm.base import Budget, EditorialRequest
@@ -167,6 +176,16 @@ def missed_targets(figures: dict[str, Any]) -> list[str]:
     return missed
 
 
+def _overall(weeks: dict[str, dict[str, Any]], backends: Sequence[str]) -> dict[str, Any]:
+    """Each set's figures over the given weeks ({label: week results}), the tuning and held-out weeks apart."""
+    overall: dict[str, Any] = {}
+    for group, held_out in GROUPS:
+        members = [label for label, data in weeks.items() if data["held_out"] is held_out]
+        if members:
+            overall[group] = {"weeks": members, **{b: combine([weeks[w][b] for w in members]) for b in backends}}
+    return overall
+
+
 def evaluate(
     today: date | None = None,
     weeks: Sequence[str] | None = None,
@@ -174,33 +193,46 @@ def evaluate(
     eval_dir: Path = EVAL_DIR,
     *,
     purpose: str = "report",
+    only: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Every week (only the tuning weeks when `purpose` is "tuning"), each backend, and each set's overall figures."""
+    """Every client's weeks (`only` these clients when given; only the tuning weeks when `purpose` is "tuning"; only
+    `weeks`, by name, when given), each backend, and each set's overall figures per client and over every client."""
     today = today or datetime.now(UTC).date()
-    names = tuple(weeks) if weeks is not None else (TUNING_WEEKS if purpose == "tuning" else WEEKS)
+    undeclared = undeclared_weeks(eval_dir)
+    if undeclared:
+        raise EvalError(
+            f"weeks in eval/ in no set: {', '.join(undeclared)}; add each to TUNING or HELD_OUT in "
+            "toolkit/drivers/eval_weeks.py (held out if tuning never read it)"
+        )
     results: dict[str, Any] = {
         "reference_date": today.isoformat(),
         "targets": {key: f"{op} {bound}" for key, (op, bound) in TARGETS.items()},
-        "weeks": {},
+        "clients": {},
         "overall": {},
     }
-    for name in names:
-        week = load_week(name, today, eval_dir, purpose=purpose)
-        results["weeks"][name] = {
-            "held_out": week.held_out,
-            "description": week.description,
-            **{b: run_week(week, b) for b in backends},
-        }
+    every_week: dict[str, dict[str, Any]] = {}
+    for client_id in only or clients():
+        on_disk = weeks_on_disk(client_id, eval_dir)
+        names = [w for w in (weeks if weeks is not None else weeks_of(client_id, purpose)) if w in on_disk]
+        if weeks is None and (missing := [w for w in weeks_of(client_id, purpose) if w not in on_disk]):
+            raise EvalError(f"{client_id}: weeks declared in eval_weeks.py but not in eval/: {', '.join(missing)}")
+        client_weeks: dict[str, Any] = {}
+        for name in names:
+            week = load_week(name, today, eval_dir, purpose=purpose, client_id=client_id)
+            client_weeks[name] = {
+                "held_out": week.held_out,
+                "description": week.description,
+                **{b: run_week(week, b) for b in backends},
+            }
+            every_week[f"{client_id}/{name}"] = client_weeks[name]
+        if client_weeks:
+            results["clients"][client_id] = {"weeks": client_weeks, "overall": _overall(client_weeks, backends)}
+    results["overall"] = _overall(every_week, backends)
     missed = []
-    for group, held_out in (("tuning", False), ("held_out", True)):
-        members = [w for w in names if results["weeks"][w]["held_out"] is held_out]
-        if not members:
-            continue
-        results["overall"][group] = {"weeks": members}
-        for backend in backends:
-            overall = combine([results["weeks"][w][backend] for w in members])
-            results["overall"][group][backend] = overall
-            missed += [f"{group}/{backend}: {m}" for m in missed_targets(overall)]
+    scopes = [(f"{c}/", data["overall"]) for c, data in results["clients"].items()] + [("", results["overall"])]
+    for prefix, overall in scopes:
+        for group, data in overall.items():
+            missed += [f"{prefix}{group}/{b}: {m}" for b in backends for m in missed_targets(data[b])]
     results["missed_targets"] = missed
     results["meets_targets"] = not missed
     return results
@@ -228,71 +260,78 @@ ROWS = (
 )
 
 
-def table(results: dict[str, Any], backend: str) -> list[str]:
-    weeks = list(results["weeks"])
-    columns = [(w + ("*" if results["weeks"][w]["held_out"] else ""), results["weeks"][w][backend]) for w in weeks]
-    columns += [(f"{group} all", data[backend]) for group, data in results["overall"].items()]
-    head = f"{backend:<32} {'target':>7} " + " ".join(f"{name:>11}" for name, _data in columns)
+def _columns(client: dict[str, Any], backend: str) -> list[tuple[str, dict[str, Any]]]:
+    columns = [(w + ("*" if data["held_out"] else ""), data[backend]) for w, data in client["weeks"].items()]
+    return columns + [(f"{group} all", data[backend]) for group, data in client["overall"].items()]
+
+
+def table(title: str, columns: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    width = max([11, *(len(name) for name, _data in columns)])
+    head = f"{title:<32} {'target':>7} " + " ".join(f"{name:>{width}}" for name, _data in columns)
     lines = [head, "-" * len(head)]
     for key, label, target in ROWS:
-        lines.append(f"{label:<32} {target:>7} " + " ".join(f"{data[key]!s:>11}" for _name, data in columns))
+        lines.append(f"{label:<32} {target:>7} " + " ".join(f"{data[key]!s:>{width}}" for _name, data in columns))
     return lines
 
 
+DETAILS = (
+    ("missing_must_include", "must-include missed"),
+    ("missing_relevant", "relevant missed"),
+    ("off_topic_selected", "off-topic selected"),
+    ("split_stories", "split"),
+    ("wrong_merges_seen", "wrongly merged"),
+    ("ungrounded_seen", "ungrounded"),
+    ("ellipses_seen", "ellipsis"),
+    ("missed_by_screen", "screened out but relevant"),
+)
+
+
 def report(results: dict[str, Any], backends: Sequence[str] = BACKENDS) -> list[str]:
+    """Per client a table per backend (its weeks, then its sets), then every client's sets side by side."""
     lines = []
-    for backend in backends:
-        lines += table(results, backend) + [""]
-    lines.append("* held out: never read by tuning or the engine's tests")
-    for week, data in results["weeks"].items():
+    for client_id, client in results["clients"].items():
         for backend in backends:
-            figures = data[backend]
-            for key, what in (
-                ("missing_must_include", "must-include missed"),
-                ("missing_relevant", "relevant missed"),
-                ("off_topic_selected", "off-topic selected"),
-                ("split_stories", "split"),
-                ("wrong_merges_seen", "wrongly merged"),
-                ("ungrounded_seen", "ungrounded"),
-                ("ellipses_seen", "ellipsis"),
-                ("missed_by_screen", "screened out but relevant"),
-            ):
-                if figures.get(key):
-                    lines.append(f"  {week}/{backend} {what}: {'; '.join(str(x) for x in figures[key])[:400]}")
+            lines += table(f"{client_id} · {backend}", _columns(client, backend)) + [""]
+    if len(results["clients"]) > 1:
+        for backend in backends:
+            columns = [
+                (f"{client_id} {group}", data[backend])
+                for client_id, client in results["clients"].items()
+                for group, data in client["overall"].items()
+            ]
+            columns += [(f"all {group}", data[backend]) for group, data in results["overall"].items()]
+            lines += table(f"every client · {backend}", columns) + [""]
+    lines.append("* held out: never read by tuning or the engine's tests")
+    if not any(group == "held_out" for group in results["overall"]):
+        lines.append("no held-out week is declared (eval_weeks.HELD_OUT): these figures are all tuning weeks")
+    for client_id, client in results["clients"].items():
+        for week, data in client["weeks"].items():
+            for backend in backends:
+                for key, what in DETAILS:
+                    if data[backend].get(key):
+                        shown = "; ".join(str(x) for x in data[backend][key])[:400]
+                        lines.append(f"  {client_id}/{week}/{backend} {what}: {shown}")
     lines += [f"TARGET MISSED {m}" for m in results["missed_targets"]]
     lines.append("all targets met" if results["meets_targets"] else "TARGETS MISSED")
     return lines
 
 
 def to_json(results: dict[str, Any]) -> str:
-    """The results as a file: each set's overall figures one per line, each week and backend on one line."""
+    """The results as a file of few lines: each backend's figures of a week or a set on one line."""
 
     def one(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    def block(items: list[tuple[str, str]], pad: str) -> str:
-        inner = ",\n".join(f"{pad}  {one(key)}: {text}" for key, text in items)
+    def expand(value: Any) -> bool:
+        return isinstance(value, dict) and "counts" not in value and any(isinstance(v, dict) for v in value.values())
+
+    def write(value: Any, pad: str) -> str:
+        if not expand(value):
+            return one(value)
+        inner = ",\n".join(f"{pad}  {one(key)}: {write(item, pad + '  ')}" for key, item in value.items())
         return "{\n" + inner + "\n" + pad + "}"
 
-    weeks = [
-        (name, block([(key, one(value)) for key, value in week.items()], "    "))
-        for name, week in results.get("weeks", {}).items()
-    ]
-    overall = [
-        (
-            group,
-            block(
-                [
-                    (k, block([(f, one(v)) for f, v in val.items()], "      ") if isinstance(val, dict) else one(val))
-                    for k, val in data.items()
-                ],
-                "    ",
-            ),
-        )
-        for group, data in results.get("overall", {}).items()
-    ]
-    top = [(key, one(value)) for key, value in results.items() if key not in ("weeks", "overall")]
-    return block([*top, ("weeks", block(weeks, "  ")), ("overall", block(overall, "  "))], "") + "\n"
+    return write(results, "") + "\n"
 
 
 def main(

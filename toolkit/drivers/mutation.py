@@ -29,6 +29,7 @@ MODULES = (
     "vectora_core/extraction.py",
     "vectora_core/scoring.py",
     "vectora_core/stories.py",
+    "vectora_core/phrasing.py",
     "vectora_core/faithfulness.py",
     "vectora_core/llm/prompts.py",
     "vectora_core/render.py",
@@ -49,6 +50,7 @@ FAST_TESTS = (
     "tests/test_importance.py",
     "tests/test_text.py",
     "tests/test_stories.py",
+    "tests/test_news_phrasing.py",
     "tests/test_faithfulness.py",
 )
 # mutmut's exit codes; a mutant in code no fast test runs ("no tests") counts against the score like a survivor.

@@ -10,7 +10,7 @@ from ..text import as_sentence, compact
 from .base import Budget, EditorialRequest, Usage
 from .prompts import TLDR_CHARS, named_in, story_sentence
 
-OFFLINE_VERSION = "offline-v3"
+OFFLINE_VERSION = "offline-v4"  # the extractor's rules: stored normalizations of other rules are redone
 TLDR_ITEMS = 4
 
 

@@ -16,7 +16,7 @@ from ..text import fit_sentences, shorten
 SIGNIFICANCE_LEVELS = ("none", "minor", "notable", "major")
 
 EDITORIAL_PROMPT_VERSION = "editorial-v4"
-NORMALIZATION_PROMPT_VERSION = "normalization-v4"
+NORMALIZATION_PROMPT_VERSION = "normalization-v5"
 
 ITEM_TEXT_CHARS = 700  # enough for the lede of a press release; the rest is boilerplate
 # Each story's line carries whole sentences (the editorial may quote them): its summary's that fit, else its headline.
@@ -50,7 +50,8 @@ NORMALIZATION_SYSTEM = (
 # The client's field comes from its canonical scopes (`field:`), so the engine assumes no field of its own.
 FIELD_SENTENCE = (
     " Field: {name}. on_topic: true only if the item is about {subject}; false if such names appear only as "
-    "competitors or the words mean something else ({not_subject})."
+    "competitors or yardsticks (a rival, a comparator, a cost driver) or the words mean something else "
+    "({not_subject})."
 )
 
 

@@ -59,7 +59,6 @@ from .checks import (
 )
 from .lexicon import (
     COMPANIES,
-    COMPETITOR_CUE,
     DECISIVE,
     LAI_WORDS,
     MOLECULES,
@@ -89,7 +88,6 @@ __all__ = [
     "CALL_LOG_LIMIT",
     "CHARS_PER_TOKEN",
     "COMPANIES",
-    "COMPETITOR_CUE",
     "DECISIVE",
     "EDITORIAL_MARKER",
     "EVENT_TYPES_MARKER",

@@ -6,10 +6,11 @@ import json
 import re
 from typing import Any
 
-from .fields import field_answer
+from vectora_core import phrasing
+
+from .fields import field_answer, one_sense
 from .lexicon import (
     COMPANIES,
-    COMPETITOR_CUE,
     DECISIVE_PATTERNS,
     EVENT_PATTERNS,
     FALLBACK_STEMS,
@@ -48,17 +49,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
 def _own_subject(title: str, text: str) -> str:
-    """The item's own subject: each sentence cut at a competitor cue, other senses of the field's words blanked."""
-    parts = []
-    for sentence in [title, *_SENTENCE_END.split(text)]:
-        cue = COMPETITOR_CUE.search(sentence)
-        parts.append(sentence[: cue.start()] if cue else sentence)
-    return OTHER_SENSES.sub(" ", "\n".join(parts))
+    """The item's own subject: each sentence without its yardsticks, other senses of the field's words blanked."""
+    parts = [phrasing.own_subject(sentence) for sentence in [title, *_SENTENCE_END.split(text)]]
+    return one_sense("\n".join(parts), OTHER_SENSES, LAI_WORDS)
 
 
 def is_about_lai(title: str, text: str) -> bool:
     subject = _own_subject(title, text)
-    if _names_in(subject, TRADEMARKS) or _names_in(subject, TECHNOLOGIES):
+    # A technology named only by a word of the field ("implant", "microspheres") says what the field's words say.
+    technologies = [t for t in _names_in(subject, TECHNOLOGIES) if not LAI_WORDS.fullmatch(t)]
+    if _names_in(subject, TRADEMARKS) or technologies:
         return True
     named = _names_in(subject, PURE_PLAYERS) or _names_in(subject, MOLECULES)
     return bool(named) and bool(LAI_WORDS.search(subject))
@@ -181,19 +181,25 @@ def allowed_event_types(system: str) -> list[str]:
 
 
 def classify_event(title: str, text: str, allowed: list[str]) -> str:
-    """Keyword rules, restricted to the allowed event types; title words count double."""
+    """Keyword rules, restricted to the allowed event types; title words count double. What every field's news
+    says of an event (phrasing.py: "files ... with the FDA", "sues") adds to the type it names; a phrase that only
+    looks like an event ("buying time") counts nothing."""
     if not allowed:
         return "other"
-    title_l, text_l = title.lower(), text.lower()
+    title_l = phrasing.without_false_events(title).lower()
+    text_l = phrasing.without_false_events(text).lower()
     best_type, best_score = "", 0
     for stems, patterns in EVENT_PATTERNS:
         target = _type_for(stems, allowed)
         if target is None:
             continue
-        score = sum(2 * len(p.findall(title_l)) + len(p.findall(text_l)) for p in patterns)
+        title_decisive, title_words, own_title = phrasing.event_phrases(target, title_l)
+        text_decisive, text_words, own_text = phrasing.event_phrases(target, text_l)
+        score = 3 * (2 * title_decisive + text_decisive) + 2 * title_words + text_words
+        score += sum(2 * len(p.findall(own_title)) + len(p.findall(own_text)) for p in patterns)
         for stem, decisive in DECISIVE_PATTERNS.items():
             if stem in stems:
-                score += sum(3 * (2 * len(p.findall(title_l)) + len(p.findall(text_l))) for p in decisive)
+                score += sum(3 * (2 * len(p.findall(own_title)) + len(p.findall(own_text))) for p in decisive)
         if score > best_score:
             best_type, best_score = target, score
     return best_type or _type_for(FALLBACK_STEMS, allowed) or allowed[-1]

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from vectora_core.phrasing import own_subject
+
 from ... import REPO_ROOT
 
 CANONICAL_DIR = REPO_ROOT / "config" / "canonical"
@@ -24,11 +26,20 @@ CANONICAL_DIR = REPO_ROOT / "config" / "canonical"
 BUILT_IN_FIELD = "long-acting injectables"
 _FIELD = re.compile(r"\bField: (?P<name>[^.]+)\.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-_COMPETITOR_CUE = re.compile(
-    r"\b(?:compet\w*|rivals?|rivaling|versus|vs\.?|threat\w*|challengers?|alternatives? (?:to|for)|instead of|"
-    r"rather than)\b",
-    re.IGNORECASE,
-)
+
+
+def one_sense(text: str, other_senses: re.Pattern[str], field_words: re.Pattern[str] | None) -> str:
+    """Other senses of the field's words blanked, and with them the same word elsewhere in the item: one item uses
+    one word in one sense ("Implant Compatibility" beside "cochlear implant sound processors")."""
+    found = list(other_senses.finditer(text))
+    text = other_senses.sub(lambda m: " " * len(m.group(0)), text)
+    heads = {m.group(0).lower().split()[-1] for m in found}
+    heads = {h for h in heads if field_words is not None and field_words.fullmatch(h)}
+    if not heads:
+        return text
+    forms = heads | {h + "s" for h in heads} | {h[:-1] for h in heads if h.endswith("s")}
+    same_word = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in sorted(forms)) + r")(?![\w-])", re.I)
+    return same_word.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _pattern(aliases: list[str]) -> re.Pattern[str] | None:
@@ -62,14 +73,10 @@ class FieldReader:
         self.other_senses = _pattern(scopes.get("other_senses") or [])
 
     def _masked(self, text: str) -> str:
-        return self.other_senses.sub(" ", text) if self.other_senses else text
+        return one_sense(text, self.other_senses, self.vocabulary) if self.other_senses else text
 
     def _subject(self, title: str, text: str) -> str:
-        kept = []
-        for sentence in [title, *_SENTENCE_END.split(text)]:
-            cue = _COMPETITOR_CUE.search(sentence)
-            kept.append(sentence[: cue.start()] if cue else sentence)
-        return self._masked("\n".join(kept))
+        return self._masked("\n".join(own_subject(s) for s in [title, *_SENTENCE_END.split(text)]))
 
     @staticmethod
     def _found(text: str, entries: list[tuple[str, re.Pattern[str]]]) -> list[str]:

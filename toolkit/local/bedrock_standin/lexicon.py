@@ -1,6 +1,8 @@
 """What the stand-in's "reader" knows of the long-acting-injectable field: names, event words, other senses.
 
-A language model brings this knowledge with it; the stand-in, which imitates one, keeps it here.
+A language model brings this knowledge with it; the stand-in, which imitates one, keeps it here. How a sentence of
+news is read whatever its field (a watched name as the yardstick, "files ... with the FDA", "sues") is the engine's
+`vectora_core.phrasing`, read the same way by both.
 """
 
 from __future__ import annotations
@@ -259,6 +261,27 @@ EVENT_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
         ("launch", "launches", "launched", "now available"),
     ),
     (
+        ("access", "pric", "reimburs", "payer", "coverage"),
+        (
+            "coverage",
+            "covers",
+            "covering",
+            "reimbursement",
+            "medicare",
+            "medicaid",
+            "payer",
+            "payers",
+            "formulary",
+            "list price",
+            "price cut",
+            "pricing",
+            "copay",
+            "cash price",
+            "self-pay",
+            "cash-pay",
+        ),
+    ),
+    (
         ("earning", "financial_result", "quarter"),
         ("quarter", "quarterly", "revenue", "earnings", "full-year"),
     ),
@@ -293,11 +316,6 @@ OTHER_SENSES = re.compile(
     r"(?:distribution depots?|regional distribution depots|breast implants?|breast implant-associated|textured implants|"
     r"dental implants?|implant procedure|cochlear implants?|long-acting (?:inhaler|muscarinic antagonist|beta agonist|"
     r"bronchodilators?|insulin(?: analog)?)|(?:yttrium-90 |y-90 )?glass microspheres|extended-release (?:tablets?|capsules?|oral))",
-    re.IGNORECASE,
-)
-COMPETITOR_CUE = re.compile(
-    r"\b(?:compet\w*|rivals?|versus|threat\w*|challengers?|alternatives? (?:to|for)|instead of|rather than|"
-    r"refuses?|declines? (?:long|an|the|their)|do not want)\b",
     re.IGNORECASE,
 )
 PURE_PLAYERS = (

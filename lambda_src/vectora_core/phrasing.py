@@ -1,0 +1,142 @@
+"""How news of any field is told (pure): which part of a sentence is its own subject, and which words tell an event.
+
+Field knowledge — names, the field's words, its event types — stays in the client's canonical scopes. What is here
+holds for pharma news of every field:
+
+- A watched name can be the yardstick a story is measured against rather than its subject. After a cue, what
+  follows is the yardstick: "could compete with X", "an alternative to X", "compared with X", "non-inferior to X",
+  "patients who would rather avoid X". Before a cue, what precedes it back to the clause's start is: "X faces an
+  oral challenger", "X's new rival", "with X cited as the biggest cost drivers".
+- A regulatory filing is told in many verbs: "files X with the FDA", "submitted", "seeks approval", "applied
+  for marketing authorisation"; a decision in idioms ("nod", "signs off", "green light"); a lawsuit as "sues",
+  "lawsuit", "takes X to court", "appeals court"; a financing as "raises $600 million", "venture debt facility".
+  These add to the client's event rule of that name (`regulatory`, `patent`, `financing`), when its scopes have
+  one.
+- Some phrases look like an event word and are not one: "buying up to 30 months" or "buying time" is no purchase.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import split_sentences
+
+# What follows one of these, in the same sentence, is the yardstick.
+_YARDSTICK_AFTER = re.compile(
+    r"\b(?:compet\w*|rivals?|rivaling|versus|vs\.?|threat\w*|challengers?|alternatives? (?:to|for)|instead of|"
+    r"rather than|refuses?|refusing|declines? (?:long|an|the|their)|do not want|"
+    r"compared (?:with|to)|in comparison (?:with|to)|relative to|non-?inferior(?:ity)? (?:to|with|versus|vs\.?)|"
+    r"superior(?:ity)? (?:to|over)|as effective as|(?:would rather|prefers? to|preferring to|choose to) avoid)\b",
+    re.IGNORECASE,
+)
+# A cue whose yardstick is what precedes it: facing a rival, a possessive rival, a cost driver.
+_YARDSTICK_BEFORE = re.compile(
+    r"\b(?:fac(?:e|es|ed|ing)|confront(?:s|ed|ing)?|gets?|got|sees?|meets?)(?:\s+[\w'’-]+){0,3}?\s+"
+    r"(?:rivals?|challengers?|competitors?|competition|threats?)\b"
+    r"|(?<=\w)['’]s(?:\s+[\w-]+){0,2}?\s+(?:rivals?|challengers?|competitors?)\b"
+    r"|\b(?:(?:cited|named|listed|seen|singled out|flagged|identified|ranked) as (?:the |a )?(?:[\w-]+ ){0,2}?)?"
+    r"(?:cost|spending|budget) drivers?\b"
+    r"|\bdriv(?:e|es|ing) (?:up )?(?:costs?|spending)\b",
+    re.IGNORECASE,
+)
+# Where a clause starts, looking back from a cue: a comma, a semicolon, a colon, a dash, or a conjunction that
+# joins clauses (not "and", which also joins the names of one subject: "Aristada and Invega face a rival").
+_CLAUSE_START = re.compile(r"[,;:(—–]|\s-\s|\b(?:while|whereas|but|as)\b", re.IGNORECASE)
+
+
+def _clause_start(sentence: str, position: int) -> int:
+    starts = [m.end() for m in _CLAUSE_START.finditer(sentence, 0, position)]
+    return starts[-1] if starts else 0
+
+
+def own_subject(sentence: str) -> str:
+    """The sentence without its yardsticks (blanked before a cue, cut after one): what it is about itself."""
+    for match in _YARDSTICK_BEFORE.finditer(sentence):
+        start = _clause_start(sentence, match.start())
+        sentence = sentence[:start] + " " * (match.end() - start) + sentence[match.end() :]
+    cue = _YARDSTICK_AFTER.search(sentence)
+    return sentence[: cue.start()] if cue else sentence
+
+
+def subject_text(title: str, text: str) -> str:
+    """Title and text, each sentence without its yardsticks: the story's own subject."""
+    return "\n".join(own_subject(sentence) for sentence in [title, *split_sentences(text)])
+
+
+_REGULATOR = (
+    r"(?:the )?(?:U\.S\. |US |European |Japanese |Chinese |UK )?(?:FDA|EMA|MHRA|PMDA|NMPA|CHMP|Health Canada|"
+    r"Food and Drug Administration|European Medicines Agency|European Commission|regulators?|agency|authorities)"
+)
+_FILED = (
+    r"(?:files?|filed|filing|submits?|submitted|submitting|resubmit(?:s|ted)?|applies|applied|applying|seeks?|"
+    r"seeking|sought)"
+)
+# Said of a client's event type of this name: decisive phrases count three times a keyword, as the scopes' own.
+EVENT_PHRASES = {
+    "regulatory": {
+        "decisive": (
+            rf"{_FILED}(?: [\w'’.®-]+){{0,5}}? (?:with|to) {_REGULATOR}\b",
+            rf"{_FILED} (?:for )?(?:[\w-]+ ){{0,2}}?(?:approval|marketing authori[sz]ation|authori[sz]ation|clearance)\b",
+            r"\b(?:new drug|biologics license|marketing authori[sz]ation|regulatory) (?:applications?|submissions?|filings?)\b",
+        ),
+        "keywords": (
+            r"\bnod\b|\bsigns? off\b|\bsigned off\b|\bgreen[- ]?light(?:s|ed)?\b|\bthumbs[- ]up\b",
+            r"\bturn(?:s|ed)? (?:back|down)\b|\brebuff(?:s|ed)?\b|\bknock(?:s|ed)? back\b",
+        ),
+    },
+    "patent": {
+        "decisive": (
+            r"\bsu(?:es|ed|ing)\b|\blawsuits?\b|\b(?:patent|infringement|antitrust) suits?\b|\bfile[sd]? (?:a )?suit\b",
+            r"\b(?:takes?|taken|took|taking)\b(?: [\w'’-]+){0,10}? to court\b",
+            r"\b(?:appeals?|federal|district|supreme|high|circuit) court\b|\bcourt (?:rul\w*|sides?|sided|uph\w*|block\w*)",
+        ),
+        "keywords": (r"\bjudge\b|\bjury\b",),
+    },
+    "financing": {
+        "decisive": (
+            r"\brais(?:es|ed|ing) (?:\$|€|£|US\$|USD |EUR |SEK |DKK |CHF )?\d",
+            r"\b(?:venture debt|debt financing|(?:credit|loan|debt) facilit(?:y|ies)|term loan)\b",
+        ),
+        "keywords": (),
+    },
+}
+# Phrases that hold an event word in another sense, blanked before events are filed: a purchase of time, and what
+# money is for ("raises $600 million to take its GLP-1 into phase 3": the event is the money, not the phase 3).
+_NOT_EVENTS = re.compile(
+    r"\bbuy(?:s|ing)? (?:(?:up to|about|around|nearly|another|more|some|extra|at least|itself|themselves) )*"
+    r"(?:time|\d+ (?:more )?(?:days|weeks|months|years))\b",
+    re.IGNORECASE,
+)
+_PROCEEDS = re.compile(
+    r"(?P<money>(?:\$|€|£|US\$)\s?\d[\d.,]*\s*(?:million|billion|bn|[MB])?\b[^.;]{0,60}?\s)"
+    r"(?P<purpose>(?:to|for) (?:fund|financ\w*|run|take|advance|support|bankroll|pay for|push|move|develop\w*|"
+    r"bring|carry)\b[^.;]*)",
+    re.IGNORECASE,
+)
+_COMPILED = {
+    event_type: {tier: tuple(re.compile(p, re.IGNORECASE) for p in patterns) for tier, patterns in tiers.items()}
+    for event_type, tiers in EVENT_PHRASES.items()
+}
+
+
+def without_false_events(text: str) -> str:
+    """The text with phrases that only look like an event ("buying time", what money raised is for) blanked, offsets
+    kept."""
+    text = _NOT_EVENTS.sub(lambda m: " " * len(m.group(0)), text)
+    return _PROCEEDS.sub(lambda m: m["money"] + " " * len(m["purpose"]), text)
+
+
+def event_phrases(event_type: str, text: str) -> tuple[int, int, str]:
+    """How the text tells an event of this type in words every field shares: its decisive and keyword hits, and
+    the text with those phrases blanked, for the field's own words to count only what they add ("appeals court"
+    counts once, as an appeals court, not again as a "court")."""
+    tiers = _COMPILED.get(event_type, {})
+    hits = []
+    for tier in ("decisive", "keywords"):
+        found = 0
+        for pattern in tiers.get(tier, ()):
+            for match in pattern.finditer(text):
+                found += 1
+                text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+        hits.append(found)
+    return hits[0], hits[1], text
