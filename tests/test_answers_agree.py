@@ -26,6 +26,8 @@ from toolkit.packaging import build_package, format_size
 from toolkit.services import boto3_client, service_url
 from toolkit.versions import smoke_and_record
 
+pytestmark = pytest.mark.slow
+
 QUIET = {"printer": lambda _line: None}
 
 

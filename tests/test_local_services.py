@@ -48,7 +48,7 @@ def test_missing_services_start_together_then_are_waited_for(fake_start, monkeyp
 
     urls = services.ensure_services(env, lines.append, timeout_s=1)
 
-    assert started == ["moto.server", "toolkit.local.bedrock_standin", "toolkit.local.sample_feeds"]
+    assert started == ["toolkit.local.emulator", "toolkit.local.bedrock_standin", "toolkit.local.sample_feeds"]
     assert set(urls) == {"emulator", "bedrock_standin", "sample_feeds"}
     assert [line.split(" on ")[0] for line in lines] == [
         "  started AWS emulator (moto server)",

@@ -35,6 +35,8 @@ from toolkit.envfile import load_env
 from toolkit.iam_policy import Request, denied, evaluate
 from toolkit.iam_requests import AwsCall, calls_from_recording, recording, requests_for
 
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "123456789012"  # the emulator's account
 
 

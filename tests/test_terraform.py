@@ -215,6 +215,7 @@ def test_every_root_commits_its_provider_lock_file_with_hashes_for_every_platfor
     assert re.search(r'"h1:[A-Za-z0-9+/=]{44}"', block)
 
 
+@pytest.mark.slow
 def test_the_local_provider_mirror_holds_exactly_the_locked_provider(tmp_path, monkeypatch):
     import subprocess
 
