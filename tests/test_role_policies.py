@@ -81,6 +81,13 @@ def _bootstrap_roles(root: Path) -> dict[str, list[dict]]:
         return roles
 
 
+def _report(missing: list[str], statements: list[dict]) -> str:
+    """Every denied call in full, and the statements the role holds (by Sid), to tell a missing grant from a role
+    read incompletely."""
+    sids = ", ".join(str(s.get("Sid", "?")) for s in statements)
+    return "\n".join([*missing, f"the role holds {len(statements)} statements: {sids}"])
+
+
 def _recorder(port: int, verb: str) -> bytes:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/moto-api/recorder/{verb}", method="GET" if verb.startswith("download") else "POST"
@@ -195,19 +202,22 @@ def _schedule_role_statements(env, role: str | None = None) -> list[dict]:
 
 def test_terraform_apply_needs_nothing_the_deploy_role_lacks(recorded):
     assert len(recorded.apply_calls) > 50  # the recording holds Terraform's calls, not an empty log
-    assert denied(recorded.roles["deploy"], requests_for(recorded.apply_calls, ACCOUNT)) == []
+    missing = denied(recorded.roles["deploy"], requests_for(recorded.apply_calls, ACCOUNT))
+    assert not missing, _report(missing, recorded.roles["deploy"])
 
 
 def test_a_pull_request_plan_needs_nothing_the_plan_role_lacks(recorded):
     assert {c.operation for c in recorded.plan_calls} >= {"GetFunction", "GetBucketPolicy"}
-    assert denied(recorded.roles["plan"], requests_for(recorded.plan_calls, ACCOUNT)) == []
+    missing = denied(recorded.roles["plan"], requests_for(recorded.plan_calls, ACCOUNT))
+    assert not missing, _report(missing, recorded.roles["plan"])
 
 
 @pytest.mark.parametrize("command", ["deploy", "smoke", "rollback", "versions", "status", "failures", "trigger"])
 def test_each_release_command_needs_nothing_the_deploy_role_lacks(recorded, command):
     calls = recorded.toolkit_calls[command]
     assert calls, f"{command} made no AWS call"
-    assert denied(recorded.roles["deploy"], requests_for(calls, ACCOUNT)) == []
+    missing = denied(recorded.roles["deploy"], requests_for(calls, ACCOUNT))
+    assert not missing, _report(missing, recorded.roles["deploy"])
 
 
 def test_a_release_deletes_its_lease_and_needs_the_grant_to(recorded):
