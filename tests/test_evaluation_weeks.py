@@ -83,31 +83,31 @@ OTHER_CLIENT_WEEK = {
 
 @pytest.fixture
 def scratch(tmp_path, monkeypatch):
-    """eval/ with LAI Weekly's week1 and week3, a held-out LAI week9, another client's generated week1 and
+    """eval/ with LAI Weekly's week1 and week3, a held-out LAI week90, another client's generated week1 and
     hand-written week5; the sets declared to match."""
     root = tmp_path / "eval"
     root.mkdir()
     for name in ("week1", "week3"):
         shutil.copytree(EVAL_DIR / name, root / name)
-    _write_week(root / "week9", LAI_HELD_OUT_WEEK)
+    _write_week(root / "week90", LAI_HELD_OUT_WEEK)
     shutil.copytree(EVAL_DIR / OTHER / "week1", root / OTHER / "week1")
     _write_week(root / OTHER / "week5", OTHER_CLIENT_WEEK)
     monkeypatch.setattr(eval_weeks, "TUNING", {FIRST_CLIENT: ("week1", "week3"), OTHER: ("week1", "week5")})
-    monkeypatch.setattr(eval_weeks, "HELD_OUT", {FIRST_CLIENT: ("week9",), OTHER: ()})
+    monkeypatch.setattr(eval_weeks, "HELD_OUT", {FIRST_CLIENT: ("week90",), OTHER: ()})
     return root
 
 
 def test_a_held_out_week_cannot_be_read_for_tuning(scratch):
-    with pytest.raises(HeldOutWeekError, match="lai_weekly_v3/week9 is held out"):
-        load_week("week9", TODAY, scratch)
-    assert load_week("week9", TODAY, scratch, purpose="report").held_out
+    with pytest.raises(HeldOutWeekError, match="lai_weekly_v3/week90 is held out"):
+        load_week("week90", TODAY, scratch)
+    assert load_week("week90", TODAY, scratch, purpose="report").held_out
 
 
 def test_a_hand_written_week_saying_another_set_than_the_code_is_refused(scratch, monkeypatch):
     monkeypatch.setattr(eval_weeks, "HELD_OUT", {FIRST_CLIENT: (), OTHER: ()})
-    monkeypatch.setattr(eval_weeks, "TUNING", {FIRST_CLIENT: ("week1", "week3", "week9"), OTHER: ("week1", "week5")})
-    with pytest.raises(EvalError, match="week9/week.yaml says set: 'held_out'"):
-        load_week("week9", TODAY, scratch)
+    monkeypatch.setattr(eval_weeks, "TUNING", {FIRST_CLIENT: ("week1", "week3", "week90"), OTHER: ("week1", "week5")})
+    with pytest.raises(EvalError, match="week90/week.yaml says set: 'held_out'"):
+        load_week("week90", TODAY, scratch)
 
 
 def test_another_clients_hand_written_week_loads_with_its_declared_sources_and_no_padding(scratch):
@@ -148,20 +148,20 @@ def test_a_tuning_run_reads_every_clients_tuning_weeks_and_no_held_out_week(scra
 def test_the_report_gives_each_client_its_sets_apart_and_every_client_together(scratch):
     results = evaluate.evaluate(TODAY, eval_dir=scratch, backends=("offline",))
     lai, other = results["clients"][FIRST_CLIENT], results["clients"][OTHER]
-    assert lai["overall"]["held_out"]["weeks"] == ["week9"] and "held_out" not in other["overall"]
-    assert results["overall"]["held_out"]["weeks"] == [f"{FIRST_CLIENT}/week9"]
+    assert lai["overall"]["held_out"]["weeks"] == ["week90"] and "held_out" not in other["overall"]
+    assert results["overall"]["held_out"]["weeks"] == [f"{FIRST_CLIENT}/week90"]
     # The scratch weeks are small, but each is measured: the other client's story told twice is one story.
     assert other["weeks"]["week5"]["offline"]["selected"] == 1
     assert other["weeks"]["week5"]["offline"]["stories_split"] == 0
     lines = evaluate.report(results, ("offline",))
-    assert any(line.startswith("lai_weekly_v3 · offline") and "week9*" in line for line in lines)
+    assert any(line.startswith("lai_weekly_v3 · offline") and "week90*" in line for line in lines)
     assert any(line.startswith("every client · offline") and "all held_out" in line for line in lines)
 
 
 def test_an_empty_held_out_set_is_reported_as_such(scratch, monkeypatch):
     monkeypatch.setattr(eval_weeks, "HELD_OUT", {FIRST_CLIENT: (), OTHER: ()})
     monkeypatch.setattr(eval_weeks, "TUNING", {FIRST_CLIENT: ("week1", "week3"), OTHER: ("week1",)})
-    shutil.rmtree(scratch / "week9")
+    shutil.rmtree(scratch / "week90")
     shutil.rmtree(scratch / OTHER / "week5")
     results = evaluate.evaluate(TODAY, eval_dir=scratch, backends=("offline",))
     assert "held_out" not in results["overall"]
