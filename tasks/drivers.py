@@ -100,16 +100,22 @@ def eval_(c, date=None, tuning=False, update_reference=False):
         raise Exit(code=1)
 
 
-@task(help={"jobs": "mutants tested in parallel (default 2)"})
-def mutate(c, jobs=2):
-    """Mutation score of the engine's pure modules against their fast tests; writes bench/mutation.json.
+@task(
+    help={
+        "jobs": "mutants tested in parallel (default 2)",
+        "update_reference": "write the committed reference score, bench/mutation.json, instead of .local/bench/",
+    }
+)
+def mutate(c, jobs=2, update_reference=False):
+    """Mutation score of the engine's pure modules against their fast tests.
 
-    Changes: bench/mutation.json, and the scratch copy in .mutation/ (the checkout itself is never modified).
+    Changes: .local/bench/mutation.json (bench/mutation.json with --update-reference), and the scratch copy in
+    .mutation/ (the checkout itself is never modified).
     """
     from toolkit.drivers.mutation import MutationError, run_mutation
 
     try:
-        summary = run_mutation(max_children=int(jobs))
+        summary = run_mutation(max_children=int(jobs), update_reference=update_reference)
     except MutationError as exc:
         raise _fail(exc) from None
-    print(f"bench/mutation.json written: {summary['score_percent']} % of {summary['mutants']} mutants killed")
+    print(f"{summary['written_to']} written: {summary['score_percent']} % of {summary['mutants']} mutants killed")

@@ -20,7 +20,9 @@ from pathlib import Path
 from .. import REPO_ROOT
 
 WORKDIR = REPO_ROOT / ".mutation"
-RESULTS = REPO_ROOT / "bench" / "mutation.json"
+# The committed reference score; a run writes its own under .local/ unless asked to update the reference.
+REFERENCE = REPO_ROOT / "bench" / "mutation.json"
+RESULTS = REPO_ROOT / ".local" / "bench" / "mutation.json"
 EQUIVALENT = REPO_ROOT / "bench" / "mutation-equivalent.txt"
 
 # The engine's pure modules (no S3, HTTP or clock of their own), relative to lambda_src/.
@@ -76,7 +78,9 @@ class MutationError(RuntimeError):
 def prepare(workdir: Path = WORKDIR) -> None:
     """A scratch copy laid out the way mutmut expects (engine under src/), refreshed from the checkout."""
     workdir.mkdir(exist_ok=True)
-    for name in ("src", "tests", "config"):
+    # mutants/ too: mutmut keeps a mutated copy whose Python source looks unchanged even when the templates and
+    # data beside it changed, and then tests stale code.
+    for name in ("src", "tests", "config", "mutants"):
         shutil.rmtree(workdir / name, ignore_errors=True)
     shutil.copytree(
         REPO_ROOT / "lambda_src" / "vectora_core",
@@ -183,8 +187,15 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def run_mutation(max_children: int = 2, printer: Callable[[str], None] = print, workdir: Path = WORKDIR) -> dict:
-    """Prepare the scratch copy, run mutmut, write bench/mutation.json and return its summary."""
+def run_mutation(
+    max_children: int = 2,
+    printer: Callable[[str], None] = print,
+    workdir: Path = WORKDIR,
+    *,
+    update_reference: bool = False,
+) -> dict:
+    """Prepare the scratch copy, run mutmut, write the summary (.local/bench/mutation.json, or the committed
+    bench/mutation.json with `update_reference`) and return it with the path written as `written_to`."""
     import time
 
     if shutil.which("mutmut", path=str(Path(sys.executable).parent)) is None:
@@ -202,7 +213,14 @@ def run_mutation(max_children: int = 2, printer: Callable[[str], None] = print, 
     if not found:
         raise MutationError(f"mutmut produced no results (exit {completed.returncode}); see {log}")
     summary = summarize(found, equivalent_mutants(), time.monotonic() - started)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    if summary["score_percent"] is None:
+        raise MutationError(
+            f"mutmut checked no mutant (exit {completed.returncode}): the fast tests failed on the unmutated code; "
+            f"see the end of {log}"
+        )
+    target = REFERENCE if update_reference else RESULTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    summary["written_to"] = str(target.relative_to(REPO_ROOT))
     printer(table(summary))
     return summary
