@@ -13,6 +13,9 @@ import yaml
 from toolkit.drivers import eval_corpus, eval_weeks, evaluate
 from toolkit.drivers.eval_weeks import HELD_OUT, TUNING, TUNING_WEEKS, HeldOutWeekError, load_week
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 11, 26)
 TESTS = Path(__file__).resolve().parent
 LAI = eval_weeks.FIRST_CLIENT

@@ -10,6 +10,9 @@ import pytest
 from toolkit.drivers import evaluate
 from toolkit.drivers.eval_weeks import TUNING, weeks_on_disk
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 11, 26)
 CLIENT = "glp1_obesity_weekly"
 BACKENDS = ("offline", "standin")

@@ -14,6 +14,9 @@ import yaml
 from toolkit.drivers import eval_weeks, evaluate
 from toolkit.drivers.eval_weeks import EVAL_DIR, FIRST_CLIENT, EvalError, HeldOutWeekError, load_week
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 11, 26)
 OTHER = "glp1_obesity_weekly"
 

@@ -8,6 +8,9 @@ import json
 import pytest
 from conftest import FakeContext
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def _atomic_conditional_writes():

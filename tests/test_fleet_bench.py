@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import REGION
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

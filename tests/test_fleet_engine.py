@@ -10,6 +10,9 @@ import pytest
 from conftest import LAMBDA_ENV, REPO_ROOT, FakeContext
 from lambda_testkit import edit_client_config
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 CONFIG = LAMBDA_ENV["CONFIG_BUCKET"]
 DATA = LAMBDA_ENV["DATA_BUCKET"]
 

@@ -9,6 +9,9 @@ import pytest
 import yaml
 from conftest import LAMBDA_ENV, engine_buckets, fresh_handler, record_run, use_lambda_environment
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 LABELS_FILE = Path(__file__).resolve().parent.parent / "sample_feeds" / "labels.yaml"
 
 

@@ -13,6 +13,9 @@ import pytest
 import yaml
 from conftest import LAMBDA_ENV, engine_buckets, fresh_handler, record_run, use_lambda_environment
 
+# The whole engine, run many times over (make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENT = "glp1_obesity_weekly"
 LABELS = yaml.safe_load((REPO_ROOT / "sample_feeds" / "obesity" / "labels.yaml").read_text())
