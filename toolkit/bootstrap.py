@@ -12,12 +12,13 @@ from pathlib import Path
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .services import boto3_client
 
 STATE_KEY = "vectora-inbox/{env}/terraform.tfstate"
 
 
-class BootstrapError(RuntimeError):
+class BootstrapError(ToolkitError, RuntimeError):
     """The state bucket cannot be created or is not ours."""
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import REPO_ROOT
+from ..errors import ToolkitError
 
 WORKDIR = REPO_ROOT / ".mutation"
 RESULTS = REPO_ROOT / "bench" / "mutation.json"
@@ -69,7 +70,7 @@ STATUS_BY_EXIT_CODE = {
 }
 
 
-class MutationError(RuntimeError):
+class MutationError(ToolkitError, RuntimeError):
     """The mutation run could not start or finish."""
 
 

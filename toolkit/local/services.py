@@ -18,12 +18,13 @@ from pathlib import Path
 
 from .. import REPO_ROOT
 from ..envfile import EnvFile
+from ..errors import ToolkitError
 from ..services import service_url
 
 STATE_DIR = REPO_ROOT / ".local"
 
 
-class ServiceError(RuntimeError):
+class ServiceError(ToolkitError, RuntimeError):
     """A local service did not start or answer."""
 
 
