@@ -111,7 +111,11 @@ def ensure_services(env: EnvFile, printer: Callable[[str], None] = print, timeou
     return urls
 
 
-def stop_services(env: EnvFile, printer: Callable[[str], None] = print) -> None:
+def stop_services(env: EnvFile, printer: Callable[[str], None] = print, *, dry_run: bool = False) -> None:
+    if dry_run:
+        from ..dry_run import stop_plan
+
+        return stop_plan([(spec.description, _pid_file(spec.name)) for spec in SERVICES], STATE_DIR / "warm", printer)
     for spec in SERVICES:
         pid_file = _pid_file(spec.name)
         if not pid_file.exists():
