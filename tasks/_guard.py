@@ -1,4 +1,5 @@
-"""What every task shares: the --env help, and one `error: ...` line with exit 1 for a known failure."""
+"""What every task shares: the --env help, and one `error: ...` line with exit 1 for a known failure: any toolkit
+error (`toolkit.errors.ToolkitError`, with its fix) or an AWS SDK error a user can act on."""
 
 from __future__ import annotations
 

@@ -153,7 +153,7 @@ def deploy(
     lambda_client = boto3_client(env, "lambda")
     s3_client = boto3_client(env, "s3")
     _get_alias(lambda_client, env)  # a missing function says "apply Terraform first" before the lease
-    if dry_run:  # reads only: taking the lease would write to the data bucket
+    if dry_run:  # reads only: taking the lease would write to the artifacts bucket
         return _deploy_locked(
             env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started, mark, dry_run=True
         )

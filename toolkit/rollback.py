@@ -76,7 +76,7 @@ def rollback(
     lambda_client = boto3_client(env, "lambda")
     s3_client = boto3_client(env, "s3")
     _get_alias(lambda_client, env)
-    if dry_run:  # the same choice of target, read without the lease (taking it would write to the data bucket)
+    if dry_run:  # the same choice of target, read without the lease (taking it would write to the artifacts bucket)
         from .dry_run import print_rollback_plan
 
         current = _get_alias(lambda_client, env)["FunctionVersion"]
