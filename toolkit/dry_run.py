@@ -2,7 +2,8 @@
 
 The release functions decide as they always do (the same reads, the same comparisons) and, given `dry_run=True`,
 hand their decision to a function here instead of acting on it: no lease is taken, nothing is uploaded, published,
-moved, applied, written or stopped. Each plan line starts with "would".
+moved, applied, written or stopped. What would change is said as "would …"; every plan ends with
+`NOTHING_CHANGED`.
 """
 
 from __future__ import annotations
