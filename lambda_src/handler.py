@@ -1,4 +1,5 @@
-"""Lambda entry point: validate the payload, build the container's edges once, run the newsletter."""
+"""Lambda entry point: validate the payload (a batch of the fleet's run queue: each record's), build the
+container's edges once, run the newsletter; one EMF metrics line per run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What every task shares: the --env help, and one `error: ...` line with exit 1 for a known failure."""
+"""What every task shares: the --env help, and one `error: ...` line with exit 1 for a known failure: any toolkit
+error (`toolkit.errors.ToolkitError`, with its fix) or an AWS SDK error a user can act on."""
 
 from __future__ import annotations
 
@@ -12,34 +13,10 @@ def _fail(exc: Exception) -> Exit:
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
-    from toolkit.envfile import EnvFileError
-    from toolkit.local.run_local import RunError
-    from toolkit.local.services import ServiceError
+    """The errors a task prints as one line: every toolkit error derives from one base that carries its fix."""
+    from toolkit.errors import ToolkitError
 
-    errors: list[type[Exception]] = [EnvFileError, RunError, ServiceError]
-    for module, name in (
-        ("toolkit.packaging", "PackageError"),
-        ("toolkit.deploy", "DeployError"),
-        ("toolkit.deploy_lease", "LeaseNotReleased"),
-        ("toolkit.release_config", "ReleaseConfigError"),
-        ("toolkit.smoke", "SmokeError"),
-        ("toolkit.cloudwatch", "LogsError"),
-        ("toolkit.local.lambda_runner", "LocalLambdaError"),
-        ("toolkit.terraform", "TerraformError"),
-        ("toolkit.drivers.demo", "DemoError"),
-        ("toolkit.drivers.bench", "BenchError"),
-        ("toolkit.bootstrap", "BootstrapError"),
-        ("toolkit.drivers.evaluate", "EvalError"),
-        ("toolkit.drivers.screenshot", "ScreenshotError"),
-        ("toolkit.operations", "OperationsError"),
-        ("toolkit.drivers.fleet_bench", "FleetBenchError"),
-        ("toolkit.local.queue_runner", "QueueRunnerError"),
-    ):
-        try:
-            errors.append(getattr(__import__(module, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(errors)
+    return (ToolkitError,)
 
 
 def aws_problem(exc: Exception) -> str | None:

@@ -18,13 +18,13 @@ def local_up(c, env=None):
         print(f"  {name:<16} {url}")
 
 
-@task(name="down", help={"env": ENV_HELP})
-def local_down(c, env=None):
+@task(name="down", help={"env": ENV_HELP, "dry_run": "print which services it would stop, and stop none"})
+def local_down(c, env=None, dry_run=False):
     """Stop the local services (the emulator's state is lost; the next command notices and applies Terraform afresh)."""
     from toolkit.envfile import load_env
     from toolkit.local.services import stop_services
 
-    _guard(stop_services, _guard(load_env, env))
+    _guard(stop_services, _guard(load_env, env), dry_run=dry_run)
 
 
 @task(name="status", help={"env": ENV_HELP})

@@ -27,8 +27,16 @@ def package(c, env=None, force=False, bundle_boto3=None):
 BREAK_LEASE_HELP = "take over the deploy lease of a deploy or rollback that was killed (check that it is not running)"
 
 
-@task(help={"env": ENV_HELP, "payload": "payload for the pre-promotion smoke test", "break_lease": BREAK_LEASE_HELP})
-def deploy(c, env=None, payload="payloads/test-payload-p1.json", break_lease=False):
+@task(
+    help={
+        "env": ENV_HELP,
+        "payload": "payload for the pre-promotion smoke test",
+        "break_lease": BREAK_LEASE_HELP,
+        "dry_run": "print the config files it would write, the version it would publish and where `live` would move;"
+        " builds (or reuses) the zip to know its sha256, and changes nothing in the environment",
+    }
+)
+def deploy(c, env=None, payload="payloads/test-payload-p1.json", break_lease=False, dry_run=False):
     """Release code, function configuration and config files; `live` moves only to a version whose smoke test passed.
 
     Config files (config/: client configs, canonical scopes, prices) are checked with the engine's parser first: a
@@ -41,7 +49,7 @@ def deploy(c, env=None, payload="payloads/test-payload-p1.json", break_lease=Fal
     """
     from toolkit.deploy import deploy as deploy_function
 
-    _guard(deploy_function, env, smoke_payload=payload, break_lease=break_lease)
+    _guard(deploy_function, env, smoke_payload=payload, break_lease=break_lease, dry_run=dry_run)
 
 
 @task(
@@ -73,9 +81,10 @@ def smoke(c, payload="payloads/test-payload-p1.json", env=None, qualifier="live"
         "env": ENV_HELP,
         "to": "version to move live to, older or newer (default: the newest good version below live)",
         "break_lease": BREAK_LEASE_HELP,
+        "dry_run": "print from which version to which `live` would move, and move nothing",
     }
 )
-def rollback(c, env=None, to=None, break_lease=False):
+def rollback(c, env=None, to=None, break_lease=False, dry_run=False):
     """Move `live` back to the previous good version (or --to N) in one call, then check it with a basic invocation.
 
     A good version passed its smoke test at deploy (or is the one Terraform created). With nothing older, it prints
@@ -83,7 +92,7 @@ def rollback(c, env=None, to=None, break_lease=False):
     """
     from toolkit.deploy import rollback as rollback_function
 
-    _guard(rollback_function, env, to_version=to, break_lease=break_lease)
+    _guard(rollback_function, env, to_version=to, break_lease=break_lease, dry_run=dry_run)
 
 
 @task(help={"env": ENV_HELP})
@@ -99,8 +108,8 @@ def versions(c, env=None):
     print(format_versions(found, load_env(env).alias_name, _guard(latest_differences, env, printer=lambda _line: None)))
 
 
-@task(help={"env": ENV_HELP})
-def config_sync(c, env=None):
+@task(help={"env": ENV_HELP, "dry_run": "print the files it would upload, and upload nothing"})
+def config_sync(c, env=None, dry_run=False):
     """Check config/ with the engine's parser, then upload the changed files to the config bucket.
 
     Client configs, canonical scopes and prices. `invoke deploy` does this too, and smoke-tests live with them.
@@ -111,7 +120,17 @@ def config_sync(c, env=None):
     from toolkit.services import boto3_client
 
     environment = _guard(load_env, env)
-    if environment.emulator:
+    if dry_run:
+        from toolkit.local_target import ensure_services
+        from toolkit.services import service_url
+
+        feeds = None
+        if environment.emulator:
+            _guard(ensure_services, environment)
+            feeds = service_url(environment, "sample_feeds")
+        s3 = boto3_client(environment, "s3")
+        _guard(sync_config, s3, environment.lambda_environment["CONFIG_BUCKET"], feeds, printer=print, dry_run=True)
+    elif environment.emulator:
         _guard(prepare_local, environment)
     else:
         _guard(

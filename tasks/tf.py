@@ -31,13 +31,14 @@ def tf_plan(c, env=None, out=None, summary=None):
         "env": ENV_HELP,
         "plan": "apply this saved plan (from `tf.plan --out`) instead of planning again",
         "verbose": "stream Terraform's output (it always goes to .local/logs/)",
+        "dry_run": "run terraform plan instead (and list the config files the emulator would get): nothing applied",
     },
 )
-def tf_apply(c, env=None, plan=None, verbose=False):
+def tf_apply(c, env=None, plan=None, verbose=False, dry_run=False):
     """Package, then terraform init + apply for the environment (the emulator for local, whose config it also uploads)."""
     from toolkit.stack import apply_stack
 
-    _guard(apply_stack, env, verbose=verbose or None, plan_file=plan)
+    _guard(apply_stack, env, verbose=verbose or None, plan_file=plan, dry_run=dry_run)
 
 
 @task(name="mirror", help={"dir": "directory to fill (then export TF_PLUGIN_DIR=<dir>)"})
@@ -61,12 +62,12 @@ def tf_check(c):
         raise Exit(code=1)
 
 
-@task(name="bootstrap", help={"env": ENV_HELP})
-def tf_bootstrap(c, env=None):
+@task(name="bootstrap", help={"env": ENV_HELP, "dry_run": "print what it would create and write, and do neither"})
+def tf_bootstrap(c, env=None, dry_run=False):
     """Create the Terraform state bucket of the account (versioned, encrypted, private) and write backend.hcl."""
     from toolkit.bootstrap import bootstrap_state
 
-    _guard(bootstrap_state, env)
+    _guard(bootstrap_state, env, dry_run=dry_run)
 
 
 ns = Collection("tf", tf_plan, tf_apply, tf_check, tf_bootstrap, tf_mirror)

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .services import boto3_client
 
 STATE_KEY = "vectora-inbox/{env}/terraform.tfstate"
 
 
-class BootstrapError(RuntimeError):
+class BootstrapError(ToolkitError, RuntimeError):
     """The state bucket cannot be created or is not ours."""
 
 
@@ -43,8 +44,10 @@ def bootstrap_state(
     repo_root: Path | None = None,
     s3=None,
     sts=None,
+    dry_run: bool = False,
 ) -> str:
-    """Create the state bucket if needed, write backend.hcl; return the bucket name."""
+    """Create the state bucket if needed, write backend.hcl; return the bucket name (`dry_run`: print what it
+    would create and write, and do neither)."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     if env.emulator:
         raise BootstrapError(f"{env.name} keeps its Terraform state locally: nothing to bootstrap")
@@ -53,6 +56,11 @@ def bootstrap_state(
     s3 = s3 or boto3_client(env, "s3")
     account = sts.get_caller_identity()["Account"]
     bucket = state_bucket_name(account, env.aws_region)
+    if dry_run:
+        from .dry_run import bootstrap_plan
+
+        text = backend_file_text(bucket, env.name, env.aws_region)
+        return bootstrap_plan(s3, bucket, account, directory / "backend.hcl", text, printer)
     try:
         s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
         printer(f"  state bucket s3://{bucket} exists")

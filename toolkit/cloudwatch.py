@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .local_target import ensure_services
 from .services import boto3_client
 
@@ -20,7 +21,7 @@ _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-class LogsError(RuntimeError):
+class LogsError(ToolkitError, RuntimeError):
     """The log group cannot be read or written."""
 
 

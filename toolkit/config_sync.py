@@ -22,10 +22,17 @@ def sync_config(
     feeds_base_url: str | None = None,
     config_dir: Path = CONFIG_DIR,
     printer: Callable[[str], None] = lambda _: None,
+    *,
+    dry_run: bool = False,
 ) -> list[str]:
     """Validate, then upload the files that differ from the bucket's; returns every key. Raises
-    ReleaseConfigError (naming file and field) before writing anything if a file is invalid."""
+    ReleaseConfigError (naming file and field) before writing anything if a file is invalid. `dry_run` prints
+    the files it would write and writes none."""
     release = load_release_config(config_dir, feeds_base_url)
+    if dry_run:
+        from .dry_run import config_plan
+
+        return config_plan(s3, bucket, release, printer)
     changes = sync(s3, bucket, release)
     written = sum(change.status != UNCHANGED for change in changes)
     printer(f"  config: {len(changes)} file(s), {written} written → s3://{bucket}/")

@@ -126,13 +126,15 @@ def deploy(
     break_lease: bool = False,
     hook: Hook | None = None,
     mark: str = "",
+    dry_run: bool = False,
 ) -> DeployResult:
     """Release the current code, function configuration and config files; move `live` once the smoke test passes.
 
     `build(env, printer)` returns the package (path, sha256 hex, size_bytes, skipped); by default
     `toolkit.packaging.build_package`. `hook(step)` is called after each step (tests use it to stop a deploy
     there). `mark` is appended to a published version's description (`build=drill` for a drill build). Raises
-    DeployError, leaving `live` on a version that passed its smoke test.
+    DeployError, leaving `live` on a version that passed its smoke test. `dry_run` builds (or reuses) the zip and
+    prints what the deploy would upload, publish and move, taking no lease and changing nothing.
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
@@ -151,6 +153,10 @@ def deploy(
     lambda_client = boto3_client(env, "lambda")
     s3_client = boto3_client(env, "s3")
     _get_alias(lambda_client, env)  # a missing function says "apply Terraform first" before the lease
+    if dry_run:  # reads only: taking the lease would write to the artifacts bucket
+        return _deploy_locked(
+            env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started, mark, dry_run=True
+        )
     with _lease(s3_client, env, "deploy", printer, break_lease):
         steps.hook("lease")
         return _deploy_locked(
@@ -159,7 +165,7 @@ def deploy(
 
 
 def _deploy_locked(
-    env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started, mark=""
+    env, lambda_client, s3_client, release, steps, printer, smoke_payload, build, started, mark="", dry_run=False
 ) -> DeployResult:
     with steps.step("package") as note:
         package = (build or _build_package)(env, printer)
@@ -199,12 +205,32 @@ def _deploy_locked(
         + [f"$LATEST {difference}" for difference in settings_changed]
         + ([f"config {config_reason}"] if config_changed else [])
     )
-    if not reasons:
-        seconds = time.perf_counter() - started
-        printer(
-            f"unchanged: version {live_version} already runs sha256 {sha_hex[:12]}…, its configuration and config "
-            f"{release.digest[:12]}; nothing published ({seconds:.1f} s)"
+    if dry_run and reasons:
+        from .dry_run import print_deploy_plan
+        from .versions import _published_versions
+
+        publishes = bool(code_changed or settings_changed)
+        versions = _published_versions(lambda_client, env) if publishes else []
+        print_deploy_plan(
+            env,
+            printer,
+            package,
+            live_config,
+            latest_config,
+            code_sha256,
+            changes,
+            release,
+            reasons,
+            versions,
+            version_label(live_config),
         )
+    if not reasons or dry_run:
+        seconds = time.perf_counter() - started
+        if not reasons:
+            printer(
+                f"unchanged: version {live_version} already runs sha256 {sha_hex[:12]}…, its configuration and config "
+                f"{release.digest[:12]}; nothing published ({seconds:.1f} s)"
+            )
         return DeployResult(
             env.function_name,
             False,
@@ -215,6 +241,7 @@ def _deploy_locked(
             seconds,
             config_digest=release.digest,
             config_changes=tuple(changes),
+            reasons=reasons,
         )
 
     uploaded_config: list[str] = []

@@ -23,15 +23,17 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
 
+from .errors import ToolkitError
+
 LEASE_MINUTES = 60  # longer than the longest deploy: a smoke test is three invocations of at most 15 minutes
 _LOST = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
 
-class LeaseHeld(RuntimeError):
+class LeaseHeld(ToolkitError, RuntimeError):
     """Another deploy or rollback holds the lease."""
 
 
-class LeaseNotReleased(RuntimeError):
+class LeaseNotReleased(ToolkitError, RuntimeError):
     """The step finished but its lease could not be deleted: the message says how to break it."""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import REPO_ROOT
+from .errors import ToolkitError
 
 ENV_DIR = REPO_ROOT / "env"
 DEFAULT_ENV = "local"
@@ -20,7 +21,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
 ACCOUNT_ID = "{account_id}"
 
 
-class EnvFileError(ValueError):
+class EnvFileError(ToolkitError, ValueError):
     """An environment file is missing or malformed."""
 
 

@@ -90,8 +90,10 @@ def new_client(
     timezone: str | None = None,
     config_dir: Path = CONFIG_DIR,
     printer: Callable[[str], None] = print,
+    dry_run: bool = False,
 ) -> NewClient:
-    """Write `config/clients/<client_id>.yaml` from the template client's config, once it checks."""
+    """Write `config/clients/<client_id>.yaml` from the template client's config, once it checks (`dry_run`:
+    check it and print the file it would write, writing nothing)."""
     if not CLIENT_ID.match(client_id or ""):
         raise OnboardingError(
             f"client id {client_id!r}: use 1 to 40 lowercase letters, digits or underscores, starting with a letter or digit"
@@ -115,6 +117,11 @@ def new_client(
     )
     texts = read_config_dir(config_dir)
     validate_config({**texts, f"clients/{client_id}.yaml": text})  # names file and field; nothing written yet
+    if dry_run:
+        from .dry_run import new_file_plan
+
+        new_file_plan(f"config/clients/{client_id}.yaml", text, f"from {template} (it checks)", printer)
+        return NewClient(client_id, path, template)
     path.write_text(text, encoding="utf-8")
     printer(f"  config/clients/{client_id}.yaml written from {template} (it checks)")
     printer("  next: edit its sources, watch domains and schedule, then `invoke config-sync` and `invoke tf.apply`")

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .local_target import ensure_services
 from .services import boto3_client
 
@@ -26,7 +27,7 @@ LINK_SECONDS = 3600
 PEEK_ROUNDS = 10
 
 
-class OperationsError(RuntimeError):
+class OperationsError(ToolkitError, RuntimeError):
     """The environment's function or its resources cannot be read."""
 
 

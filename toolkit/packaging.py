@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 
 PACKAGE_NAME = "vectora-inbox-engine"
 SOURCE_DIR = REPO_ROOT / "lambda_src"
@@ -70,7 +71,7 @@ _INSTALL_RECORDS = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*$")
 
 
-class PackageError(RuntimeError):
+class PackageError(ToolkitError, RuntimeError):
     """The package cannot be built, or the built package breaks a Lambda limit."""
 
 

@@ -16,13 +16,14 @@ from pathlib import Path
 import yaml
 
 from . import REPO_ROOT
+from .errors import ToolkitError
 
 CONFIG_DIR = REPO_ROOT / "config"
 PRICES_KEY = "bedrock_pricing.yaml"
 ADDED, CHANGED, UNCHANGED = "added", "changed", "unchanged"
 
 
-class ReleaseConfigError(ValueError):
+class ReleaseConfigError(ToolkitError, ValueError):
     """A config file is invalid; the message names the file and the field."""
 
 

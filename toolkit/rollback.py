@@ -58,6 +58,7 @@ def rollback(
     invoke: Callable[[EnvFile, str, dict], Any] | None = None,
     mismatch_retries: int = MISMATCH_RETRIES,
     mismatch_backoff_s: float = MISMATCH_BACKOFF_S,
+    dry_run: bool = False,
 ) -> RollbackResult:
     """Move `live` to the previous good version (or `to_version`, older or newer) in one call, then check it with
     a basic invocation; if the check fails, move `live` back and raise RollbackError.
@@ -65,6 +66,7 @@ def rollback(
     The previous good version is the highest published version below the current one that passed its smoke
     test at deploy, or the version Terraform created. A version published by a deploy that never passed its
     smoke test is never a target. `invoke(env, qualifier, event)` defaults to `toolkit.invoker.invoke_function`.
+    `dry_run` prints from which version to which `live` would move, taking no lease and moving nothing.
     """
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
@@ -74,6 +76,16 @@ def rollback(
     lambda_client = boto3_client(env, "lambda")
     s3_client = boto3_client(env, "s3")
     _get_alias(lambda_client, env)
+    if dry_run:  # the same choice of target, read without the lease (taking it would write to the artifacts bucket)
+        from .dry_run import print_rollback_plan
+
+        current = _get_alias(lambda_client, env)["FunctionVersion"]
+        versions = _published_versions(lambda_client, env)
+        target = _rollback_target(env, versions, current, to_version, smoke_records(s3_client, env), printer)
+        forward = current.isdigit() and int(target) > int(current)
+        label = version_label(next(v for v in versions if v["Version"] == target))
+        print_rollback_plan(env, printer, current, target, label, forward)
+        return RollbackResult(env.function_name, current, target, time.perf_counter() - started, 0.0, forward)
     with _lease(s3_client, env, "rollback", printer, break_lease):
         alias = _get_alias(lambda_client, env)
         current = alias["FunctionVersion"]

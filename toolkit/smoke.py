@@ -24,6 +24,7 @@ from typing import Any
 
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .invoker import InvokeResult, invoke_function
 from .local_target import ensure_services
 
@@ -40,7 +41,7 @@ _ERROR_LEVELS = {"ERROR", "CRITICAL", "FATAL"}
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
 
 
-class SmokeError(RuntimeError):
+class SmokeError(ToolkitError, RuntimeError):
     """The smoke test cannot start (missing payload file, unreadable payload)."""
 
 

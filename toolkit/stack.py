@@ -59,14 +59,23 @@ def apply_stack(
     *,
     verbose: bool | None = None,
     plan_file: str | None = None,
+    dry_run: bool = False,
 ) -> dict:
     """`invoke tf.apply`: terraform apply (of a saved plan, with `plan_file`); on the emulator, then the client
     configs with feeds pointed at the sample server, so the stack can run as soon as it exists. Returns the
-    stack's outputs."""
+    stack's outputs. `dry_run` runs `terraform plan` instead (and lists the config files the emulator would get),
+    applying and uploading nothing; it returns no outputs."""
     from .envfile import load_env
-    from .terraform import apply
+    from .terraform import apply, plan
 
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    if dry_run:
+        from .dry_run import apply_plan
+        from .local_target import ensure_services
+
+        if env.emulator:
+            ensure_services(env, printer)
+        return apply_plan(env, printer, plan, plan_file=plan_file)
     if not env.emulator:
         return apply(env.name, printer=printer, verbose=verbose, plan_file=plan_file)
     from .local_target import ensure_services

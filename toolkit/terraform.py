@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import REPO_ROOT, terraform_init
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .services import TEST_CREDENTIALS
 
 Printer = Callable[[str], None]
@@ -46,7 +47,7 @@ def verbose_by_default() -> bool:
     return os.environ.get("VECTORA_VERBOSE", "").strip().lower() not in ("", "0", "false", "no")
 
 
-class TerraformError(RuntimeError):
+class TerraformError(ToolkitError, RuntimeError):
     """Terraform is missing, or one of its commands failed."""
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from . import release_config as rc
 from .deploy_lease import LeaseHeld, deploy_lease
 from .envfile import EnvFile, load_env
+from .errors import ToolkitError
 from .local_target import ensure_services
 from .services import boto3_client
 from .smoke import SmokeReport
@@ -39,7 +40,7 @@ DRILL_MARK = "build=drill"
 Printer = Callable[[str], None]
 
 
-class DeployError(RuntimeError):
+class DeployError(ToolkitError, RuntimeError):
     """The deploy stopped; `live` was not moved. `failing_check` names the smoke check that failed, if any."""
 
     def __init__(self, message: str, *, failing_check: str | None = None, version: str | None = None):

@@ -30,6 +30,7 @@ import yaml
 from .. import REPO_ROOT
 from ..config_sync import CONFIG_DIR
 from ..envfile import EnvFile, load_env
+from ..errors import ToolkitError
 from ..local.run_local import InProcessHandler, prepare_local
 from ..local.sample_feeds import render_feed
 from ..local.services import standin_latency_ms
@@ -47,7 +48,7 @@ _ITEM = re.compile(rb"(<item>.*?</item>|<entry>.*?</entry>)", re.S)
 _LINK = re.compile(rb"(<link>)([^<]+)(</link>)|(<link[^>]*href=\")([^\"]+)(\")")
 
 
-class BenchError(RuntimeError):
+class BenchError(ToolkitError, RuntimeError):
     """The benchmark could not run."""
 
 

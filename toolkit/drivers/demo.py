@@ -18,13 +18,14 @@ from pathlib import Path
 
 from .. import REPO_ROOT
 from ..envfile import load_env
+from ..errors import ToolkitError
 from ..local.run_local import OUT_DIR
 
 Printer = Callable[[str], None]
 DRILL_NOTE = "drill.txt"
 
 
-class DemoError(RuntimeError):
+class DemoError(ToolkitError, RuntimeError):
     """A step of the main job failed."""
 
 

@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from .. import REPO_ROOT
+from ..errors import ToolkitError
 from ..local.sample_feeds import render, resolve_dates, source_ids
 
 EVAL_DIR = REPO_ROOT / "eval"
@@ -66,7 +67,7 @@ PADDING_SHARES = {
 }
 
 
-class EvalError(RuntimeError):
+class EvalError(ToolkitError, RuntimeError):
     """The evaluation could not run (a missing week, an unlabelled item, a held-out week read for tuning)."""
 
 

@@ -37,6 +37,7 @@ import yaml
 from .. import REPO_ROOT
 from ..config_sync import CONFIG_DIR
 from ..envfile import EnvFile
+from ..errors import ToolkitError
 from ..local import queue_runner
 from ..local.run_local import LocalContext, prepare_local
 from ..local.sample_feeds import SampleFeedServer, render
@@ -57,7 +58,7 @@ SHARED_FEEDS = ("fierce_pharma", "endpoints_news", "fda_press")
 BENCH_MODE = "bench"
 
 
-class FleetBenchError(RuntimeError):
+class FleetBenchError(ToolkitError, RuntimeError):
     """The fleet benchmark could not run."""
 
 

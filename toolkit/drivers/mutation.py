@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import REPO_ROOT
+from ..errors import ToolkitError
 
 WORKDIR = REPO_ROOT / ".mutation"
 # The committed reference score; a run writes its own under .local/ unless asked to update the reference.
@@ -71,7 +72,7 @@ STATUS_BY_EXIT_CODE = {
 }
 
 
-class MutationError(RuntimeError):
+class MutationError(ToolkitError, RuntimeError):
     """The mutation run could not start or finish."""
 
 

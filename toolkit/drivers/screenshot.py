@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ToolkitError
+
 WIDTHS = (1200, 375)
 PHONE_MAX_WIDTH = 600
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -30,7 +32,7 @@ MAX_HEIGHT = 12_000
 TIMEOUT_S = 60
 
 
-class ScreenshotError(RuntimeError):
+class ScreenshotError(ToolkitError, RuntimeError):
     """The edition could not be rendered, or does not fit a phone."""
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..envfile import EnvFile
+from ..errors import ToolkitError
 from ..iam_requests import LOCAL_TARGET_AGENT, note
 from ..invoke_result import InvokeResult, decode_payload
 from ..packaging import artifact_key
@@ -64,7 +65,7 @@ KEEP_UNPACKED = 10
 EXIT_GRACE_SECONDS = 5.0
 
 
-class LocalLambdaError(RuntimeError):
+class LocalLambdaError(ToolkitError, RuntimeError):
     """The local target cannot find or prepare the function version."""
 
 

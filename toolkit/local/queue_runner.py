@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..envfile import EnvFile
+from ..errors import ToolkitError
 from ..services import boto3_client
 
 
-class QueueRunnerError(RuntimeError):
+class QueueRunnerError(ToolkitError, RuntimeError):
     """The run queue or its mapping is missing."""
 
 

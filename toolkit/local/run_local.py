@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import REPO_ROOT
 from ..envfile import EnvFile, load_env
+from ..errors import ToolkitError
 from ..services import aws_environment
 from ..stack import prepare_stack
 
@@ -30,7 +31,7 @@ HIGHLIGHTS = (
 )
 
 
-class RunError(RuntimeError):
+class RunError(ToolkitError, RuntimeError):
     """The local run could not start."""
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from .. import REPO_ROOT
 from ..envfile import EnvFile
+from ..errors import ToolkitError
 from ..services import service_url
 
 STATE_DIR = REPO_ROOT / ".local"
 
 
-class ServiceError(RuntimeError):
+class ServiceError(ToolkitError, RuntimeError):
     """A local service did not start or answer."""
 
 
@@ -110,7 +111,11 @@ def ensure_services(env: EnvFile, printer: Callable[[str], None] = print, timeou
     return urls
 
 
-def stop_services(env: EnvFile, printer: Callable[[str], None] = print) -> None:
+def stop_services(env: EnvFile, printer: Callable[[str], None] = print, *, dry_run: bool = False) -> None:
+    if dry_run:
+        from ..dry_run import stop_plan
+
+        return stop_plan([(spec.description, _pid_file(spec.name)) for spec in SERVICES], STATE_DIR / "warm", printer)
     for spec in SERVICES:
         pid_file = _pid_file(spec.name)
         if not pid_file.exists():
