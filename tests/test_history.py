@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from conftest import LAMBDA_ENV, read_object
 
-from vectora_core import history
-from vectora_core.history import PublishedStory, apply_first_seen, published_before, with_edition, withhold_published
+from vectora_core import layout
+from vectora_core.first_seen import apply_first_seen
+from vectora_core.history import PublishedStory, published_before, with_edition, withhold_published
 from vectora_core.models import NormalizedItem, RawItem, ScoredItem
 
 pytestmark = pytest.mark.slow
@@ -134,7 +135,7 @@ def run(handler_module, context):
 
 def test_publishing_run_records_its_edition_in_the_history(run, s3):
     result = run()
-    recorded = json.loads(read_object(s3, DATA, history.history_key("lai_weekly_v3")))
+    recorded = json.loads(read_object(s3, DATA, layout.history_key("lai_weekly_v3")))
     assert recorded["editions"][-1]["date"] == result["period"]["date"]
     assert len(recorded["editions"][-1]["stories"]) == result["counts"]["selected"]
 

@@ -9,6 +9,7 @@ from datetime import date
 
 from botocore.exceptions import ClientError
 
+from . import layout
 from .logs import log_event
 from .models import Editorial, ScoredItem
 from .serialize import editorial_from_dict, editorial_to_dict
@@ -48,7 +49,7 @@ def cache_key(
 
 def object_key(client_id: str, key: str, prefix: str | None = None) -> str:
     """`cache/<client_id>/<key>.json`, or the same name under a check run's own cache `prefix`."""
-    return f"{prefix or f'cache/{client_id}/'}{key}.json"
+    return f"{prefix or layout.cache_prefix(client_id)}{key}.json"
 
 
 def load_cached(s3, bucket: str, client_id: str, key: str, prefix: str | None = None) -> Editorial | None:
