@@ -13,21 +13,6 @@ def test_config_keys():
     assert layout.CANONICAL_PREFIX == "canonical/"
 
 
-@pytest.mark.parametrize(
-    ("key", "client_id"),
-    [
-        ("clients/lai_weekly_v3.yaml", "lai_weekly_v3"),
-        ("clients/lai_weekly_v3.yml", None),
-        ("canonical/lai_scopes.yaml", None),
-        ("clients/sub/x.yaml", None),
-        ("clients/.yaml", None),
-        ("xclients/a.yaml", None),
-    ],
-)
-def test_the_client_of_a_config_key(key, client_id):
-    assert layout.client_id_of(key) == client_id
-
-
 def test_data_keys_of_a_publishing_run():
     assert layout.feed_state_key("c") == "feed-state/c.json"
     assert layout.items_prefix("c") == "items/c/"
@@ -114,3 +99,8 @@ def test_artifact_keys():
     assert layout.smoke_record_key("fn", "4") == "fn/smoke/4.json"
     assert layout.deploy_lease_key("fn") == "fn/deploy.lease"
     assert layout.config_pending_key("fn") == "fn/config-pending.json"
+
+
+def test_editorial_cache_keys():
+    assert layout.editorial_key("c", "k1") == "cache/c/k1.json"
+    assert layout.editorial_key("c", "k1", layout.check_cache_prefix("c")) == "checks/cache/c/k1.json"

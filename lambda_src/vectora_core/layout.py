@@ -34,13 +34,6 @@ def client_key(client_id: str) -> str:
     return f"{CLIENTS_PREFIX}{client_id}.yaml"
 
 
-def client_id_of(key: str) -> str | None:
-    """The client a config key belongs to (`clients/<client_id>.yaml`), or None for any other key."""
-    if not key.startswith(CLIENTS_PREFIX) or not key.endswith(".yaml") or "/" in key[len(CLIENTS_PREFIX) :]:
-        return None
-    return key[len(CLIENTS_PREFIX) : -len(".yaml")] or None
-
-
 # --- data bucket --------------------------------------------------------------------------------------------------
 
 CHECKS_PREFIX = "checks/"  # in the data and newsletters buckets: everything a check run writes
@@ -137,6 +130,11 @@ def manifest_key(client_id: str, day: str) -> str:
 
 def cache_prefix(client_id: str) -> str:
     return f"{CACHE_PREFIX}{client_id}/"
+
+
+def editorial_key(client_id: str, key: str, prefix: str | None = None) -> str:
+    """`cache/<client_id>/<key>.json`, or the same name under a check run's own cache `prefix`."""
+    return f"{prefix or cache_prefix(client_id)}{key}.json"
 
 
 def check_cache_prefix(client_id: str) -> str:
