@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vectora_core import layout
+from vectora_core import layout, log_phrases
 
 from . import REPO_ROOT
 from .envfile import ACCOUNT_ID, EnvFile, load_env
@@ -30,7 +30,7 @@ OK, PROBLEM, UNCHECKED, SKIPPED = "ok", "problem", "could not check", "skipped"
 MIN_TERRAFORM = (1, 11, 0)  # S3 native state locking (use_lockfile) is generally available from 1.11
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_RANGE = ((5, 80, 0), (6, 0, 0))  # the modules' `>= 5.80, < 6.0`
-SDK_LOG_LINE = "SDK AWS du runtime"
+SDK_LOG_LINE = log_phrases.RUNTIME_SDK
 LOG_LOOKBACK_MS = 30 * 86_400_000
 
 Printer = Callable[[str], None]

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, NamedTuple
 
-from . import editorial_cache, faithfulness, history, layout, lease, shared_store, store
+from . import editorial_cache, faithfulness, history, layout, lease, log_phrases, shared_store, store
 from .ingest.fetch import FetchResult
 from .ingest.stage import SourceOutcome, ingest_shared, ingest_source
 from .llm.base import Budget, EditorialRequest, LLMLayer
@@ -377,7 +377,7 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
         editorial = editorial_cache.load_cached(edges.s3, bucket, client.client_id, key, cache_prefix)
         if editorial:
             cache_state = "hit"
-            log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
+            log_event(log_phrases.CACHE_HIT, client_id=client.client_id, cache_key=key)
             editorial = faithfulness.check_editorial(editorial, request)
     if editorial is None:
         editorial = faithfulness.check_editorial(edges.llm.write_editorial(request, run.budget), request)
@@ -393,7 +393,7 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
             log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
         else:
             editorial_cache.save_cached(edges.s3, bucket, client.client_id, key, editorial, cache_prefix)
-            log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
+            log_event(log_phrases.CACHE_SAVED, client_id=client.client_id, cache_key=key)
     return Written(editorial, cache_state)
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vectora_core import log_phrases
+
 from .. import REPO_ROOT
 from ..envfile import EnvFile, load_env
 from ..services import aws_environment
@@ -20,10 +22,10 @@ from ..stack import prepare_stack
 OUT_DIR = REPO_ROOT / "out"
 # Log lines worth showing after a run; the full log goes to a file beside the newsletter.
 HIGHLIGHTS = (
-    "Client Bedrock hybride",
-    "Newsletter sauvegardée",
-    "Newsletter récupérée",
-    "Prompt éditorial compact",
+    log_phrases.BEDROCK_ROUTING_PREFIX,
+    log_phrases.CACHE_SAVED,
+    log_phrases.CACHE_HIT,
+    log_phrases.EDITORIAL_PROMPT,
     "échec",
     "malformé",
     "dégradé",
