@@ -401,7 +401,11 @@ def engine_permissions(env: EnvFile, account: str, partition: str = "aws") -> li
         ("s3:GetObject", f"{arn}{buckets['data']}/{layout.ITEMS_PREFIX}x.json", {}),
         ("s3:PutObject", f"{arn}{buckets['data']}/{layout.ITEMS_PREFIX}x.json", {}),
         ("s3:DeleteObject", f"{arn}{buckets['data']}/{layout.LOCKS_PREFIX}x.json", {}),
-        ("s3:PutObject", f"{arn}{buckets['newsletters']}/{layout.NEWSLETTERS_PREFIX}x/newsletter.html", {}),
+        (
+            "s3:PutObject",
+            f"{arn}{buckets['newsletters']}/{layout.NEWSLETTERS_PREFIX}x/{layout.EDITION_FILES['html']}",
+            {},
+        ),
         ("s3:GetObject", f"{arn}{buckets['newsletters']}/{layout.CACHE_PREFIX}x.json", {}),
         ("s3:PutObject", f"{arn}{buckets['newsletters']}/{layout.CACHE_PREFIX}x.json", {}),
         (

@@ -255,7 +255,9 @@ def figures_of(env, configs, report, calls, feeds, quotas, started_at) -> dict[s
     for config in configs:
         prefix = f"{layout.check_runs_prefix(BENCH_MODE, 'local')}{config['client_id']}/"
         for entry in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
-            if entry["Key"].endswith("manifest.json") and entry["LastModified"] >= started_at - timedelta(seconds=2):
+            if entry["Key"].endswith(layout.EDITION_FILES["manifest"]) and entry[
+                "LastModified"
+            ] >= started_at - timedelta(seconds=2):
                 manifests.append(json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()))
     answered = [c for c in calls if c.get("status") == 200]
     drawn: dict[str, float] = {}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vectora_core import log_phrases
+from vectora_core import layout, log_phrases
 
 from .. import REPO_ROOT
 from ..envfile import EnvFile, load_env
@@ -132,7 +132,7 @@ def run_payload(
         out = (out_dir or OUT_DIR) / "checks" / result["mode"] / result["client_id"] / result["period"]["date"]
     out.mkdir(parents=True, exist_ok=True)
     bucket = result["s3"]["bucket"]
-    for kind, filename in (("markdown", "newsletter.md"), ("html", "newsletter.html"), ("manifest", "manifest.json")):
+    for kind, filename in layout.EDITION_FILES.items():  # the local copy keeps the bucket's file names
         body = s3.get_object(Bucket=bucket, Key=result["s3"][kind])["Body"].read()
         (out / filename).write_bytes(body)
     (out / "run.log").write_text(log_text)
