@@ -7,6 +7,7 @@ import time
 from datetime import UTC
 from typing import Any
 
+from vectora_core import log_phrases
 from vectora_core.logs import configure, log_event
 from vectora_core.validation import PayloadError, parse_payload
 
@@ -38,7 +39,7 @@ def _check_sdk_at_start_up() -> str | None:
     versions = {package: sdk.installed_version(package) for package in ("boto3", "botocore")}
     source = sdk.installed_from("botocore", os.environ.get("LAMBDA_TASK_ROOT", ""))
     log_event(
-        "SDK AWS du runtime",
+        log_phrases.RUNTIME_SDK,
         boto3=versions["boto3"],
         botocore=versions["botocore"],
         source=source,

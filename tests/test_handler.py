@@ -274,11 +274,11 @@ def test_lost_index_falls_back_to_per_item_objects_without_renormalizing(run, s3
 
 
 def test_changed_item_content_is_normalized_again(run, s3, feed_server):
-    from vectora_core import shared_store, store
+    from vectora_core import layout, store
 
     first = run()
     source = store.load_client(s3, LAMBDA_ENV["CONFIG_BUCKET"], "lai_weekly_v3").sources[-1]  # the FDA's feed
-    key = shared_store.feed_key(shared_store.shared_root(""), source.url)
+    key = layout.shared_feed_key(layout.shared_root(""), source.url)
     record = json.loads(read_object(s3, DATA, key))
     in_window = [i for i in record["items"] if i["published"] >= first["period"]["start"]]
     in_window[0]["text"] += " Updated."

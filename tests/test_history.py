@@ -1,4 +1,5 @@
-"""First-seen dates of undated items, and the edition history that keeps a story from being sent twice."""
+"""The edition history that keeps a story from being sent twice, and the first-seen dates a feed state keeps
+(the dates themselves: test_first_seen.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from conftest import LAMBDA_ENV, read_object
 
-from vectora_core import history
-from vectora_core.history import PublishedStory, apply_first_seen, published_before, with_edition, withhold_published
+from vectora_core import layout
+from vectora_core.history import PublishedStory, published_before, with_edition, withhold_published
 from vectora_core.models import NormalizedItem, RawItem, ScoredItem
 
 pytestmark = pytest.mark.slow
@@ -43,23 +44,6 @@ def _scored(item_id="a", event_type="clinical", significance="notable", merged=(
 
 
 # --- first-seen dates ------------------------------------------------------------------------------------
-
-
-def test_undated_item_seen_for_the_first_time_takes_the_fetch_time():
-    items, remembered = apply_first_seen([_raw(dated=False, published=NOW)], {}, NOW)
-    assert items[0].published == NOW and remembered == {"a": NOW.isoformat()}
-
-
-def test_undated_item_keeps_the_date_it_was_first_seen():
-    first = NOW - timedelta(days=9)
-    items, remembered = apply_first_seen([_raw(dated=False, published=NOW)], {"a": first.isoformat()}, NOW)
-    assert items[0].published == first and remembered == {"a": first.isoformat()}
-
-
-def test_dated_item_keeps_its_own_date():
-    dated = _raw(published=NOW - timedelta(days=2))
-    items, remembered = apply_first_seen([dated], {"a": (NOW - timedelta(days=9)).isoformat()}, NOW)
-    assert items == [dated] and remembered == {}
 
 
 def test_ingest_remembers_first_seen_dates_in_the_feed_state():
@@ -134,7 +118,7 @@ def run(handler_module, context):
 
 def test_publishing_run_records_its_edition_in_the_history(run, s3):
     result = run()
-    recorded = json.loads(read_object(s3, DATA, history.history_key("lai_weekly_v3")))
+    recorded = json.loads(read_object(s3, DATA, layout.history_key("lai_weekly_v3")))
     assert recorded["editions"][-1]["date"] == result["period"]["date"]
     assert len(recorded["editions"][-1]["stories"]) == result["counts"]["selected"]
 

@@ -34,6 +34,7 @@ from toolkit import REPO_ROOT, iam_requests, terraform
 from toolkit.envfile import load_env
 from toolkit.iam_policy import Request, denied, evaluate
 from toolkit.iam_requests import AwsCall, calls_from_recording, recording, requests_for
+from vectora_core import layout
 
 pytestmark = pytest.mark.slow
 
@@ -224,10 +225,10 @@ def test_a_release_deletes_its_lease_and_needs_the_grant_to(recorded):
     # The fault this check exists for: without ReleaseDeployLease the deploy's lease release is AccessDenied on AWS.
     requests = requests_for(recorded.toolkit_calls["deploy"], ACCOUNT)
     deletes = [r for r in requests if r.action == "s3:DeleteObject"]
-    lease = f"arn:aws:s3:::{recorded.env.artifacts_bucket}/{recorded.env.function_name}/deploy.lease"
+    lease = f"arn:aws:s3:::{recorded.env.artifacts_bucket}/{layout.deploy_lease_key(recorded.env.function_name)}"
     assert lease in {r.resource for r in deletes}
     without = [s for s in recorded.roles["deploy"] if s.get("Sid") != "ReleaseDeployLease"]
-    assert any("deploy.lease" in line for line in denied(without, deletes))
+    assert any(layout.deploy_lease_key(recorded.env.function_name) in line for line in denied(without, deletes))
 
 
 def test_the_local_target_records_the_invocation_the_caller_makes_and_not_lambdas_own_calls(recorded):

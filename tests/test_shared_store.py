@@ -235,10 +235,11 @@ def test_a_failure_is_reported_to_the_next_runs_without_asking_the_source_again(
 
 
 def test_a_run_waiting_on_a_crashed_fetcher_fetches_itself_once_its_claim_expires(s3):
-    from vectora_core.shared_store import claim_key, feed_key, try_claim
+    from vectora_core.layout import claim_key, shared_feed_key
+    from vectora_core.shared_store import try_claim
 
     clock, calls = Clock(), []
-    try_claim(s3, BUCKET, claim_key(feed_key("shared/", "https://example.com/feed")), "crashed", 30, clock)
+    try_claim(s3, BUCKET, claim_key(shared_feed_key("shared/", "https://example.com/feed")), "crashed", 30, clock)
     store = make_store(s3, "client_b", clock, claim_ttl_s=30)
     store.sleep = lambda seconds: setattr(clock, "now", clock.now + seconds)
     store.wait_s = 300
@@ -301,7 +302,8 @@ def test_a_degraded_normalization_is_never_shared(s3):
 
 
 def test_a_corrupt_shared_normalization_reads_as_missing_and_is_replaced(s3):
-    from vectora_core.shared_store import normalized_key, read_json
+    from vectora_core.layout import shared_normalized_key as normalized_key
+    from vectora_core.shared_store import read_json
 
     key = normalized_key("shared/", IDENTITY, raw(1).content_hash)
     s3.put_object(Bucket=BUCKET, Key=key, Body=b'{"identity": "normalization-v3')
@@ -323,7 +325,9 @@ def test_a_run_that_fails_mid_normalization_releases_its_claims_for_the_others(s
 
 
 def test_a_run_waiting_on_a_crashed_claimer_normalizes_itself_when_the_claim_expires(s3):
-    from vectora_core.shared_store import claim_key, normalized_key, try_claim
+    from vectora_core.layout import claim_key
+    from vectora_core.layout import shared_normalized_key as normalized_key
+    from vectora_core.shared_store import try_claim
 
     clock = Clock()
     try_claim(s3, BUCKET, claim_key(normalized_key("shared/", IDENTITY, raw(1).content_hash)), "crashed", 30, clock)

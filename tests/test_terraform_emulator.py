@@ -23,6 +23,7 @@ from toolkit import terraform
 from toolkit.envfile import load_env
 from toolkit.iam_policy import Request, denied, evaluate
 from toolkit.iam_requests import AwsCall, recording, requests_for
+from vectora_core import layout
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,7 @@ def _expected_statements(account: str) -> dict[str, dict]:
     config = f"arn:aws:s3:::{LAMBDA_ENV['CONFIG_BUCKET']}"
     data = f"arn:aws:s3:::{LAMBDA_ENV['DATA_BUCKET']}"
     log_group = f"arn:aws:logs:{ENV.aws_region}:{account}:log-group:{ENV.log_group}:*"
+    CACHE, CHECKS, LOCKS = layout.CACHE_PREFIX, layout.CHECKS_PREFIX, layout.LOCKS_PREFIX
 
     def allow(actions, resources, condition=None):
         return {
@@ -59,22 +61,25 @@ def _expected_statements(account: str) -> dict[str, dict]:
             [f"arn:aws:bedrock:*::foundation-model/{MODEL}"],
             {"StringEquals": {"bedrock:InferenceProfileArn": [us_profile]}},
         ),
-        "ReadWriteEditorialCache": allow(["s3:GetObject", "s3:PutObject"], [f"{newsletters}/cache/*"]),
-        "ReadCheckRunCache": allow(["s3:GetObject"], [f"{newsletters}/checks/cache/*"]),
+        "ReadWriteEditorialCache": allow(["s3:GetObject", "s3:PutObject"], [f"{newsletters}/{CACHE}*"]),
+        "ReadCheckRunCache": allow(["s3:GetObject"], [f"{newsletters}/{CHECKS}{CACHE}*"]),
         "ListEditorialCache": allow(
-            ["s3:ListBucket"], [newsletters], {"StringLike": {"s3:prefix": ["cache/*", "checks/cache/*"]}}
+            ["s3:ListBucket"], [newsletters], {"StringLike": {"s3:prefix": [f"{CACHE}*", f"{CHECKS}{CACHE}*"]}}
         ),
-        "PublishNewsletters": allow(["s3:PutObject"], [f"{newsletters}/newsletters/*"]),
-        "WriteCheckRuns": allow(["s3:PutObject"], [f"{newsletters}/checks/*"]),
+        "PublishNewsletters": allow(["s3:PutObject"], [f"{newsletters}/{layout.NEWSLETTERS_PREFIX}*"]),
+        "WriteCheckRuns": allow(["s3:PutObject"], [f"{newsletters}/{CHECKS}*"]),
         "ListConfig": allow(["s3:ListBucket"], [config]),
         "ReadConfig": allow(["s3:GetObject"], [f"{config}/*"]),
         "ListData": allow(["s3:ListBucket"], [data]),
         "ReadWriteClientData": allow(
             ["s3:GetObject", "s3:PutObject"],
-            [f"{data}/{prefix}*" for prefix in ("feed-state/", "items/", "history/", "locks/", "checks/")],
+            [
+                f"{data}/{prefix}*"
+                for prefix in (layout.FEED_STATE_PREFIX, layout.ITEMS_PREFIX, layout.HISTORY_PREFIX, LOCKS, CHECKS)
+            ],
         ),
-        "ReadWriteSharedStore": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/shared/*"]),
-        "ReleaseWriteLeases": allow(["s3:DeleteObject"], [f"{data}/locks/*"]),
+        "ReadWriteSharedStore": allow(["s3:GetObject", "s3:PutObject"], [f"{data}/{layout.SHARED_PREFIX}*"]),
+        "ReleaseWriteLeases": allow(["s3:DeleteObject"], [f"{data}/{LOCKS}*"]),
         "WriteOwnLogs": allow(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group]),
         "KeepFailedInvocations": allow(
             ["sqs:SendMessage"], [f"arn:aws:sqs:{ENV.aws_region}:{account}:{ENV.function_name}-failed-invocations"]

@@ -1,7 +1,7 @@
 import pytest
 from conftest import LAMBDA_ENV
 
-from vectora_core.store import LeaseTimeout, write_lease
+from vectora_core.lease import LeaseTimeout, write_lease
 
 pytestmark = pytest.mark.slow
 

@@ -40,11 +40,12 @@ from typing import Any
 
 from botocore.exceptions import WaiterError
 
+from vectora_core.layout import artifact_key, config_pending_key
+
 from . import REPO_ROOT
 from . import release_config as rc
 from .envfile import EnvFile, load_env
 from .local_target import ensure_services
-from .packaging import artifact_key
 from .rollback import RollbackResult, rollback
 from .services import boto3_client, service_url
 from .smoke import DEFAULT_PAYLOAD, SmokeReport, load_payload, run_smoke
@@ -531,10 +532,6 @@ def undo_config_upload(
         printer(f"  config   put back the previous {', '.join(uploaded)} (live keeps what it was tested with)")
     except Exception as exc:
         printer(f"  config   could not put back the previous config files: {exc}")
-
-
-def config_pending_key(function_name: str) -> str:
-    return f"{function_name}/config-pending.json"
 
 
 def _mark_config_pending(s3_client, env: EnvFile, release: rc.ReleaseConfig) -> None:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
 
+from vectora_core.layout import deploy_lease_key as lease_key
+
 from .errors import ToolkitError
 
 LEASE_MINUTES = 60  # longer than the longest deploy: a smoke test is three invocations of at most 15 minutes
@@ -51,10 +53,6 @@ class LeaseRecord:
 
     def describe(self) -> str:
         return f"{self.action} by {self.owner} (pid {self.pid}) since {self.started[11:19]} UTC, expires {self.expires[11:19]} UTC"
-
-
-def lease_key(function_name: str) -> str:
-    return f"{function_name}/deploy.lease"
 
 
 def new_record(action: str, now: datetime, minutes: int = LEASE_MINUTES) -> LeaseRecord:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vectora_core import layout, log_phrases
+
 from . import REPO_ROOT
 from .envfile import ACCOUNT_ID, EnvFile, load_env
 from .local_target import ensure_services
@@ -28,7 +30,7 @@ OK, PROBLEM, UNCHECKED, SKIPPED = "ok", "problem", "could not check", "skipped"
 MIN_TERRAFORM = (1, 11, 0)  # S3 native state locking (use_lockfile) is generally available from 1.11
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 PROVIDER_RANGE = ((5, 80, 0), (6, 0, 0))  # the modules' `>= 5.80, < 6.0`
-SDK_LOG_LINE = "SDK AWS du runtime"
+SDK_LOG_LINE = log_phrases.RUNTIME_SDK
 LOG_LOOKBACK_MS = 30 * 86_400_000
 
 Printer = Callable[[str], None]
@@ -392,16 +394,20 @@ def engine_permissions(env: EnvFile, account: str, partition: str = "aws") -> li
     arn = f"arn:{partition}:s3:::"
     checks = [
         ("s3:ListBucket", arn + buckets["config"], {}),
-        ("s3:GetObject", f"{arn}{buckets['config']}/clients/x.yaml", {}),
+        ("s3:GetObject", f"{arn}{buckets['config']}/{layout.client_key('x')}", {}),
         # Listing turns a missing object into a 404 the engine reads as "not there" instead of a 403.
         ("s3:ListBucket", arn + buckets["data"], {}),
-        ("s3:ListBucket", arn + buckets["newsletters"], {"s3:prefix": "cache/x"}),
-        ("s3:GetObject", f"{arn}{buckets['data']}/items/x.json", {}),
-        ("s3:PutObject", f"{arn}{buckets['data']}/items/x.json", {}),
-        ("s3:DeleteObject", f"{arn}{buckets['data']}/locks/x.json", {}),
-        ("s3:PutObject", f"{arn}{buckets['newsletters']}/newsletters/x/newsletter.html", {}),
-        ("s3:GetObject", f"{arn}{buckets['newsletters']}/cache/x.json", {}),
-        ("s3:PutObject", f"{arn}{buckets['newsletters']}/cache/x.json", {}),
+        ("s3:ListBucket", arn + buckets["newsletters"], {"s3:prefix": f"{layout.CACHE_PREFIX}x"}),
+        ("s3:GetObject", f"{arn}{buckets['data']}/{layout.ITEMS_PREFIX}x.json", {}),
+        ("s3:PutObject", f"{arn}{buckets['data']}/{layout.ITEMS_PREFIX}x.json", {}),
+        ("s3:DeleteObject", f"{arn}{buckets['data']}/{layout.LOCKS_PREFIX}x.json", {}),
+        (
+            "s3:PutObject",
+            f"{arn}{buckets['newsletters']}/{layout.NEWSLETTERS_PREFIX}x/{layout.EDITION_FILES['html']}",
+            {},
+        ),
+        ("s3:GetObject", f"{arn}{buckets['newsletters']}/{layout.CACHE_PREFIX}x.json", {}),
+        ("s3:PutObject", f"{arn}{buckets['newsletters']}/{layout.CACHE_PREFIX}x.json", {}),
         (
             "logs:CreateLogStream",
             f"arn:{partition}:logs:{env.aws_region}:{account}:log-group:{env.log_group}:log-stream:x",

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vectora_core import layout
+
 from .release_config import CONFIG_DIR, ReleaseConfigError, read_config_dir, validate_config
 
 # The engine accepts [a-z0-9_]{1,64}; the client's schedule name and its alarms (Terraform) take 40 characters.
@@ -116,7 +118,7 @@ def new_client(
         timezone=timezone,
     )
     texts = read_config_dir(config_dir)
-    validate_config({**texts, f"clients/{client_id}.yaml": text})  # names file and field; nothing written yet
+    validate_config({**texts, layout.client_key(client_id): text})  # names file and field; nothing written yet
     if dry_run:
         from .dry_run import new_file_plan
 

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vectora_core import layout
+
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
@@ -21,7 +23,6 @@ from .local_target import ensure_services
 from .services import boto3_client
 
 Printer = Callable[[str], None]
-NEWSLETTERS_PREFIX = "newsletters/"
 LINK_SECONDS = 3600
 # SQS returns at most 10 messages per receive; a few rounds show a backlog without draining it.
 PEEK_ROUNDS = 10
@@ -224,26 +225,28 @@ def known_clients(s3_client, bucket: str, config_dir: Path | None = None) -> lis
         if isinstance(document, dict) and isinstance(document.get("client_id"), str):
             clients.add(document["client_id"])
     paginator = s3_client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=NEWSLETTERS_PREFIX, Delimiter="/"):
+    for page in paginator.paginate(Bucket=bucket, Prefix=layout.NEWSLETTERS_PREFIX, Delimiter="/"):
         for prefix in page.get("CommonPrefixes", []):
-            clients.add(prefix["Prefix"][len(NEWSLETTERS_PREFIX) :].strip("/"))
+            clients.add(prefix["Prefix"][len(layout.NEWSLETTERS_PREFIX) :].strip("/"))
     return sorted(clients)
 
 
 def latest_edition(s3_client, bucket: str, client_id: str, *, link_seconds: int = LINK_SECONDS) -> Edition:
     """The client's newest published edition, from the newest manifest under newsletters/<client>/."""
-    prefix = f"{NEWSLETTERS_PREFIX}{client_id}/"
+    prefix = layout.client_newsletters_prefix(client_id)
     dates = []
     for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
         dates += [p["Prefix"][len(prefix) :].strip("/") for p in page.get("CommonPrefixes", [])]
     for day in sorted(dates, reverse=True):
         try:
-            body = s3_client.get_object(Bucket=bucket, Key=f"{prefix}{day}/manifest.json")["Body"].read()
+            body = s3_client.get_object(Bucket=bucket, Key=layout.manifest_key(client_id, day))["Body"].read()
         except s3_client.exceptions.NoSuchKey:
             continue  # an edition being written: its manifest comes last
         manifest = json.loads(body)
         counts = manifest.get("counts") or {}
-        html_key = (manifest.get("s3") or {}).get("html") or f"{prefix}{day}/newsletter.html"
+        html_key = (manifest.get("s3") or {}).get("html") or layout.edition_keys(
+            layout.newsletter_prefix(client_id, day)
+        )["html"]
         return Edition(
             client_id=client_id,
             date=(manifest.get("period") or {}).get("date", day),

@@ -205,11 +205,6 @@ def measure_boto3_tradeoff(env_name: str | None = None, *, printer: Callable[[st
     return report
 
 
-def artifact_key(function_name: str, sha256_hex: str) -> str:
-    """Where the toolkit (and Terraform's first upload) keep a zip: by function and content hash."""
-    return f"{function_name}/{sha256_hex}.zip"
-
-
 def lambda_platform(architecture: str) -> str:
     """The pip platform tag of a Lambda architecture (`x86_64`, `arm64`)."""
     try:

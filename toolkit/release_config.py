@@ -15,11 +15,12 @@ from pathlib import Path
 
 import yaml
 
+from vectora_core.layout import CLIENTS_PREFIX, PRICES_KEY
+
 from . import REPO_ROOT
 from .errors import ToolkitError
 
 CONFIG_DIR = REPO_ROOT / "config"
-PRICES_KEY = "bedrock_pricing.yaml"
 ADDED, CHANGED, UNCHANGED = "added", "changed", "unchanged"
 
 
@@ -77,7 +78,7 @@ def render_config(texts: dict[str, str], feeds_base_url: str | None = None) -> R
     validate_config(texts)
     files = []
     for key, text in sorted(texts.items()):
-        if feeds_base_url and key.startswith("clients/"):
+        if feeds_base_url and key.startswith(CLIENTS_PREFIX):
             text = with_sample_feeds(text, feeds_base_url)
         files.append(ConfigFile(key, text.encode("utf-8")))
     return ReleaseConfig(tuple(files))
@@ -89,7 +90,7 @@ def validate_config(texts: dict[str, str]) -> None:
     Raises ReleaseConfigError naming the file and the field (the engine's own messages).
     """
     parser = _engine_parser()
-    clients = sorted(key for key in texts if key.startswith("clients/"))
+    clients = sorted(key for key in texts if key.startswith(CLIENTS_PREFIX))
     if not clients:
         raise ReleaseConfigError("config/clients/ holds no client config (clients/<client_id>.yaml)")
 
@@ -104,7 +105,7 @@ def validate_config(texts: dict[str, str]) -> None:
             config = parser.parse_client_config(texts[key], key, load_scopes)
         except parser.ConfigError as exc:
             raise ReleaseConfigError(f"config/{exc}") from None  # the engine's message starts with the file
-        expected = key.removeprefix("clients/").removesuffix(".yaml")
+        expected = key.removeprefix(CLIENTS_PREFIX).removesuffix(".yaml")
         if config.client_id != expected:
             raise ReleaseConfigError(
                 f"config/{key}: client_id: is {config.client_id!r}, the file name says {expected!r}"

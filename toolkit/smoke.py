@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vectora_core import log_phrases
+
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
@@ -30,10 +32,8 @@ from .local_target import ensure_services
 
 DEFAULT_PAYLOAD = Path("payloads/test-payload-p1.json")
 SMOKE_MODE = "smoke"
-SAVED_TO_CACHE = "Newsletter sauvegardée en cache"
-READ_FROM_CACHE = "Newsletter récupérée depuis cache S3"
-HYBRID_CLIENT = "Client Bedrock hybride : {purpose} → {region}"
-_HYBRID_ANY = re.compile(r"Client Bedrock hybride : (\w+) → ([a-z0-9-]+)")
+SAVED_TO_CACHE = log_phrases.CACHE_SAVED
+READ_FROM_CACHE = log_phrases.CACHE_HIT
 _PROFILE_ID = re.compile(r"\b(?:eu|us|apac|global|us-gov|ca|jp|au)\.[a-z0-9-]+\.[A-Za-z0-9.:-]+")
 _THROTTLING = re.compile(r"throttl", re.IGNORECASE)
 _ERROR_LEVELS = {"ERROR", "CRITICAL", "FATAL"}
@@ -302,10 +302,10 @@ def check_regions(env: EnvFile, runs: list[InvokeResult]) -> CheckResult:
     found: list[str] = []
     data: dict[str, Any] = {"profiles": {}}
     for purpose, region in expected.items():
-        phrase = HYBRID_CLIENT.format(purpose=purpose, region=region)
+        phrase = log_phrases.bedrock_routing(purpose, region)
         matching = [message for message in messages if phrase in message.text]
         if not matching:
-            seen = sorted({f"{m.group(1)} → {m.group(2)}" for msg in messages for m in _HYBRID_ANY.finditer(msg.text)})
+            seen = sorted({f"{p} → {r}" for msg in messages for p, r in log_phrases.parse_bedrock_routing(msg.text)})
             hint = f" (logged: {', '.join(seen)})" if seen else ""
             problems.append(f"no '{phrase}' line{hint}")
             continue

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from vectora_core.layout import smoke_record_key, smoke_records_prefix
+
 from . import release_config as rc
 from .deploy_lease import LeaseHeld, deploy_lease
 from .envfile import EnvFile, load_env
@@ -159,10 +161,6 @@ def rollback_refusal(config: dict, record: dict | None, initial_version: str | N
 # --- smoke records ---------------------------------------------------------------------------------------------
 
 
-def smoke_record_key(function_name: str, version: str) -> str:
-    return f"{function_name}/smoke/{version}.json"
-
-
 def record_smoke(
     s3_client,
     env: EnvFile,
@@ -197,7 +195,7 @@ def record_smoke(
 
 def smoke_records(s3_client, env: EnvFile) -> dict[str, dict]:
     """Recorded smoke verdicts by version number."""
-    prefix = f"{env.function_name}/smoke/"
+    prefix = smoke_records_prefix(env.function_name)
     keys = []
     try:
         for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=env.artifacts_bucket, Prefix=prefix):

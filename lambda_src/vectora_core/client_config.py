@@ -28,10 +28,6 @@ class ClientNotFound(LookupError):
     """No configuration exists for the requested client."""
 
 
-def client_key(client_id: str) -> str:
-    return f"clients/{client_id}.yaml"
-
-
 class _Checker:
     """Collects problems as `field: message` so one error lists them all."""
 

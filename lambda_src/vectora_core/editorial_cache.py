@@ -9,6 +9,7 @@ from datetime import date
 
 from botocore.exceptions import ClientError
 
+from . import layout
 from .logs import log_event
 from .models import Editorial, ScoredItem
 from .serialize import editorial_from_dict, editorial_to_dict
@@ -46,9 +47,7 @@ def cache_key(
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def object_key(client_id: str, key: str, prefix: str | None = None) -> str:
-    """`cache/<client_id>/<key>.json`, or the same name under a check run's own cache `prefix`."""
-    return f"{prefix or f'cache/{client_id}/'}{key}.json"
+object_key = layout.editorial_key  # where an editorial is cached
 
 
 def load_cached(s3, bucket: str, client_id: str, key: str, prefix: str | None = None) -> Editorial | None:

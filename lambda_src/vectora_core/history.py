@@ -1,6 +1,6 @@
-"""What earlier editions published, so a story is not sent twice; and first-seen dates of undated items.
+"""What earlier editions published, so a story is not sent twice.
 
-The edition history lives in DATA_BUCKET at `history/<client_id>.json`: per published edition, the
+The edition history lives in DATA_BUCKET at `history/<client_id>.json` (`layout.history_key`): per published edition, the
 stories it carried (every item id of the merged story, its event type and significance). Only runs
 that publish (`invocation.publishes`) add to it; smoke tests, drills and benchmarks never do. A story
 an earlier edition carried is withheld unless it changed materially: its event type changed (a trial
@@ -15,14 +15,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from .models import RawItem, ScoredItem
+from . import layout
+from .models import ScoredItem
 
 KEEP_EDITIONS = 52  # a year of weekly editions
 SIGNIFICANCE_RANK = {"none": 0, "minor": 1, "notable": 2, "major": 3}
-
-
-def history_key(client_id: str) -> str:
-    return f"history/{client_id}.json"
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ def with_edition(
 def load_history(s3, bucket: str, client_id: str) -> dict[str, Any]:
     from .store import read_text
 
-    text = read_text(s3, bucket, history_key(client_id))
+    text = read_text(s3, bucket, layout.history_key(client_id))
     try:
         data = json.loads(text) if text else {}
     except ValueError:
@@ -139,28 +136,4 @@ def load_history(s3, bucket: str, client_id: str) -> dict[str, Any]:
 def save_history(s3, bucket: str, client_id: str, history: dict[str, Any]) -> None:
     from .store import put_json
 
-    put_json(s3, bucket, history_key(client_id), history)
-
-
-# --- first-seen dates of undated items -------------------------------------------------------------------
-
-
-def apply_first_seen(
-    items: Iterable[RawItem], remembered: dict[str, str], now: datetime
-) -> tuple[list[RawItem], dict[str, str]]:
-    """Undated items take the date they were first seen (remembered in the feed state), not each fetch's
-    time, so an undated item is new once. Returns the items and the first-seen dates to remember."""
-    result: list[RawItem] = []
-    first_seen: dict[str, str] = {}
-    for item in items:
-        if item.dated:
-            result.append(item)
-            continue
-        seen = remembered.get(item.item_id)
-        try:
-            when = datetime.fromisoformat(seen) if seen else now
-        except ValueError:
-            when = now
-        first_seen[item.item_id] = when.isoformat()
-        result.append(replace(item, published=when))
-    return result, first_seen
+    put_json(s3, bucket, layout.history_key(client_id), history)

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, NamedTuple
 
-from . import editorial_cache, faithfulness, history, shared_store, store
+from . import editorial_cache, faithfulness, history, layout, lease, log_phrases, shared_store, store
 from .ingest.fetch import FetchResult
 from .ingest.stage import SourceOutcome, ingest_shared, ingest_source
 from .llm.base import Budget, EditorialRequest, LLMLayer
@@ -98,7 +98,7 @@ class Run(NamedTuple):
     end_day: date
     window_start: datetime
     window_end: datetime
-    place: store.OutputPlace  # where this run reads and writes: a publishing run's places, or a check run's
+    place: layout.OutputPlace  # where this run reads and writes: a publishing run's places, or a check run's
     shared: shared_store.SharedStore | None = None  # work shared with other clients' runs (None: SHARED_STORE off)
 
     @property
@@ -219,7 +219,7 @@ def start(
     """The run's window and output place, announced in the log."""
     now = edges.now()
     period, end_day, window_start, window_end = window_for(invocation, client, now)
-    place = store.output_place(
+    place = layout.output_place(
         invocation.mode, invocation.publishes, client.client_id, end_day.isoformat(), function_version
     )
     log_event(
@@ -377,7 +377,7 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
         editorial = editorial_cache.load_cached(edges.s3, bucket, client.client_id, key, cache_prefix)
         if editorial:
             cache_state = "hit"
-            log_event("Newsletter récupérée depuis cache S3", client_id=client.client_id, cache_key=key)
+            log_event(log_phrases.CACHE_HIT, client_id=client.client_id, cache_key=key)
             editorial = faithfulness.check_editorial(editorial, request)
     if editorial is None:
         editorial = faithfulness.check_editorial(edges.llm.write_editorial(request, run.budget), request)
@@ -393,7 +393,7 @@ def write_editorial(run: Run, selected: list[ScoredItem]) -> Written:
             log_event("Éditorial dégradé non mis en cache", level="WARNING", reason=editorial.degraded_reason)
         else:
             editorial_cache.save_cached(edges.s3, bucket, client.client_id, key, editorial, cache_prefix)
-            log_event("Newsletter sauvegardée en cache", client_id=client.client_id, cache_key=key)
+            log_event(log_phrases.CACHE_SAVED, client_id=client.client_id, cache_key=key)
     return Written(editorial, cache_state)
 
 
@@ -420,11 +420,7 @@ def assemble(
     """The response and the manifest, built in one place from what the stages returned."""
     settings, edges, editorial = run.settings, run.edges, written.editorial
     prefix = run.place.newsletter_prefix
-    keys = {
-        "markdown": prefix + "newsletter.md",
-        "html": prefix + "newsletter.html",
-        "manifest": prefix + "manifest.json",
-    }
+    keys = layout.edition_keys(prefix)
     bodies = {"markdown": rendered.markdown.encode(), "html": rendered.html.encode()}
     failed = [{"source_id": o.source.source_id, "reason": o.error} for o in ingested.outcomes if o.error]
     warnings = [{"source_id": o.source.source_id, "warning": o.warning} for o in ingested.outcomes if o.warning]
@@ -503,7 +499,7 @@ def publish(run: Run, edition: Edition) -> None:
     """Write the edition under the lease: one run at a time writes this newsletter, and the manifest goes last so
     it never points at a missing file."""
     s3, bucket = run.edges.s3, run.settings.newsletters_bucket
-    with store.write_lease(*run.data, run.end_day.isoformat(), key=run.place.lease_key):
+    with lease.write_lease(*run.data, run.end_day.isoformat(), key=run.place.lease_key):
         for kind, body in edition.bodies.items():
             s3.put_object(Bucket=bucket, Key=edition.keys[kind], Body=body, ContentType=CONTENT_TYPES[kind])
         store.put_json(s3, bucket, edition.keys["manifest"], edition.manifest)

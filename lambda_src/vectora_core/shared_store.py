@@ -25,7 +25,6 @@ rules (terraform/modules/buckets) drop old records; a record older than the wind
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -37,38 +36,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import layout
 from .logs import log_event
 from .models import NormalizedItem, RawItem
 from .serialize import item_from_dict, item_to_dict
-from .store import IO_THREADS, _is_conflict, _missing
+from .store import IO_THREADS, is_conflict, is_missing
 
 FAILURE_REUSE_SECONDS = 300  # a source that just failed is reported, not retried, by the runs of the next minutes
-
-
-def shared_root(data_root: str) -> str:
-    return f"{data_root}shared/"
-
-
-def _digest(text: str, length: int = 32) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-def feed_key(root: str, url: str) -> str:
-    return f"{root}feeds/{_digest(url)}.json"
 
 
 def normalization_identity(normalization_version: str, scopes_key: str, scopes_version: str) -> str:
     """What a stored normalization was made with: prompt version and model, and the field's scopes."""
     return f"{normalization_version}|{scopes_key}@{scopes_version}"
-
-
-def normalized_key(root: str, identity: str, content_hash: str) -> str:
-    return f"{root}normalized/{_digest(identity, 16)}/{content_hash}.json"
-
-
-def claim_key(key: str) -> str:
-    """The claim on the work behind `key`: under `locks/`, where runs may delete what they created."""
-    return f"locks/{key}"
 
 
 # --- conditional reads and writes ---------------------------------------------------------------------------
@@ -79,7 +58,7 @@ def read_json(s3, bucket: str, key: str) -> tuple[Any, str]:
     try:
         response = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if _missing(exc):
+        if is_missing(exc):
             return None, ""
         raise
     etag = response.get("ETag", "")
@@ -96,7 +75,7 @@ def write_json(s3, bucket: str, key: str, data: Any, *, etag: str = "") -> bool:
     try:
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition)
     except ClientError as exc:
-        if _is_conflict(exc) or (etag and _missing(exc)):
+        if is_conflict(exc) or (etag and is_missing(exc)):
             return False
         raise
     return True
@@ -115,7 +94,7 @@ def try_claim(s3, bucket: str, key: str, owner: str, ttl_s: float, clock=time.ti
     try:
         created = s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
     except ClientError as exc:
-        if _is_conflict(exc):
+        if is_conflict(exc):
             return None
         raise
     return Claim(key, created.get("ETag", ""))
@@ -132,7 +111,7 @@ def take_over(s3, bucket: str, key: str, owner: str, ttl_s: float, clock=time.ti
         try:
             s3.delete_object(Bucket=bucket, Key=key, IfMatch=etag)
         except ClientError as exc:
-            if not (_is_conflict(exc) or _missing(exc)):
+            if not (is_conflict(exc) or is_missing(exc)):
                 raise
     return try_claim(s3, bucket, key, owner, ttl_s, clock)
 
@@ -147,7 +126,7 @@ def release(s3, bucket: str, claim: Claim) -> None:
     try:
         s3.delete_object(Bucket=bucket, Key=claim.key, IfMatch=claim.etag)
     except ClientError as exc:
-        if not (_is_conflict(exc) or _missing(exc)):
+        if not (is_conflict(exc) or is_missing(exc)):
             raise  # a claim that expired and was taken over is not ours to delete
 
 
@@ -164,7 +143,7 @@ class SharedStore:
 
     s3: Any
     bucket: str
-    root: str  # `shared_root(data_root)`
+    root: str  # `layout.shared_root(data_root)`
     owner: str  # who claims (the client id and a run token, for the logs)
     window_s: float = 3600.0
     wait_s: float = 300.0
@@ -182,7 +161,7 @@ class SharedStore:
         return cls(
             s3,
             bucket,
-            shared_root(data_root),
+            layout.shared_root(data_root),
             f"{client_id}/{uuid.uuid4().hex[:8]}",
             window_s=float(settings.shared_feed_window_seconds),
             wait_s=float(settings.shared_wait_seconds),
@@ -222,13 +201,13 @@ class SharedStore:
         `fetch(state)` fetches with the record's validators and returns the new record (`fetched_at` or
         `failed_at` set). Returns (record, fetched by this run).
         """
-        key = feed_key(self.root, url)
+        key = layout.shared_feed_key(self.root, url)
         record, etag = read_json(self.s3, self.bucket, key)
         if self._fresh(record, float("inf")):
             self.count("feeds_reused")
             return record, False
         started = self.clock()
-        claim = try_claim(self.s3, self.bucket, claim_key(key), self.owner, self.claim_ttl_s, self.clock)
+        claim = try_claim(self.s3, self.bucket, layout.claim_key(key), self.owner, self.claim_ttl_s, self.clock)
         if claim is None:
             for step, check_claim in self._waits():
                 self.sleep(step)
@@ -237,7 +216,9 @@ class SharedStore:
                     self.count("feeds_waited")
                     return record, False
                 if check_claim:
-                    claim = take_over(self.s3, self.bucket, claim_key(key), self.owner, self.claim_ttl_s, self.clock)
+                    claim = take_over(
+                        self.s3, self.bucket, layout.claim_key(key), self.owner, self.claim_ttl_s, self.clock
+                    )
                     if claim is not None:
                         break
             else:
@@ -269,7 +250,9 @@ class SharedStore:
             by_hash.setdefault(raw.content_hash, []).append(raw)
 
         def load(content_hash: str):
-            data, _etag = read_json(self.s3, self.bucket, normalized_key(self.root, identity, content_hash))
+            data, _etag = read_json(
+                self.s3, self.bucket, layout.shared_normalized_key(self.root, identity, content_hash)
+            )
             return content_hash, _normalized_from(data, identity, content_hash)
 
         found: dict[str, NormalizedItem] = {}
@@ -287,7 +270,7 @@ class SharedStore:
         contents = {raw.content_hash: {"title": raw.title, "text": raw.text} for raw in raws}
 
         def save(item: NormalizedItem) -> None:
-            key = normalized_key(self.root, identity, item.content_hash)
+            key = layout.shared_normalized_key(self.root, identity, item.content_hash)
             record = {
                 "identity": identity,
                 "content_hash": item.content_hash,
@@ -324,7 +307,7 @@ class SharedStore:
             by_hash.setdefault(raw.content_hash, []).append(raw)
 
         def claim(content_hash: str):
-            key = claim_key(normalized_key(self.root, identity, content_hash))
+            key = layout.claim_key(layout.shared_normalized_key(self.root, identity, content_hash))
             return content_hash, try_claim(self.s3, self.bucket, key, self.owner, self.claim_ttl_s, self.clock)
 
         claims = dict(_parallel(claim, list(by_hash)))
@@ -389,7 +372,12 @@ class SharedStore:
             abandoned = [
                 h
                 for h in (waiting if check_claims else ())
-                if not claim_alive(self.s3, self.bucket, claim_key(normalized_key(self.root, identity, h)), self.clock)
+                if not claim_alive(
+                    self.s3,
+                    self.bucket,
+                    layout.claim_key(layout.shared_normalized_key(self.root, identity, h)),
+                    self.clock,
+                )
             ]
             if abandoned:
                 late = self.load_normalized(identity, [by_hash[h][0] for h in abandoned])
@@ -444,13 +432,13 @@ def _for_item(normalized: NormalizedItem, raw: RawItem) -> NormalizedItem:
 
 def feed_record(s3, bucket: str, url: str, data_root: str = "") -> dict[str, Any] | None:
     """The shared record of the feed at `url` (publishing runs' by default, a check mode's with its data root)."""
-    record, _etag = read_json(s3, bucket, feed_key(shared_root(data_root), url))
+    record, _etag = read_json(s3, bucket, layout.shared_feed_key(layout.shared_root(data_root), url))
     return record if isinstance(record, dict) else None
 
 
 def normalized_records(s3, bucket: str, data_root: str = "") -> list[dict[str, Any]]:
     """Every shared normalization (readable ones), for audits and tests."""
-    prefix = f"{shared_root(data_root)}normalized/"
+    prefix = layout.shared_normalized_prefix(layout.shared_root(data_root))
     records = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for entry in page.get("Contents", []):

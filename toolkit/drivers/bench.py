@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from vectora_core import layout
+
 from .. import REPO_ROOT
 from ..config_sync import CONFIG_DIR
 from ..envfile import EnvFile, load_env
@@ -151,8 +153,8 @@ def clear_standin_calls(env: EnvFile) -> None:
 
 def forget_client_data(s3, bucket: str, client_id: str) -> None:
     """Drop the benchmark's stored items and feed state so the next run normalizes everything again."""
-    root = f"checks/{BENCH_MODE}/"  # where the engine keeps a bench run's state
-    for prefix in (f"{root}items/{client_id}/", f"{root}feed-state/{client_id}.json"):
+    root = layout.check_data_root(BENCH_MODE)  # where the engine keeps a bench run's state
+    for prefix in (layout.items_prefix(client_id, root), layout.feed_state_key(client_id, root)):
         paginator = s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
@@ -173,7 +175,7 @@ def upload_bench_client(
             section["max_items"] = max_items
     s3.put_object(
         Bucket=env.lambda_environment["CONFIG_BUCKET"],
-        Key=f"clients/{client_id}.yaml",
+        Key=layout.client_key(client_id),
         Body=yaml.safe_dump(config).encode(),
     )
 
@@ -203,7 +205,7 @@ def realistic_week(env: EnvFile, printer: Callable[[str], None] = print, items: 
                     source["url"] = feeds.feed_url(source["id"])
                 s3.put_object(
                     Bucket=env.lambda_environment["CONFIG_BUCKET"],
-                    Key=f"clients/{REALISTIC_CLIENT}.yaml",
+                    Key=layout.client_key(REALISTIC_CLIENT),
                     Body=yaml.safe_dump(config).encode(),
                 )
                 standin_config(env, latency_ms=0, latency_scale=0.0, throttle_rate=0.0, malformed_rate=0.0)

@@ -25,6 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from vectora_core import layout
+
 from .. import REPO_ROOT
 from .eval_metrics import combine, measure
 from .eval_weeks import (
@@ -71,7 +73,7 @@ def load_client(client_id: str = CLIENT_ID):
     path = CONFIG_DIR / "clients" / f"{client_id}.yaml"
     if not path.is_file():
         raise EvalError(f"evaluation weeks for {client_id!r}, but no config/clients/{client_id}.yaml")
-    return parse_client_config(path.read_text(), f"clients/{client_id}.yaml", load_scopes)
+    return parse_client_config(path.read_text(), layout.client_key(client_id), load_scopes)
 
 
 def client_for(week: Week):

@@ -34,6 +34,8 @@ from typing import Any
 
 import yaml
 
+from vectora_core import layout
+
 from .. import REPO_ROOT
 from ..config_sync import CONFIG_DIR
 from ..envfile import EnvFile
@@ -124,7 +126,7 @@ def needed_normalizations(configs: list[dict[str, Any]], corpus: Path, now: date
     feeds: dict[str, list] = {}
     urls, needed = set(), set()
     for config in configs:
-        client = parse_client_config(yaml.safe_dump(config), f"clients/{config['client_id']}.yaml", load_scopes)
+        client = parse_client_config(yaml.safe_dump(config), layout.client_key(config["client_id"]), load_scopes)
         start = now - timedelta(days=client.default_period_days)
         for source in client.sources:
             urls.add(source.url)
@@ -176,14 +178,15 @@ def run_fleet(
 
     s3, sqs = boto3_client(env, "s3"), boto3_client(env, "sqs")
     variables = env.lambda_environment
-    for prefix in (f"checks/{BENCH_MODE}/", f"locks/checks/{BENCH_MODE}/"):  # the benchmark's own state only
+    own_state = layout.check_data_root(BENCH_MODE)
+    for prefix in (own_state, layout.claim_key(own_state)):  # the benchmark's own state and leases only
         _clear(s3, variables["DATA_BUCKET"], prefix)
     mapping = queue_runner.fleet_mapping(env)
     sqs.purge_queue(QueueUrl=mapping.queue_url)
     for config in configs:
         s3.put_object(
             Bucket=variables["CONFIG_BUCKET"],
-            Key=f"clients/{config['client_id']}.yaml",
+            Key=layout.client_key(config["client_id"]),
             Body=yaml.safe_dump(config).encode(),
         )
     _standin(
@@ -251,9 +254,11 @@ def figures_of(env, configs, report, calls, feeds, quotas, started_at) -> dict[s
     bucket = env.lambda_environment["NEWSLETTERS_BUCKET"]
     manifests = []
     for config in configs:
-        prefix = f"checks/{BENCH_MODE}/local/{config['client_id']}/"
+        prefix = f"{layout.check_runs_prefix(BENCH_MODE, 'local')}{config['client_id']}/"
         for entry in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
-            if entry["Key"].endswith("manifest.json") and entry["LastModified"] >= started_at - timedelta(seconds=2):
+            if entry["Key"].endswith(layout.EDITION_FILES["manifest"]) and entry[
+                "LastModified"
+            ] >= started_at - timedelta(seconds=2):
                 manifests.append(json.loads(s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()))
     answered = [c for c in calls if c.get("status") == 200]
     drawn: dict[str, float] = {}

@@ -39,6 +39,9 @@ MODULES = (
     "vectora_core/editorial_cache.py",
     "vectora_core/validation.py",
     "vectora_core/settings.py",
+    "vectora_core/layout.py",
+    "vectora_core/log_phrases.py",
+    "vectora_core/first_seen.py",
 )
 # Their fast tests: no emulator, no servers.
 FAST_TESTS = (
@@ -55,6 +58,9 @@ FAST_TESTS = (
     "tests/test_stories.py",
     "tests/test_news_phrasing.py",
     "tests/test_faithfulness.py",
+    "tests/test_layout.py",
+    "tests/test_log_phrases.py",
+    "tests/test_first_seen.py",
 )
 # mutmut's exit codes; a mutant in code no fast test runs ("no tests") counts against the score like a survivor.
 STATUS_BY_EXIT_CODE = {

@@ -43,11 +43,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vectora_core.layout import artifact_key
+
 from ..envfile import EnvFile
 from ..errors import ToolkitError
 from ..iam_requests import LOCAL_TARGET_AGENT, note
 from ..invoke_result import InvokeResult, decode_payload
-from ..packaging import artifact_key
 from ..services import aws_environment, boto3_client
 from . import warm
 from .interpreter import select_interpreter

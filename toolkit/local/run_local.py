@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vectora_core import layout, log_phrases
+
 from .. import REPO_ROOT
 from ..envfile import EnvFile, load_env
 from ..errors import ToolkitError
@@ -21,10 +23,10 @@ from ..stack import prepare_stack
 OUT_DIR = REPO_ROOT / "out"
 # Log lines worth showing after a run; the full log goes to a file beside the newsletter.
 HIGHLIGHTS = (
-    "Client Bedrock hybride",
-    "Newsletter sauvegardée",
-    "Newsletter récupérée",
-    "Prompt éditorial compact",
+    log_phrases.BEDROCK_ROUTING_PREFIX,
+    log_phrases.CACHE_SAVED,
+    log_phrases.CACHE_HIT,
+    log_phrases.EDITORIAL_PROMPT,
     "échec",
     "malformé",
     "dégradé",
@@ -131,7 +133,7 @@ def run_payload(
         out = (out_dir or OUT_DIR) / "checks" / result["mode"] / result["client_id"] / result["period"]["date"]
     out.mkdir(parents=True, exist_ok=True)
     bucket = result["s3"]["bucket"]
-    for kind, filename in (("markdown", "newsletter.md"), ("html", "newsletter.html"), ("manifest", "manifest.json")):
+    for kind, filename in layout.EDITION_FILES.items():  # the local copy keeps the bucket's file names
         body = s3.get_object(Bucket=bucket, Key=result["s3"][kind])["Body"].read()
         (out / filename).write_bytes(body)
     (out / "run.log").write_text(log_text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import history
+from ..first_seen import apply_first_seen
 from ..logs import log_event
 from ..models import RawItem, Source
 from ..serialize import item_to_dict, raw_from_dict
@@ -51,7 +51,7 @@ def ingest_source(source: Source, state: dict[str, Any], settings: Settings, edg
         return SourceOutcome(source, tuple(items), not_modified=True)
     parsed = parse_feed(result.body, source.source_id, edges.now(), result.content_type)
     # Undated items keep the date they were first seen, remembered in the feed state.
-    items, first_seen = history.apply_first_seen(parsed.items, state.get("first_seen") or {}, edges.now())
+    items, first_seen = apply_first_seen(parsed.items, state.get("first_seen") or {}, edges.now())
     warning = ""
     if parsed.bozo:
         warning = f"malformed feed, kept {len(parsed.items)} parsed item(s): {parsed.bozo_reason}"

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .. import log_phrases
 from ..extraction import SUMMARY_CHARS, canonicalize, extract, extractive_summary
 from ..logs import log_event
 from ..models import Editorial, EditorialSection, NormalizedItem, RawItem, Scopes
@@ -92,7 +93,7 @@ def log_routing(settings: Settings) -> None:
     smoke test's regions check reads the lines of the runs it made."""
     for target in (settings.newsletter, settings.normalization):
         log_event(
-            f"Client Bedrock hybride : {target.purpose} → {target.region}",
+            log_phrases.bedrock_routing(target.purpose, target.region),
             purpose=target.purpose,
             region=target.region,
             model_id=target.model_id,
@@ -390,7 +391,7 @@ class BedrockLLM:
             request.client.scopes,
         )
         log_event(
-            "Prompt éditorial compact",
+            log_phrases.EDITORIAL_PROMPT,
             prompt_version=prompts.EDITORIAL_PROMPT_VERSION,
             estimated_tokens=prompts.estimate_tokens(system + user),
             items=len(request.selected),
