@@ -32,7 +32,7 @@ def print_deploy_plan(
     """What `deploy` would do once it holds the lease: the config files it would write, then either the version it
     would publish (when `versions`, the published ones, are given) or the smoke test of live (`live_label`) it would
     run."""
-    from .packaging import artifact_key
+    from vectora_core.layout import artifact_key
 
     config_bucket = env.lambda_environment["CONFIG_BUCKET"]
     live_version = live_config["Version"]
