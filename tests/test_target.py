@@ -11,7 +11,7 @@ import pytest
 
 from toolkit.envfile import load_env
 from toolkit.local import emulator_state, lambda_async, lambda_runner
-from toolkit.local import services as local_services
+from toolkit.local import services as stand_in_services
 from toolkit.local.target import LocalTarget
 from toolkit.target import CHECKS, AwsTarget, open_target
 
@@ -37,7 +37,7 @@ def no_local_services(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("the local services were started")
 
-    monkeypatch.setattr(local_services, "ensure_services", refuse)
+    monkeypatch.setattr(stand_in_services, "ensure_services", refuse)
 
 
 def test_an_aws_environment_opens_the_aws_target_with_plain_clients_in_its_region(dev, fake_aws_credentials):
@@ -127,7 +127,7 @@ def test_the_local_target_starts_the_services_once_and_again_when_the_ports_move
         started.append(env.service_port("emulator"))
         return {"emulator": f"http://127.0.0.1:{started[-1]}"}
 
-    monkeypatch.setattr(local_services, "ensure_services", ensure)
+    monkeypatch.setattr(stand_in_services, "ensure_services", ensure)
     monkeypatch.delenv("VECTORA_LOCAL_PORT_OFFSET", raising=False)
     target = LocalTarget(local)
 
@@ -144,7 +144,9 @@ def test_the_local_target_repairs_the_state_before_terraform_and_starts_services
     local, monkeypatch
 ):
     happened: list[str] = []
-    monkeypatch.setattr(local_services, "ensure_services", lambda env, printer, timeout_s: happened.append("up") or {})
+    monkeypatch.setattr(
+        stand_in_services, "ensure_services", lambda env, printer, timeout_s: happened.append("up") or {}
+    )
     monkeypatch.setattr(emulator_state, "forget_stale_emulator_state", lambda ws, printer: happened.append(ws))
 
     LocalTarget(local).prepare_terraform("ws", print, start_services=False)
