@@ -1,4 +1,4 @@
-"""The local target: run a published function version the way Lambda would, for the emulator environments.
+"""The local runner: run a published function version the way Lambda would, for the local target (emulator envs).
 
 The emulator stores functions but cannot run them (no Docker here). So the toolkit does: it resolves the
 qualifier to a version with `get_function_configuration`, takes that version's CodeSha256, environment,
