@@ -17,7 +17,7 @@ from ._guard import ENV_HELP, _guard
 )
 def logs(c, env=None, since="10m", follow=False, filter=None):
     """Tail the function's CloudWatch logs like `aws logs tail`."""
-    from toolkit.cloudwatch import tail_logs
+    from toolkit.log_tail import tail_logs
 
     _guard(tail_logs, env, since=since, follow=follow, filter_pattern=filter)
 

@@ -116,28 +116,19 @@ def config_sync(c, env=None, dry_run=False):
     """
     from toolkit.config_sync import sync_config
     from toolkit.envfile import load_env
-    from toolkit.local.run_local import prepare_local
-    from toolkit.services import boto3_client
+    from toolkit.stack import prepare_stack
+    from toolkit.target import open_target
 
     environment = _guard(load_env, env)
-    if dry_run:
-        from toolkit.local_target import ensure_services
-        from toolkit.services import service_url
-
-        feeds = None
-        if environment.emulator:
-            _guard(ensure_services, environment)
-            feeds = service_url(environment, "sample_feeds")
-        s3 = boto3_client(environment, "s3")
-        _guard(sync_config, s3, environment.lambda_environment["CONFIG_BUCKET"], feeds, printer=print, dry_run=True)
-    elif environment.emulator:
-        _guard(prepare_local, environment)
-    else:
-        _guard(
-            lambda: sync_config(
-                boto3_client(environment, "s3"), environment.lambda_environment["CONFIG_BUCKET"], printer=print
-            )
-        )
+    if not dry_run:
+        # On the emulator the stack is applied first if it lacks a piece, and the feeds point at the sample server.
+        _guard(prepare_stack, environment, print)
+        return
+    target = open_target(environment)
+    _guard(target.ready)
+    s3 = _guard(target.client, "s3")
+    bucket = environment.lambda_environment["CONFIG_BUCKET"]
+    _guard(sync_config, s3, bucket, target.feeds_base_url, printer=print, dry_run=True)
 
 
 @task(help={"env": ENV_HELP, "invoke": "also make a one-token call to each Bedrock profile (a fraction of a cent)"})

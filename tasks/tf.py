@@ -52,7 +52,8 @@ def tf_mirror(c, dir=".local/terraform-providers"):
 @task(name="check")
 def tf_check(c):
     """terraform fmt -check and validate for every environment and the CI bootstrap, then the checkov security scan."""
-    from toolkit.terraform import fmt_check, security_scan, validate, validate_bootstrap
+    from toolkit.checkov import security_scan
+    from toolkit.terraform import fmt_check, validate, validate_bootstrap
 
     failed = _guard(fmt_check) != 0
     for name in ("local", "dev"):

@@ -25,8 +25,8 @@ from lambda_testkit import emulator_process, local_services
 import tasks
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import packaging, terraform
+from toolkit.local import emulator_state, services
 from toolkit.local import lambda_runner as local_lambda
-from toolkit.local import services
 from toolkit.stack import apply_stack, missing_stack_parts
 
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
@@ -64,7 +64,7 @@ class Walk:
         package = terraform._package_var(ws, None, self.printed.append)
         target = "-target=module.vectora_inbox.module.buckets"
         terraform._run(ws, ["apply", "-input=false", "-auto-approve", target, *package], self.printed.append, "apply")
-        assert {r["type"] for r in terraform.state_resources(ws)} >= {"aws_s3_bucket"}
+        assert {r["type"] for r in emulator_state.state_resources(ws)} >= {"aws_s3_bucket"}
         self.fresh_emulator()
 
     def fresh_emulator(self) -> None:

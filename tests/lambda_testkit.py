@@ -279,7 +279,7 @@ def engine_buckets_with_config(env: EnvFile):
     """The engine's three buckets and the client config (feeds pointed at the env's sample server), created
     directly: for tests that build their own function around the engine instead of applying Terraform."""
     from toolkit.config_sync import sync_config
-    from toolkit.services import service_url
+    from toolkit.local.endpoints import service_url
 
     s3 = boto3_client(env, "s3")
     for variable in ("CONFIG_BUCKET", "DATA_BUCKET", "NEWSLETTERS_BUCKET"):

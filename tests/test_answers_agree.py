@@ -21,9 +21,10 @@ from lambda_testkit import (
 
 from toolkit.config_sync import CONFIG_DIR, sync_config
 from toolkit.deploy import deploy, format_versions, latest_differences, list_versions, rollback
+from toolkit.local.endpoints import service_url
 from toolkit.operations import live_version as status_live_version
 from toolkit.packaging import build_package, format_size
-from toolkit.services import boto3_client, service_url
+from toolkit.services import boto3_client
 from toolkit.versions import smoke_and_record
 
 pytestmark = pytest.mark.slow

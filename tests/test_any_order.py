@@ -19,6 +19,7 @@ from any_order_walk import PAYLOAD, applied_walk, empty_walk, refused_with_a_com
 
 from toolkit import terraform
 from toolkit.deploy import deploy
+from toolkit.local import emulator_state
 from toolkit.local.run_local import run_payload
 from toolkit.smoke import run_smoke
 from toolkit.stack import apply_stack
@@ -78,7 +79,7 @@ def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(empty_w
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": walk.env.aws_region}
     )
 
-    dropped = terraform.forget_stale_emulator_state(ws, walk.printed.append)
+    dropped = emulator_state.forget_stale_emulator_state(ws, walk.printed.append)
 
     assert dropped is False and (ws.directory / terraform.STATE_FILE).is_file()
     (ws.directory / terraform.STATE_FILE).unlink()

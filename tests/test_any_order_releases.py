@@ -14,11 +14,11 @@ import pytest
 from any_order_walk import Refused, applied_walk, empty_walk, refused_with_a_command_to_run_first, walk
 
 from toolkit import packaging
-from toolkit.cloudwatch import tail_logs
 from toolkit.deploy import deploy, list_versions, rollback
 from toolkit.drivers.demo import drill_package, main_job, schedule_payload
 from toolkit.invoker import invoke_function
 from toolkit.local import services
+from toolkit.log_tail import tail_logs
 from toolkit.smoke import run_smoke
 
 pytestmark = pytest.mark.slow

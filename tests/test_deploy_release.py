@@ -22,8 +22,9 @@ from lambda_testkit import (
 from toolkit import deploy as deploy_module
 from toolkit.config_sync import CONFIG_DIR, sync_config
 from toolkit.deploy import DeployError, deploy, format_versions, latest_differences, list_versions
+from toolkit.local.endpoints import service_url
 from toolkit.release_config import load_release_config
-from toolkit.services import boto3_client, service_url
+from toolkit.services import boto3_client
 from toolkit.smoke import FAILED, CheckResult, SmokeReport
 
 pytestmark = pytest.mark.slow

@@ -31,7 +31,8 @@ from toolkit.config_sync import CONFIG_DIR, sync_config
 from toolkit.deploy import DeployError, RollbackError, deploy, publish_version, rollback, smoke_records, update_code
 from toolkit.deploy_lease import LeaseHeld, LeaseRecord, deploy_lease, lease_key
 from toolkit.invoker import InvokeResult
-from toolkit.services import boto3_client, service_url
+from toolkit.local.endpoints import service_url
+from toolkit.services import boto3_client
 
 pytestmark = pytest.mark.slow
 

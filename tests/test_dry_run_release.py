@@ -17,7 +17,8 @@ from lambda_testkit import (
 
 from toolkit.config_sync import CONFIG_DIR, sync_config
 from toolkit.deploy import deploy, rollback
-from toolkit.services import boto3_client, service_url
+from toolkit.local.endpoints import service_url
+from toolkit.services import boto3_client
 
 pytestmark = pytest.mark.slow
 

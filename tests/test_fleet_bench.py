@@ -126,7 +126,7 @@ def poll(queues, monkeypatch, invoke, expected, concurrency=3):
     class Env:
         aws_region = REGION
 
-    monkeypatch.setattr(queue_runner, "boto3_client", lambda env, service: sqs)
+    monkeypatch.setattr(queue_runner, "emulator_client", lambda env, service: sqs)
     mapping = queue_runner.Mapping(runs, arn, 1, concurrency)
     return queue_runner.poll(Env(), invoke, expected=expected, mapping=mapping, idle_stop_s=2, retry_after_s=0)
 

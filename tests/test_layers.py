@@ -1,7 +1,7 @@
 """The layers of ARCHITECTURE.md, read from the imports of the code (function-level imports included).
 
 engine (`lambda_src/`) ← release toolkit (`toolkit/`) ← local stand-ins (`toolkit/local/`), with the release
-toolkit reaching the stand-ins only through `toolkit.local_target`; drivers (`toolkit/drivers/`) sit on top.
+toolkit reaching the stand-ins only through `toolkit.target` (which opens the local target); drivers (`toolkit/drivers/`) sit on top.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SEAM = "toolkit.local_target"
+SEAM = "toolkit.target"
 
 
 def module_name(path: Path, source_root: Path) -> str:

@@ -6,9 +6,10 @@ import pytest
 from lambda_testkit import emulator, fake_env
 
 from toolkit import cloudwatch
-from toolkit.cloudwatch import LogsError, fetch_invocation_logs, now_ms, parse_since, tail_logs
+from toolkit.cloudwatch import LogsError, fetch_invocation_logs, now_ms, parse_since
 from toolkit.local import log_writer
 from toolkit.local.log_writer import write_events
+from toolkit.log_tail import tail_logs
 from toolkit.services import boto3_client
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,8 @@ from botocore.stub import Stubber
 from lambda_testkit import BROKEN_HANDLER, GOOD_HANDLER, create_function, emulator, fake_env, handler_zip
 
 from toolkit.cloudwatch import now_ms
-from toolkit.invoker import InvokeResult, invoke_aws
+from toolkit.invoker import InvokeResult
+from toolkit.lambda_invoke import invoke_aws
 from toolkit.local.log_writer import write_events
 from toolkit.services import boto3_client
 from toolkit.smoke import (

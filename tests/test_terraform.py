@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import terraform
+from toolkit import checkov, terraform
 from toolkit.envfile import load_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def test_security_scan_has_no_failed_checks():
     lines: list[str] = []
 
     try:
-        code = terraform.security_scan(lines.append)
+        code = checkov.security_scan(lines.append)
     except terraform.TerraformError as exc:
         pytest.fail(str(exc))
 

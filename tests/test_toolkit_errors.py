@@ -79,6 +79,7 @@ def test_a_toolkit_error_without_a_fix_is_its_message_alone():
         ("toolkit.operations", "OperationsError"),
         ("toolkit.drivers.fleet_bench", "FleetBenchError"),
         ("toolkit.local.queue_runner", "QueueRunnerError"),
+        ("toolkit.local.emulator_state", "EmulatorStateError"),
     ],
 )
 def test_every_error_a_task_can_meet_derives_from_the_toolkit_error(module, name):

@@ -14,6 +14,7 @@ from . import REPO_ROOT
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
 from .services import boto3_client
+from .target import STATE_BUCKET, open_target
 
 STATE_KEY = "vectora-inbox/{env}/terraform.tfstate"
 
@@ -49,8 +50,9 @@ def bootstrap_state(
     """Create the state bucket if needed, write backend.hcl; return the bucket name (`dry_run`: print what it
     would create and write, and do neither)."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    if env.emulator:
-        raise BootstrapError(f"{env.name} keeps its Terraform state locally: nothing to bootstrap")
+    no_state_bucket = open_target(env).skips(STATE_BUCKET)
+    if no_state_bucket:
+        raise BootstrapError(f"{env.name} {no_state_bucket}: nothing to bootstrap")
     directory = Path(repo_root or REPO_ROOT) / "terraform" / "envs" / env.name
     sts = sts or boto3_client(env, "sts")
     s3 = s3 or boto3_client(env, "s3")

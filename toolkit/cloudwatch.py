@@ -1,21 +1,18 @@
-"""CloudWatch Logs for the function: tail its log group, fetch one invocation's lines.
+"""CloudWatch Logs for the function, read through a logs client: its events page by page, one invocation's lines.
 
-Tailing polls `filter_log_events` (with paging) rather than `start_live_tail`, which the emulator lacks, so the
-same code serves AWS and the embedded default.
+Reading polls `filter_log_events` (with paging) rather than `start_live_tail`, which the emulator lacks, so the
+same code serves AWS and the embedded default. Tailing the log group (`invoke logs`) is `toolkit.log_tail`.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .envfile import EnvFile, load_env
 from .errors import ToolkitError
-from .local_target import ensure_services
-from .services import boto3_client
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -80,50 +77,6 @@ def filter_events(
         if not token or token == request.get("nextToken"):
             return
         request["nextToken"] = token
-
-
-def tail_logs(
-    env_name: str | EnvFile | None = None,
-    since: str = "10m",
-    follow: bool = False,
-    filter_pattern: str | None = None,
-    printer: Callable[[str], None] = print,
-    *,
-    poll_seconds: float = 2.0,
-    should_stop: Callable[[], bool] | None = None,
-) -> int:
-    """Print the function's log events like `aws logs tail`; with `follow`, keep polling until interrupted.
-
-    `filter_pattern` is a CloudWatch filter pattern (quote a phrase: `"Client Bedrock hybride"`). Returns the
-    number of events printed. `should_stop` ends a follow loop (Ctrl-C does too).
-    """
-    env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
-    logs_client = boto3_client(env, "logs")
-    start_ms = now_ms() - parse_since(since)
-    printed = 0
-    seen: set[str] = set()
-    try:
-        while True:
-            poll_started = now_ms()
-            fresh = [
-                event
-                for event in filter_events(logs_client, env.log_group, start_ms=start_ms, filter_pattern=filter_pattern)
-                if not event.event_id or event.event_id not in seen
-            ]
-            fresh.sort(key=lambda event: (event.timestamp_ms, event.stream))
-            for event in fresh:
-                printer(event.format())
-                if event.event_id:
-                    seen.add(event.event_id)
-            printed += len(fresh)
-            if not follow or (should_stop and should_stop()):
-                return printed
-            # Events can arrive a little after their timestamp: look back a window, and let event ids dedupe.
-            start_ms = max(start_ms, poll_started - 60_000)
-            time.sleep(poll_seconds)
-    except KeyboardInterrupt:
-        return printed
 
 
 def fetch_invocation_logs(

@@ -45,10 +45,9 @@ from vectora_core.layout import artifact_key, config_pending_key
 from . import REPO_ROOT
 from . import release_config as rc
 from .envfile import EnvFile, load_env
-from .local_target import ensure_services
 from .rollback import RollbackResult, rollback
-from .services import boto3_client, service_url
 from .smoke import DEFAULT_PAYLOAD, SmokeReport, load_payload, run_smoke
+from .target import open_target
 from .versions import (
     DeployError,
     RollbackError,
@@ -149,10 +148,11 @@ def deploy(
         except rc.ReleaseConfigError as exc:
             raise DeployError(f"{exc}; fix it and deploy again (nothing was uploaded or published)") from None
         note(f"{len(texts)} config file(s) valid")
-    ensure_services(env, printer=printer)
-    release = rc.render_config(texts, service_url(env, "sample_feeds") if env.emulator else None)
-    lambda_client = boto3_client(env, "lambda")
-    s3_client = boto3_client(env, "s3")
+    target = open_target(env)
+    target.ready(printer)
+    release = rc.render_config(texts, target.feeds_base_url)
+    lambda_client = target.client("lambda")
+    s3_client = target.client("s3")
     _get_alias(lambda_client, env)  # a missing function says "apply Terraform first" before the lease
     if dry_run:  # reads only: taking the lease would write to the artifacts bucket
         return _deploy_locked(

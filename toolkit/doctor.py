@@ -6,7 +6,8 @@ with its lock file; local: local state); the bucket names (free, or ours); model
 inference profile (a one-token call only with `--invoke`); the boto3 the deployed function reports at init; and
 whether the function's role may do what the engine does (IAM policy simulation, where the caller may run it).
 
-On `local` the same checks run against the emulator and the Bedrock stand-in.
+On `local` the same checks run against the emulator and the Bedrock stand-in; its target (`toolkit.target`) says
+which checks have no use there (model availability, the role simulation).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from vectora_core import layout, log_phrases
 
 from . import REPO_ROOT
 from .envfile import ACCOUNT_ID, EnvFile, load_env
-from .local_target import ensure_services
 from .services import boto3_client
+from .target import MODEL_AVAILABILITY, ROLE_SIMULATION, open_target
 
 OK, PROBLEM, UNCHECKED, SKIPPED = "ok", "problem", "could not check", "skipped"
 MIN_TERRAFORM = (1, 11, 0)  # S3 native state locking (use_lockfile) is generally available from 1.11
@@ -106,7 +107,7 @@ def check_credentials(env: EnvFile, edges: Edges) -> tuple[Finding, str]:
             "configure credentials for the target account (aws configure sso, or AWS_PROFILE), "
             "then check with: aws sts get-caller-identity",
         ), ""
-    where = "the local emulator" if env.emulator else f"Region {env.aws_region}"
+    where = open_target(env).where
     return Finding("credentials", OK, f"account {identity['Account']} as {identity['Arn']}, {where}"), identity[
         "Account"
     ]
@@ -250,10 +251,11 @@ def check_bucket_names(env: EnvFile, edges: Edges, account: str) -> list[Finding
             )
         ]
     s3 = edges.client("s3")
+    owner = open_target(env).expected_owner(account)
     findings = []
     for role, name in env.bucket_names.items():
         try:
-            s3.head_bucket(Bucket=name, **({"ExpectedBucketOwner": account} if account and not env.emulator else {}))
+            s3.head_bucket(Bucket=name, **owner)
             findings.append(Finding(f"bucket {role}", OK, f"{name} exists and is ours"))
         except Exception as exc:
             code = _code(exc)
@@ -287,6 +289,7 @@ def check_model_access(env: EnvFile, edges: Edges, invoke: bool) -> list[Finding
     """One line per inference profile. With `invoke`, a one-token InvokeModel (a fraction of a cent)."""
     from vectora_core.llm.bedrock import ANTHROPIC_VERSION, blocking_problem
 
+    not_available_here = open_target(env).skips(MODEL_AVAILABILITY)
     findings = []
     for target in _targets(env):
         name = f"model {target.model_id.split('.')[0]}."
@@ -317,8 +320,8 @@ def check_model_access(env: EnvFile, edges: Edges, invoke: bool) -> list[Finding
                         Finding(name, UNCHECKED, f"{where}: {_code(exc) or 'error'}: {_message(exc)} (retry later)")
                     )
             continue
-        if env.emulator:
-            findings.append(Finding(name, SKIPPED, f"{where}: add --invoke for a call to the stand-in"))
+        if not_available_here:
+            findings.append(Finding(name, SKIPPED, f"{where}: {not_available_here}"))
             continue
         findings.append(_model_availability(target, edges, where, name))
     return findings
@@ -438,6 +441,9 @@ def check_role(env: EnvFile, edges: Edges, account: str) -> Finding:
                 f"{env.function_name} does not exist yet: run doctor again after terraform apply",
             )
         return Finding("function role", UNCHECKED, f"{env.function_name}: {_message(exc)}")
+    no_simulation = open_target(env).skips(ROLE_SIMULATION)
+    if no_simulation:
+        return Finding("function role", UNCHECKED, f"{role}: {no_simulation}")
     iam = edges.client("iam")
     denied = []
     try:
@@ -451,12 +457,7 @@ def check_role(env: EnvFile, edges: Edges, account: str) -> Finding:
             if result["EvalDecision"] != "allowed":
                 denied.append(f"{action} on {resource} ({result['EvalDecision']})")
     except Exception as exc:
-        if _code(exc) == "AccessDenied":
-            why = "the caller may not run iam:SimulatePrincipalPolicy"
-        elif env.emulator:
-            why = "the emulator does not simulate IAM policies"
-        else:
-            why = _message(exc)
+        why = "the caller may not run iam:SimulatePrincipalPolicy" if _code(exc) == "AccessDenied" else _message(exc)
         return Finding("function role", UNCHECKED, f"{role}: {why}")
     if denied:
         return Finding(
@@ -482,14 +483,12 @@ def run_doctor(
     from .cloudwatch import now_ms as current_ms
 
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
+    target = open_target(env)
+    target.ready(printer)
     if edges is None:
         edges = Edges(client=lambda service, region=None: _client(env, service, region), run=_run)
     report = DoctorReport(env.name)
-    printer(
-        f"doctor for {env.name}"
-        + (" (the local emulator and Bedrock stand-in)" if env.emulator else f" ({env.aws_region})")
-    )
+    printer(f"doctor for {env.name} ({target.where})")
 
     def add(findings: Finding | Iterable[Finding]) -> None:
         for finding in [findings] if isinstance(findings, Finding) else findings:
@@ -516,9 +515,7 @@ def run_doctor(
 
 
 def _client(env: EnvFile, service: str, region: str | None = None):
-    if env.emulator and service == "bedrock":
-        raise RuntimeError("the emulator has no Bedrock control plane")
-    if env.emulator or not env.unresolved:
+    if not env.unresolved:  # the target's client (names of an emulator environment never wait on an account)
         return boto3_client(env, service, region)
     import boto3  # names unresolved (no credentials): STS still says why
 

@@ -116,9 +116,9 @@ def stop_plan(services: list[tuple[str, Path]], warm_dir: Path, printer: Printer
     printer(NOTHING_CHANGED)
 
 
-def apply_plan(env, printer: Printer, plan: Callable[..., int], *, plan_file: str | None = None) -> dict:
-    """`plan` (terraform's) where `tf.apply` would apply; on the emulator (its services up), then the config files
-    it would upload."""
+def apply_plan(target, printer: Printer, plan: Callable[..., int], *, plan_file: str | None = None) -> dict:
+    """`plan` (terraform's) where `tf.apply` would apply; on a target that brings its stack up on demand (the
+    emulator, its services up), then the config files it would upload. `target` is the env's `toolkit.target`."""
     from .errors import ToolkitError
 
     if plan_file:
@@ -126,16 +126,15 @@ def apply_plan(env, printer: Printer, plan: Callable[..., int], *, plan_file: st
             f"a saved plan ({plan_file}) is applied exactly as it was planned",
             fix=f"`terraform show {plan_file}` shows it; `invoke tf.apply --dry-run` plans afresh",
         )
-    if not env.emulator:
-        plan(env.name, printer=printer)
+    env = target.env
+    plan(env.name, printer=printer, endpoint_url=target.terraform_endpoint)
+    if not target.stack_on_demand:
         printer(NOTHING_CHANGED + " (terraform plan above: what an apply would do)")
         return {}
     from .release_config import load_release_config
-    from .services import boto3_client, service_url
 
-    plan(env.name, printer=printer, endpoint_url=env.emulator_url())
-    release = load_release_config(feeds_base_url=service_url(env, "sample_feeds"))
-    config_plan(boto3_client(env, "s3"), env.lambda_environment["CONFIG_BUCKET"], release, printer)
+    release = load_release_config(feeds_base_url=target.feeds_base_url)
+    config_plan(target.client("s3"), env.lambda_environment["CONFIG_BUCKET"], release, printer)
     return {}
 
 

@@ -19,8 +19,8 @@ from vectora_core import layout
 from . import REPO_ROOT
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
-from .local_target import ensure_services
 from .services import boto3_client
+from .target import open_target
 
 Printer = Callable[[str], None]
 LINK_SECONDS = 3600
@@ -157,7 +157,7 @@ def failed_invocations(
 ) -> tuple[int | None, list[FailedInvocation]]:
     """What the failure queue of the environment's `live` alias holds."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     sqs = boto3_client(env, "sqs")
     url = failure_queue_url(env, boto3_client(env, "lambda"), sqs)
     if url is None:
@@ -203,7 +203,7 @@ def trigger_scheduled_run(env_name: str | EnvFile | None, client_id: str, *, pri
 
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     payload = schedule_payload(client_id)
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     result = invoke_function(env, env.alias_name, payload, printer=printer, invocation_type="Event")
     printer(
         f"{env.function_name}:{env.alias_name} accepted the run (status {result.status_code}, request {result.request_id})"
@@ -292,7 +292,7 @@ def alarm_states(cloudwatch_client, prefix: str) -> list[Alarm]:
 
 def collect_status(env_name: str | EnvFile | None, *, printer: Printer = print) -> Status:
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     status = Status(env.name, env.function_name, live_version(env, printer))
     s3 = boto3_client(env, "s3")
     bucket = env.lambda_environment["NEWSLETTERS_BUCKET"]

@@ -10,9 +10,9 @@ from typing import Any
 
 from .envfile import EnvFile, load_env
 from .invoker import invoke_function
-from .local_target import ensure_services
 from .services import boto3_client
 from .smoke import DEFAULT_PAYLOAD, basic_payload, check_basic, load_payload
+from .target import open_target
 from .versions import (
     RollbackError,
     _get_alias,
@@ -72,7 +72,7 @@ def rollback(
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     payload = basic_payload(load_payload(check_payload), mode="drill")
     printer(f"rollback {env.function_name}:{env.alias_name} ({env.name})")
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     lambda_client = boto3_client(env, "lambda")
     s3_client = boto3_client(env, "s3")
     _get_alias(lambda_client, env)

@@ -28,7 +28,7 @@ from . import REPO_ROOT
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
 from .invoker import InvokeResult, invoke_function
-from .local_target import ensure_services
+from .target import open_target
 
 DEFAULT_PAYLOAD = Path("payloads/test-payload-p1.json")
 SMOKE_MODE = "smoke"
@@ -141,7 +141,7 @@ def run_smoke(
     started = time.perf_counter()
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
     payload = check_payload(load_payload(payload_path))
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     report = SmokeReport(env=env.name, function_name=env.function_name, qualifier=str(qualifier))
     printer(f"smoke test of {env.function_name}:{qualifier} ({env.name})")
 

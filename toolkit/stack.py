@@ -1,8 +1,9 @@
-"""The stack on the emulator: Terraform is the one owner of its buckets, function, alias, log group and schedules.
+"""The stack: Terraform is the one owner of its buckets, function, alias, log group and schedules.
 
-Commands that need the stack on the embedded default (`invoke run`, `config-sync`, the benchmark, the main job) call
-`ensure_stack`: when the emulator lacks a piece (a fresh or restarted emulator), it runs the same `terraform apply`
-as `invoke tf.apply`; when everything is there, it adopts it as it is. Nothing else creates these resources.
+On a target that brings its stack up on demand (the emulator: `Target.stack_on_demand`), commands that need the
+stack (`invoke run`, `config-sync`, the benchmark, the main job) call `ensure_stack`: when the emulator lacks a
+piece (a fresh or restarted emulator), it runs the same `terraform apply` as `invoke tf.apply`; when everything is
+there, it adopts it as it is. On AWS only `invoke tf.apply` changes the stack. Nothing else creates these resources.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .envfile import EnvFile
-from .services import boto3_client, service_url
+from .services import boto3_client
+from .target import open_target
 
 Printer = Callable[[str], None]
 
@@ -40,8 +42,10 @@ def missing_stack_parts(env: EnvFile) -> list[str]:
 
 
 def ensure_stack(env: EnvFile, printer: Printer = print) -> bool:
-    """Bring the emulator's stack up through Terraform if any piece is missing; True when it applied."""
-    if not env.emulator:
+    """Bring the stack up through Terraform if the target does so on demand and any piece is missing; True when it
+    applied."""
+    target = open_target(env)
+    if not target.stack_on_demand:
         return False
     missing = missing_stack_parts(env)
     if not missing:
@@ -49,7 +53,7 @@ def ensure_stack(env: EnvFile, printer: Printer = print) -> bool:
     from .terraform import apply
 
     printer(f"  the emulator has no {missing[0]}{' (and more)' if len(missing) > 1 else ''}: applying Terraform")
-    apply(env.name, printer=printer, endpoint_url=env.emulator_url())
+    apply(env.name, printer=printer, endpoint_url=target.terraform_endpoint)
     return True
 
 
@@ -61,39 +65,36 @@ def apply_stack(
     plan_file: str | None = None,
     dry_run: bool = False,
 ) -> dict:
-    """`invoke tf.apply`: terraform apply (of a saved plan, with `plan_file`); on the emulator, then the client
-    configs with feeds pointed at the sample server, so the stack can run as soon as it exists. Returns the
-    stack's outputs. `dry_run` runs `terraform plan` instead (and lists the config files the emulator would get),
-    applying and uploading nothing; it returns no outputs."""
+    """`invoke tf.apply`: terraform apply (of a saved plan, with `plan_file`); on a target that brings its stack up
+    on demand (the emulator), then the client configs with feeds pointed at the sample server, so the stack can run
+    as soon as it exists. Returns the stack's outputs. `dry_run` runs `terraform plan` instead (and lists the
+    config files the emulator would get), applying and uploading nothing; it returns no outputs."""
     from .envfile import load_env
     from .terraform import apply, plan
 
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
+    target = open_target(env)
+    target.ready(printer)
     if dry_run:
         from .dry_run import apply_plan
-        from .local_target import ensure_services
 
-        if env.emulator:
-            ensure_services(env, printer)
-        return apply_plan(env, printer, plan, plan_file=plan_file)
-    if not env.emulator:
-        return apply(env.name, printer=printer, verbose=verbose, plan_file=plan_file)
-    from .local_target import ensure_services
-
-    ensure_services(env, printer)
-    outputs = apply(env.name, printer=printer, verbose=verbose, endpoint_url=env.emulator_url(), plan_file=plan_file)
-    prepare_stack(env, printer)
+        return apply_plan(target, printer, plan, plan_file=plan_file)
+    outputs = apply(
+        env.name, printer=printer, verbose=verbose, endpoint_url=target.terraform_endpoint, plan_file=plan_file
+    )
+    if target.stack_on_demand:
+        prepare_stack(env, printer)
     return outputs
 
 
 def prepare_stack(env: EnvFile, printer: Printer = print):
-    """Services up, the stack applied by Terraform if the emulator lacks it, config uploaded with feeds pointed
-    at the sample server. Returns the S3 client it used."""
+    """The target ready, the stack applied by Terraform if the target brings it up on demand and lacks a piece,
+    the config uploaded (feeds pointed at the sample server on the emulator). Returns the S3 client it used."""
     from .config_sync import sync_config
-    from .local_target import ensure_services
 
-    ensure_services(env, printer)
+    target = open_target(env)
+    target.ready(printer)
     ensure_stack(env, printer)
-    s3 = boto3_client(env, "s3")
-    sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], service_url(env, "sample_feeds"), printer=printer)
+    s3 = target.client("s3")
+    sync_config(s3, env.lambda_environment["CONFIG_BUCKET"], target.feeds_base_url, printer=printer)
     return s3

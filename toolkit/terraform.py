@@ -1,4 +1,4 @@
-"""Terraform for an environment: init, plan, apply, outputs, and the static checks CI runs (fmt, validate, checkov).
+"""Terraform for an environment: init, plan, apply, outputs, and the static checks CI runs (fmt, validate).
 
 Each environment's root module is `terraform/envs/<env>`; it reads `env/<env>.json` itself, so the toolkit passes
 only the package path. Providers come from the registry, or from a local directory named by `TF_PLUGIN_DIR`
@@ -7,9 +7,9 @@ only the package path. Providers come from the registry, or from a local directo
 `apply` prints one line per command with its time; Terraform's full output goes to `.local/logs/terraform-<env>-
 <command>.log` (printed on failure, or streamed with `verbose`, `--verbose` or VECTORA_VERBOSE=1).
 
-The emulator keeps its state in memory while the local Terraform state stays on disk: after the emulator
-restarts, the state describes resources that no longer exist. Before planning or applying an emulator
-environment, the toolkit checks the emulator for the stack's buckets and drops such a stale state.
+Where Terraform's AWS provider goes is the environment's target's business (`toolkit.target`): its endpoint and
+credentials, and what must hold before a plan or an apply (on the emulator: the local services up, and a state the
+restarted emulator no longer matches dropped). checkov, the security scan of the same modules, is `toolkit.checkov`.
 """
 
 from __future__ import annotations
@@ -27,12 +27,10 @@ from pathlib import Path
 from . import REPO_ROOT, terraform_init
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
-from .services import TEST_CREDENTIALS
+from .target import open_target
 
 Printer = Callable[[str], None]
 
-CHECKOV_VENV = ".venv-checkov"
-CHECKOV_INSTALL_HINT = f"`make checkov` (checkov==3.3.30 in its own virtual environment, {CHECKOV_VENV})"
 LOCK_TIMEOUT = "120s"
 # Each environment's root module exposes the stack module's outputs as this one object.
 STACK_OUTPUT = "stack"
@@ -69,17 +67,18 @@ class Workspace:
                 return match.group(1)
         return "local"
 
+    @property
+    def state_path(self) -> Path:
+        """The local state file (read only when the backend is `local`)."""
+        return self.directory / STATE_FILE
+
 
 def terraform_env(env: EnvFile, *, endpoint_url: str | None = None, base: Mapping[str, str] | None = None) -> dict:
-    """Process environment for Terraform: the env file's Region, and for an emulator the endpoint and fake keys."""
+    """Process environment for Terraform: the env file's Region, then what the target adds (for the emulator: its
+    endpoint, or `endpoint_url`, and fake keys)."""
     process_env = _base_env(base)
     process_env["AWS_REGION"] = process_env["AWS_DEFAULT_REGION"] = env.aws_region
-    if env.emulator:
-        for name in [name for name in process_env if name.startswith("AWS_ENDPOINT_URL_")] + ["AWS_PROFILE"]:
-            process_env.pop(name, None)  # every call must reach the emulator, with no real profile involved
-        process_env.update(TEST_CREDENTIALS)
-        process_env["AWS_ENDPOINT_URL"] = endpoint_url or env.emulator_url()
-    return process_env
+    return open_target(env).terraform_environment(process_env, endpoint_url)
 
 
 def _base_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -273,27 +272,6 @@ def validate_bootstrap(printer: Printer = print, *, repo_root: Path | None = Non
     return _run(ws, ["validate"], printer, "validate-bootstrap", ok_codes=(0, 1))
 
 
-def security_scan(printer: Printer = print, *, repo_root: Path | None = None) -> int:
-    """checkov over terraform/, offline; returns its exit code (0 when no check fails)."""
-    root = Path(repo_root or REPO_ROOT)
-    checkov = _checkov_binary(root)
-    started = time.perf_counter()
-    printer("checkov terraform/ ...")
-    completed = subprocess.run(
-        [checkov, "-d", "terraform", "--framework", "terraform", "--compact", "--quiet", "--skip-download"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-    )
-    for line in (completed.stdout + completed.stderr).splitlines():
-        if line.strip():
-            printer(f"  {line}")
-    verdict = "no failed checks" if completed.returncode == 0 else "failed checks above"
-    printer(f"checkov: {verdict} ({time.perf_counter() - started:.1f} s)")
-    return completed.returncode
-
-
 # --- CI: saved plans, their summary, backend settings from variables, a provider mirror ---------------------
 
 # CI has no backend.hcl: the state bucket comes from this variable (a repository variable), the rest is fixed.
@@ -381,83 +359,10 @@ def _show_text(ws: Workspace, plan_path: Path) -> str:
 
 def _ready(env_name: str | None, printer: Printer, repo_root: Path | None, endpoint_url: str | None) -> Workspace:
     ws = workspace(env_name, repo_root=repo_root, endpoint_url=endpoint_url)
-    if ws.env.emulator and endpoint_url is None:
-        from .local_target import ensure_services
-
-        ensure_services(ws.env, printer=printer)
-    if ws.env.emulator:
-        forget_stale_emulator_state(ws, printer)
+    # An explicit endpoint points Terraform at an emulator someone else runs: nothing of this env's to start.
+    open_target(ws.env).prepare_terraform(ws, printer, start_services=endpoint_url is None)
     _init(ws, printer, backend=True)
     return ws
-
-
-def state_resources(ws: Workspace) -> list[dict]:
-    """Resources of the environment's local state file (empty when there is none)."""
-    path = ws.directory / STATE_FILE
-    if ws.backend != "local" or not path.is_file():
-        return []
-    try:
-        return list(json.loads(path.read_text() or "{}").get("resources", []))
-    except ValueError:
-        return []
-
-
-def emulator_buckets(ws: Workspace) -> set[str] | None:
-    """Bucket names the environment's emulator holds; None when it does not answer."""
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = boto3.client(
-        "s3",
-        region_name=ws.env.aws_region,
-        endpoint_url=ws.process_env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=ws.process_env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=ws.process_env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(retries={"total_max_attempts": 2}, connect_timeout=5, read_timeout=20),
-    )
-    try:
-        return {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
-    except (BotoCoreError, ClientError):
-        return None
-
-
-def stack_bucket_names(env: EnvFile) -> set[str]:
-    variables = env.lambda_environment
-    return {env.artifacts_bucket, variables["CONFIG_BUCKET"], variables["DATA_BUCKET"], variables["NEWSLETTERS_BUCKET"]}
-
-
-def forget_stale_emulator_state(ws: Workspace, printer: Printer) -> bool:
-    """Drop the local state when the emulator holds none of the buckets it lists (the emulator was restarted).
-
-    Refuses, naming the way out, when the emulator holds the stack's buckets but no state knows them.
-    """
-    resources = state_resources(ws)
-    existing = emulator_buckets(ws)
-    if existing is None:
-        return False  # an unreachable emulator fails the command itself, with Terraform's own message
-    known = stack_bucket_names(ws.env) & existing
-    if not resources:
-        if known:
-            raise TerraformError(
-                f"the emulator holds {', '.join(sorted(known))} but terraform/envs/{ws.env.name} has no state for them: "
-                f"run `invoke local.down` first (it empties the emulator), then `invoke tf.apply --env {ws.env.name}`"
-            )
-        return False
-    buckets_in_state = {
-        instance.get("attributes", {}).get("bucket")
-        for resource in resources
-        if resource.get("type") == "aws_s3_bucket"
-        for instance in resource.get("instances", [])
-    } - {None}
-    if not buckets_in_state or buckets_in_state & existing:
-        return False  # the emulator kept its state: a refresh sorts out anything else that changed
-    for path in ws.directory.glob(f"{STATE_FILE}*"):
-        path.unlink()
-    printer(
-        f"terraform state ({ws.env.name}): the emulator was restarted since the last apply; starting from a fresh state"
-    )
-    return True
 
 
 def _init(ws: Workspace, printer: Printer, *, backend: bool) -> None:
@@ -553,7 +458,7 @@ def _run(
 
 def _outputs(ws: Workspace) -> dict:
     # A local state holds the outputs exactly as `terraform output` reads them: reading it saves a Terraform start.
-    state = ws.directory / STATE_FILE
+    state = ws.state_path
     if ws.backend == "local" and state.is_file():
         return json.loads(state.read_text() or "{}").get("outputs", {}).get(STACK_OUTPUT, {}).get("value", {})
     completed = subprocess.run(
@@ -567,11 +472,3 @@ def _outputs(ws: Workspace) -> dict:
         raise TerraformError(f"terraform output ({ws.env.name}) failed: {completed.stderr.strip()}")
     values = {name: item["value"] for name, item in json.loads(completed.stdout or "{}").items()}
     return values.get(STACK_OUTPUT, {})
-
-
-def _checkov_binary(root: Path) -> str:
-    candidates = [os.environ.get("CHECKOV"), str(root / CHECKOV_VENV / "bin" / "checkov"), shutil.which("checkov")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise TerraformError(f"checkov is not installed: run {CHECKOV_INSTALL_HINT}")

@@ -27,9 +27,9 @@ from . import release_config as rc
 from .deploy_lease import LeaseHeld, deploy_lease
 from .envfile import EnvFile, load_env
 from .errors import ToolkitError
-from .local_target import ensure_services
 from .services import boto3_client
 from .smoke import SmokeReport
+from .target import open_target
 
 _DESCRIPTION = re.compile(r"git=(?P<git>\S+)\s+sha256=(?P<sha>[0-9a-f]{64})")
 # The configuration a version snapshots besides its code, as GetFunctionConfiguration names it.
@@ -217,7 +217,7 @@ def smoke_records(s3_client, env: EnvFile) -> dict[str, dict]:
 def list_versions(env_name: str | EnvFile | None, *, printer: Printer = print) -> list[VersionInfo]:
     """Published versions, oldest first, with their deploy metadata, what differs from `live` and where it points."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     lambda_client = boto3_client(env, "lambda")
     live = _get_alias(lambda_client, env)["FunctionVersion"]
     records = smoke_records(boto3_client(env, "s3"), env)
@@ -263,7 +263,7 @@ def latest_differences(env_name: str | EnvFile | None, *, printer: Printer = pri
     `$LATEST`'s code is not compared: after a rollback it still holds the code of the version rolled back from,
     and a deploy replaces it with the package it builds (publishing only if that differs from live's code)."""
     env = env_name if isinstance(env_name, EnvFile) else load_env(env_name)
-    ensure_services(env, printer=printer)
+    open_target(env).ready(printer)
     lambda_client = boto3_client(env, "lambda")
     live = _get_alias(lambda_client, env)["FunctionVersion"]
     latest = lambda_client.get_function_configuration(FunctionName=env.function_name)

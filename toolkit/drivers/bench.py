@@ -33,10 +33,12 @@ from .. import REPO_ROOT
 from ..config_sync import CONFIG_DIR
 from ..envfile import EnvFile, load_env
 from ..errors import ToolkitError
+from ..local.endpoints import service_url
 from ..local.run_local import InProcessHandler, prepare_local
 from ..local.sample_feeds import render_feed
 from ..local.services import standin_latency_ms
-from ..services import service_url
+from ..local.target import LocalTarget
+from ..target import open_target
 
 # The committed reference figures; a run writes its own under .local/ unless asked to update the reference.
 REFERENCE = REPO_ROOT / "bench" / "results.json"
@@ -318,7 +320,7 @@ def main(
     clients: int | None = None,
 ) -> dict[str, Any]:
     env = load_env(env_name)
-    if not env.emulator:
+    if not isinstance(open_target(env), LocalTarget):
         raise BenchError("the benchmark runs on the embedded emulator (env local)")
     if scenario not in (None, *SCENARIOS):
         raise BenchError(f"unknown scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")

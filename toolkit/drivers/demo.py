@@ -135,9 +135,10 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     from ..deploy import deploy, rollback
     from ..invoker import invoke_function
     from ..local.run_local import prepare_local
-    from ..local.services import STATE_DIR, ensure_services
+    from ..local.services import STATE_DIR
     from ..packaging import build_package, format_size
     from ..smoke import invocation_problems
+    from ..target import open_target
     from ..terraform import apply, verbose_by_default
     from ..versions import DRILL_MARK, smoke_and_record
 
@@ -148,11 +149,12 @@ def main_job(printer: Printer = print, *, env=None, verbose: bool | None = None,
     printer(
         f"Vectora Inbox main job on the embedded default ({env.name}: AWS emulator, Bedrock stand-in, sample feeds)"
     )
+    target = open_target(env)
     with steps.step("local services") as out:
-        ensure_services(env, out)
+        target.ready(out)
         out.note = "AWS emulator, Bedrock stand-in, sample feeds"
     with steps.step("terraform apply: buckets, function, IAM, logs, live alias, schedule") as out:
-        apply(env.name, printer=out, endpoint_url=env.emulator_url(), verbose=verbose)
+        apply(env.name, printer=out, endpoint_url=target.terraform_endpoint, verbose=verbose)
         prepare_local(env, out)  # config → config bucket, sources pointed at the sample feeds
         applied = [line for line in out.lines if line.startswith("terraform apply")]
         out.note = applied[-1].split(": ", 1)[-1] if applied else ""

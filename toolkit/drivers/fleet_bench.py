@@ -41,9 +41,10 @@ from ..config_sync import CONFIG_DIR
 from ..envfile import EnvFile
 from ..errors import ToolkitError
 from ..local import queue_runner
+from ..local.endpoints import emulator_environment, service_url
 from ..local.run_local import LocalContext, prepare_local
 from ..local.sample_feeds import SampleFeedServer, render
-from ..services import boto3_client, service_url
+from ..services import boto3_client
 
 CLIENTS = 100
 LAI_SHARE = 0.6
@@ -174,8 +175,6 @@ def run_fleet(
     log_path: Path,
 ) -> dict[str, Any]:
     """Every client's run through the queue, from a clean store; the figures of that run."""
-    from ..services import aws_environment
-
     s3, sqs = boto3_client(env, "s3"), boto3_client(env, "sqs")
     variables = env.lambda_environment
     own_state = layout.check_data_root(BENCH_MODE)
@@ -208,7 +207,7 @@ def run_fleet(
 
     overrides = {
         **variables,
-        **aws_environment(env),
+        **emulator_environment(env),
         "SHARED_STORE": "on" if sharing else "off",
         "BEDROCK_THROTTLE_PATIENCE_SECONDS": "600",
         "LOG_LEVEL": os.environ.get("VECTORA_BENCH_LOG_LEVEL", "WARNING"),

@@ -12,7 +12,7 @@ from typing import Any
 from ..envfile import EnvFile
 from ..iam_requests import LOCAL_TARGET_AGENT
 from ..invoke_result import InvokeResult
-from ..services import boto3_client
+from .endpoints import emulator_client
 from .lambda_runner import LocalLambdaError, invoke_local, resolve_version
 
 # Lambda's defaults when the qualifier has no event invoke config.
@@ -61,7 +61,7 @@ def send_to_destination(env: EnvFile, destination_arn: str, record: dict) -> Non
     parts = destination_arn.split(":")
     if len(parts) < 6 or parts[2] != "sqs":
         raise LocalLambdaError(f"the local target delivers failures to SQS queues only, not to {destination_arn}")
-    sqs = boto3_client(env, "sqs", region=parts[3], agent=LOCAL_TARGET_AGENT)
+    sqs = emulator_client(env, "sqs", region=parts[3], agent=LOCAL_TARGET_AGENT)
     queue_url = sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
 
@@ -82,7 +82,7 @@ def invoke_local_async(
     attempt before answering, back to back, so a test or an operator sees the outcome straight away. The
     answer is the 202 with the last attempt's logs.
     """
-    lambda_client = boto3_client(env, "lambda", agent=LOCAL_TARGET_AGENT)
+    lambda_client = emulator_client(env, "lambda", agent=LOCAL_TARGET_AGENT)
     retries, destination = async_settings(lambda_client, env.function_name, qualifier)
     request_id = str(uuid.uuid4())  # one request id for every attempt, as Lambda keeps it across retries
     attempts = 0

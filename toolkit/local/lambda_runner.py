@@ -1,4 +1,4 @@
-"""The local target: run a published function version the way Lambda would, for the emulator environments.
+"""The local runner: run a published function version the way Lambda would, for the local target (emulator envs).
 
 The emulator stores functions but cannot run them (no Docker here). So the toolkit does: it resolves the
 qualifier to a version with `get_function_configuration`, takes that version's CodeSha256, environment,
@@ -49,8 +49,8 @@ from ..envfile import EnvFile
 from ..errors import ToolkitError
 from ..iam_requests import LOCAL_TARGET_AGENT, note
 from ..invoke_result import InvokeResult, decode_payload
-from ..services import aws_environment, boto3_client
 from . import warm
+from .endpoints import emulator_client, emulator_environment
 from .interpreter import select_interpreter
 from .log_writer import write_events
 from .services import STATE_DIR
@@ -422,7 +422,7 @@ def function_environment(
         "LAMBDA_RUNTIME_DIR": str(runtime_dir),
     }
     variables = (config.get("Environment") or {}).get("Variables") or {}
-    return {**base, **variables, **aws_environment(env), **reserved}
+    return {**base, **variables, **emulator_environment(env), **reserved}
 
 
 def invoke_local(
@@ -439,11 +439,11 @@ def invoke_local(
     execution environment when one is free, else in a new one (a cold start)."""
     # What the caller needs on AWS (lambda:InvokeFunction); what follows is the Lambda service's own work.
     note("lambda", "Invoke", {"FunctionName": env.function_name, "Qualifier": qualifier}, env.aws_region)
-    lambda_client = boto3_client(env, "lambda", agent=LOCAL_TARGET_AGENT)
+    lambda_client = emulator_client(env, "lambda", agent=LOCAL_TARGET_AGENT)
     config = resolve_version(lambda_client, env.function_name, qualifier)
     version = config["Version"]
     code_dir = fetch_code(
-        boto3_client(env, "s3", agent=LOCAL_TARGET_AGENT),
+        emulator_client(env, "s3", agent=LOCAL_TARGET_AGENT),
         env.artifacts_bucket,
         env.function_name,
         config["CodeSha256"],
@@ -479,7 +479,7 @@ def invoke_local(
         run = run_handler_warm(warm_root, code_dir, handler, payload, idle_s=idle_s, generation=generation, **options)
     if run is None:  # cold only, or the warm environment is busy: a new one, as Lambda scales out
         run = run_handler(code_dir, handler, payload, **options)
-    write_events(boto3_client(env, "logs", agent=LOCAL_TARGET_AGENT), env.log_group, stream, run.events)
+    write_events(emulator_client(env, "logs", agent=LOCAL_TARGET_AGENT), env.log_group, stream, run.events)
     return InvokeResult(
         status_code=200,
         function_error="Unhandled" if run.error else None,

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..envfile import EnvFile
 from ..errors import ToolkitError
-from ..services import boto3_client
+from .endpoints import emulator_client
 
 
 class QueueRunnerError(ToolkitError, RuntimeError):
@@ -68,7 +68,7 @@ def run_queue_name(env: EnvFile) -> str:
 
 def fleet_mapping(env: EnvFile) -> Mapping:
     """The run queue and the mapping Terraform made for it, as the emulator holds them."""
-    sqs, lambda_client = boto3_client(env, "sqs"), boto3_client(env, "lambda")
+    sqs, lambda_client = emulator_client(env, "sqs"), emulator_client(env, "lambda")
     try:
         url = sqs.get_queue_url(QueueName=run_queue_name(env))["QueueUrl"]
     except sqs.exceptions.QueueDoesNotExist:
@@ -115,7 +115,7 @@ def poll(
     """Deliver the queue's runs to `invoke(event)` with the mapping's concurrency until `expected` deliveries
     succeeded or ended in the dead-letter queue, or nothing arrived for `idle_stop_s`."""
     mapping = mapping or fleet_mapping(env)
-    sqs = boto3_client(env, "sqs")
+    sqs = emulator_client(env, "sqs")
     report = Report()
     lock = threading.Lock()
     running: set[Future] = set()

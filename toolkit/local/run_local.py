@@ -17,8 +17,8 @@ from vectora_core import layout, log_phrases
 from .. import REPO_ROOT
 from ..envfile import EnvFile, load_env
 from ..errors import ToolkitError
-from ..services import aws_environment
 from ..stack import prepare_stack
+from .endpoints import emulator_environment
 
 OUT_DIR = REPO_ROOT / "out"
 # Log lines worth showing after a run; the full log goes to a file beside the newsletter.
@@ -57,7 +57,7 @@ class InProcessHandler:
 
     def __init__(self, env: EnvFile, llm_backend: str | None = None):
         self.env = env
-        variables = {**env.lambda_environment, **aws_environment(env)}
+        variables = {**env.lambda_environment, **emulator_environment(env)}
         if llm_backend:
             variables["LLM_BACKEND"] = llm_backend
         self._saved = {k: os.environ.get(k) for k in variables}

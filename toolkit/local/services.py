@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import REPO_ROOT
 from ..envfile import EnvFile
 from ..errors import ToolkitError
-from ..services import service_url
+from .endpoints import service_url
 
 STATE_DIR = REPO_ROOT / ".local"
 
