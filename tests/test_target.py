@@ -128,6 +128,7 @@ def test_the_local_target_starts_the_services_once_and_again_when_the_ports_move
         return {"emulator": f"http://127.0.0.1:{started[-1]}"}
 
     monkeypatch.setattr(stand_in_services, "ensure_services", ensure)
+    monkeypatch.setattr(stand_in_services, "listening", lambda env: bool(started))
     monkeypatch.delenv("VECTORA_LOCAL_PORT_OFFSET", raising=False)
     target = LocalTarget(local)
 
@@ -138,6 +139,26 @@ def test_the_local_target_starts_the_services_once_and_again_when_the_ports_move
 
     assert started == [local.service_port("emulator") - 100, local.service_port("emulator")]
     assert first == {"emulator": f"http://127.0.0.1:{started[0]}"}
+
+
+def test_the_local_target_starts_the_services_again_after_they_were_stopped(local, monkeypatch):
+    started: list[str] = []
+    up = {"now": False}
+
+    def ensure(env, printer, timeout_s):
+        started.append("up")
+        up["now"] = True
+        return {}
+
+    monkeypatch.setattr(stand_in_services, "ensure_services", ensure)
+    monkeypatch.setattr(stand_in_services, "listening", lambda env: up["now"])
+    target = LocalTarget(local)
+
+    target.ready(print)
+    up["now"] = False  # `invoke local.down` in the same task list
+    target.ready(print)
+
+    assert started == ["up", "up"]
 
 
 def test_the_local_target_repairs_the_state_before_terraform_and_starts_services_only_for_its_own_emulator(

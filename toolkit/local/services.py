@@ -58,6 +58,11 @@ def _port_open(port: int, timeout: float = 0.2) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def listening(env: EnvFile) -> bool:
+    """Whether every local service of `env` answers on its port."""
+    return all(_port_open(env.service_port(spec.port_key)) for spec in SERVICES)
+
+
 def _pid_file(name: str) -> Path:
     return STATE_DIR / f"{name}.pid"
 

@@ -43,12 +43,13 @@ class LocalTarget:
         return service_url(self.env, "emulator")
 
     def ready(self, printer: Printer = print, timeout_s: float = 20.0) -> dict[str, str]:
-        """Start the services not listening yet, the first time (again if the ports moved); their URLs."""
-        ports = tuple(self.env.service_port(name) for name in SERVICE_PORTS)
-        if self._ready is None or self._ready[0] != ports:
-            from .services import ensure_services
+        """Start the services not listening: the first time, again if the ports moved or one stopped since (a task
+        list such as `local.down smoke` runs in one process); their URLs."""
+        from . import services
 
-            self._ready = (ports, ensure_services(self.env, printer, timeout_s))
+        ports = tuple(self.env.service_port(name) for name in SERVICE_PORTS)
+        if self._ready is None or self._ready[0] != ports or not services.listening(self.env):
+            self._ready = (ports, services.ensure_services(self.env, printer, timeout_s))
         return dict(self._ready[1])
 
     def client(self, service: str, region: str | None = None, *, agent: str | None = None) -> Any:
