@@ -56,6 +56,7 @@ FAST_TESTS = (
     "tests/test_importance.py",
     "tests/test_text.py",
     "tests/test_stories.py",
+    "tests/test_story_evidence.py",
     "tests/test_news_phrasing.py",
     "tests/test_faithfulness.py",
     "tests/test_layout.py",
