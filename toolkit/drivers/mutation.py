@@ -59,6 +59,7 @@ FAST_TESTS = (
     "tests/test_story_evidence.py",
     "tests/test_news_phrasing.py",
     "tests/test_faithfulness.py",
+    "tests/test_faithfulness_details.py",
     "tests/test_layout.py",
     "tests/test_log_phrases.py",
     "tests/test_first_seen.py",
