@@ -51,6 +51,7 @@ FAST_TESTS = (
     "tests/test_settings.py",
     "tests/test_client_config.py",
     "tests/test_pure_engine.py",
+    "tests/test_prompts.py",
     "tests/test_parse_details.py",
     "tests/test_scoring_details.py",
     "tests/test_importance.py",
