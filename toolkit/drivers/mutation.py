@@ -47,6 +47,7 @@ MODULES = (
 FAST_TESTS = (
     "tests/test_parse.py",
     "tests/test_extraction_scoring.py",
+    "tests/test_extraction_details.py",
     "tests/test_validation.py",
     "tests/test_settings.py",
     "tests/test_client_config.py",
