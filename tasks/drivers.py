@@ -104,9 +104,10 @@ def eval_(c, date=None, tuning=False, update_reference=False):
     help={
         "jobs": "mutants tested in parallel (default 2)",
         "update_reference": "write the committed reference score, bench/mutation.json, instead of .local/bench/",
+        "only": "mutate only these modules, comma-separated (e.g. stories,phrasing); not with --update-reference",
     }
 )
-def mutate(c, jobs=2, update_reference=False):
+def mutate(c, jobs=2, update_reference=False, only=""):
     """Mutation score of the engine's pure modules against their fast tests.
 
     Changes: .local/bench/mutation.json (bench/mutation.json with --update-reference), and the scratch copy in
@@ -115,7 +116,8 @@ def mutate(c, jobs=2, update_reference=False):
     from toolkit.drivers.mutation import MutationError, run_mutation
 
     try:
-        summary = run_mutation(max_children=int(jobs), update_reference=update_reference)
+        modules = [name for name in only.split(",") if name.strip()]
+        summary = run_mutation(max_children=int(jobs), update_reference=update_reference, only=modules)
     except MutationError as exc:
         raise _fail(exc) from None
     print(f"{summary['written_to']} written: {summary['score_percent']} % of {summary['mutants']} mutants killed")

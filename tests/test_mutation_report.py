@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from toolkit.drivers import mutation
 
 
@@ -61,3 +63,25 @@ def test_equivalence_reasons_are_one_line_per_mutant(tmp_path):
     assert mutation.equivalent_mutants(reasons) == {
         "m.x_f__mutmut_3": "the sort key only breaks ties between equal items"
     }
+
+
+def test_modules_are_chosen_by_their_last_name_dotted_name_or_path():
+    chosen = mutation.select_modules(["stories", "vectora_core.llm.prompts", "vectora_core/ingest/parse.py"])
+    assert chosen == ("vectora_core/stories.py", "vectora_core/llm/prompts.py", "vectora_core/ingest/parse.py")
+    assert mutation.select_modules(None) == mutation.MODULES
+
+
+def test_a_module_outside_the_list_is_refused():
+    with pytest.raises(mutation.MutationError, match="'lease' is not a mutated module"):
+        mutation.select_modules(["lease"])
+
+
+def test_the_scratch_copy_mutates_only_the_chosen_modules(tmp_path):
+    mutation.prepare(tmp_path, ("vectora_core/stories.py",))
+    config = (tmp_path / "setup.cfg").read_text()
+    assert "only_mutate =\n    src/vectora_core/stories.py\npytest_add_cli_args_test_selection" in config
+
+
+def test_the_reference_is_not_updated_from_some_modules_only():
+    with pytest.raises(mutation.MutationError, match="drop --only"):
+        mutation.run_mutation(update_reference=True, only=["stories"])

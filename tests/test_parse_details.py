@@ -205,3 +205,9 @@ def test_malformed_feed_reasons_are_one_short_line():
     assert _bozo_reason(ValueError()) == "ValueError"
     assert _bozo_reason(ValueError("bad\n   byte")) == "bad byte"
     assert _bozo_reason(ValueError("x" * 300)) == "x" * 200
+
+
+def test_an_entry_with_a_date_is_dated_and_one_without_is_not():
+    dated = item("D", "https://e.com/d", "<pubDate>Fri, 20 Nov 2026 08:30:00 GMT</pubDate>")
+    items = parse_feed(rss(dated + item("U", "https://e.com/u")), "s", NOW).items
+    assert {i.title: i.dated for i in items} == {"D": True, "U": False}

@@ -183,3 +183,37 @@ def test_every_bad_tuning_variable_is_named_at_once():
         "Invalid Lambda environment: NORMALIZATION_CONCURRENCY must be between 1 and 64, got 0; "
         "FETCH_MAX_BYTES must be an integer, got 'lots'"
     )
+
+
+def test_the_shared_store_is_on_by_default_with_its_tuning_defaults():
+    settings = load_settings(BASE)
+    assert settings.shared_store is True
+    assert (settings.shared_feed_window_seconds, settings.shared_wait_seconds) == (3600, 300)
+    assert (settings.shared_claim_ttl_seconds, settings.bedrock_throttle_patience_seconds) == (600, 300)
+
+
+def test_the_shared_store_s_tuning_is_read():
+    settings = load_settings(
+        {
+            **BASE,
+            "SHARED_FEED_WINDOW_SECONDS": "60",
+            "SHARED_WAIT_SECONDS": "5",
+            "SHARED_CLAIM_TTL_SECONDS": "45",
+            "BEDROCK_THROTTLE_PATIENCE_SECONDS": "0",
+        }
+    )
+    assert (settings.shared_feed_window_seconds, settings.shared_wait_seconds) == (60, 5)
+    assert (settings.shared_claim_ttl_seconds, settings.bedrock_throttle_patience_seconds) == (45, 0)
+
+
+def test_the_shared_store_is_switched_off_in_any_case():
+    assert load_settings({**BASE, "SHARED_STORE": " OFF "}).shared_store is False
+
+
+def test_a_blank_shared_store_switch_means_on():
+    assert load_settings({**BASE, "SHARED_STORE": "  "}).shared_store is True
+
+
+def test_an_unknown_shared_store_switch_is_quoted_in_the_error():
+    with pytest.raises(SettingsError, match="SHARED_STORE must be on or off, got 'maybe'"):
+        load_settings({**BASE, "SHARED_STORE": "maybe"})

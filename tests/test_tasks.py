@@ -86,7 +86,7 @@ def test_a_deploy_error_exits_1_with_its_message(monkeypatch):
 def test_mutation_run_that_cannot_start_exits_1(monkeypatch):
     import toolkit.drivers.mutation
 
-    def cannot_start(max_children, update_reference=False):
+    def cannot_start(max_children, update_reference=False, only=None):
         raise toolkit.drivers.mutation.MutationError("mutmut is not installed")
 
     monkeypatch.setattr(toolkit.drivers.mutation, "run_mutation", cannot_start)

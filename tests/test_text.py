@@ -184,3 +184,67 @@ def test_the_check_note_is_in_the_footer_of_both_renders():
     rendered = render(client, corrected, [], date(2026, 11, 18), date(2026, 11, 25), {})
     note = check_note_for(corrected)
     assert note in html.unescape(rendered.html) and note in rendered.markdown
+
+
+# --- bylines and the check's note, word for word ---------------------------------------------------------------
+
+
+def test_an_extracted_editorial_is_bylined_word_for_word():
+    assert byline_for(_editorial(backend="offline")) == (
+        "Editorial compiled by extraction from the items themselves; no language model wrote it."
+    )
+
+
+def test_a_standin_editorial_is_bylined_word_for_word():
+    assert byline_for(_editorial(standin=True)) == (
+        "Editorial written by the local Bedrock stand-in (not a language model)."
+    )
+
+
+def test_a_model_byline_names_the_model_and_its_region():
+    assert byline_for(_editorial(model_id="eu.model")) == (
+        "Editorial written by eu.model, eu-west-3 on Amazon Bedrock, from the selected items only."
+    )
+
+
+def test_a_model_byline_without_a_region_names_the_model_alone():
+    assert byline_for(_editorial(model_id="eu.model", region="")) == (
+        "Editorial written by eu.model on Amazon Bedrock, from the selected items only."
+    )
+
+
+REMOVED = ("ungrounded: intro: removed a sentence naming UZEDY",)
+
+
+def test_a_degraded_editorial_has_no_check_note():
+    assert check_note_for(_editorial(degraded=True, corrections=REMOVED)) == ""
+
+
+def test_an_extracted_editorial_has_no_check_note():
+    assert check_note_for(_editorial(backend="offline", corrections=REMOVED)) == ""
+
+
+def test_unfinished_sentences_count_as_removed_in_the_check_note():
+    corrected = _editorial(corrections=("unfinished: tldr: dropped an unfinished sentence",))
+    assert check_note_for(corrected).startswith("The editorial check removed 1 sentence(s)")
+
+
+def test_the_check_note_lists_each_replaced_part_once():
+    corrections = ("replaced: title: x", "replaced: intro: y", "replaced: title: z")
+    assert check_note_for(_editorial(corrections=corrections)) == (
+        "The editorial check took the title, intro from the stories' own words."
+    )
+
+
+def test_the_markdown_render_is_not_html_escaped():
+    from pathlib import Path
+
+    from vectora_core.client_config import parse_client_config, parse_scopes
+    from vectora_core.render import render
+
+    config = Path(__file__).resolve().parent.parent / "config"
+    scopes = parse_scopes((config / "canonical/lai_scopes.yaml").read_text(), "s")
+    client = parse_client_config((config / "clients/lai_weekly_v3.yaml").read_text(), "c", lambda _: scopes)
+    editorial = _editorial(intro="Johnson & Johnson's generic rival arrives.")
+    markdown = render(client, editorial, [], date(2026, 11, 18), date(2026, 11, 25), {}).markdown
+    assert "Johnson & Johnson" in markdown and "&amp;" not in markdown

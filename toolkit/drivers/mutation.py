@@ -47,17 +47,21 @@ MODULES = (
 FAST_TESTS = (
     "tests/test_parse.py",
     "tests/test_extraction_scoring.py",
+    "tests/test_extraction_details.py",
     "tests/test_validation.py",
     "tests/test_settings.py",
     "tests/test_client_config.py",
     "tests/test_pure_engine.py",
+    "tests/test_prompts.py",
     "tests/test_parse_details.py",
     "tests/test_scoring_details.py",
     "tests/test_importance.py",
     "tests/test_text.py",
     "tests/test_stories.py",
+    "tests/test_story_evidence.py",
     "tests/test_news_phrasing.py",
     "tests/test_faithfulness.py",
+    "tests/test_faithfulness_details.py",
     "tests/test_layout.py",
     "tests/test_log_phrases.py",
     "tests/test_first_seen.py",
@@ -82,7 +86,28 @@ class MutationError(ToolkitError, RuntimeError):
     """The mutation run could not start or finish."""
 
 
-def prepare(workdir: Path = WORKDIR) -> None:
+def dotted(module: str) -> str:
+    """`vectora_core.ingest.parse` of `vectora_core/ingest/parse.py`."""
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def select_modules(names: list[str] | None) -> tuple[str, ...]:
+    """The listed modules named by `names` (dotted, as a path, or by the last part alone: `stories`), all if none.
+
+    Narrowing to a few modules keeps a run short while their tests are being written."""
+    if not names:
+        return MODULES
+    chosen = []
+    for name in names:
+        wanted = dotted(name.strip())
+        matches = [m for m in MODULES if dotted(m) == wanted or dotted(m).rsplit(".", 1)[-1] == wanted]
+        if not matches:
+            raise MutationError(f"{name!r} is not a mutated module; the list: {', '.join(map(dotted, MODULES))}")
+        chosen.extend(m for m in matches if m not in chosen)
+    return tuple(chosen)
+
+
+def prepare(workdir: Path = WORKDIR, modules: tuple[str, ...] = MODULES) -> None:
     """A scratch copy laid out the way mutmut expects (engine under src/), refreshed from the checkout."""
     workdir.mkdir(exist_ok=True)
     # mutants/ too: mutmut keeps a mutated copy whose Python source looks unchanged even when the templates and
@@ -99,7 +124,7 @@ def prepare(workdir: Path = WORKDIR) -> None:
     (workdir / "env").mkdir(exist_ok=True)
     shutil.copy2(REPO_ROOT / "env" / "local.json", workdir / "env" / "local.json")
     (workdir / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n")
-    only = "\n    ".join(f"src/{module}" for module in MODULES)
+    only = "\n    ".join(f"src/{module}" for module in modules)
     tests = "\n    ".join(FAST_TESTS)
     (workdir / "setup.cfg").write_text(
         "[mutmut]\n"
@@ -110,10 +135,10 @@ def prepare(workdir: Path = WORKDIR) -> None:
     )
 
 
-def statuses(workdir: Path = WORKDIR) -> dict[str, str]:
+def statuses(workdir: Path = WORKDIR, modules: tuple[str, ...] = MODULES) -> dict[str, str]:
     """Every mutant's status from mutmut's per-file records."""
     found: dict[str, str] = {}
-    for module in MODULES:
+    for module in modules:
         meta = workdir / "mutants" / "src" / (module + ".meta")
         if not meta.exists():
             continue
@@ -143,7 +168,9 @@ def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, str]:
     return reasons
 
 
-def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float) -> dict:
+def summarize(
+    found: dict[str, str], equivalent: dict[str, str], seconds: float, modules: tuple[str, ...] = MODULES
+) -> dict:
     counts = Counter(found.values())
     tested = counts["killed"] + counts["survived"] + counts["timeout"] + counts["no tests"]
     survivors = sorted(name for name, status in found.items() if status in ("survived", "no tests"))
@@ -154,7 +181,7 @@ def summarize(found: dict[str, str], equivalent: dict[str, str], seconds: float)
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tool": "mutmut",
-        "modules": list(MODULES),
+        "modules": list(modules),
         "tests": list(FAST_TESTS),
         "mutants": len(found),
         "killed": counts["killed"],
@@ -200,26 +227,33 @@ def run_mutation(
     workdir: Path = WORKDIR,
     *,
     update_reference: bool = False,
+    only: list[str] | None = None,
 ) -> dict:
     """Prepare the scratch copy, run mutmut, write the summary (.local/bench/mutation.json, or the committed
-    bench/mutation.json with `update_reference`) and return it with the path written as `written_to`."""
+    bench/mutation.json with `update_reference`) and return it with the path written as `written_to`.
+
+    `only` names the modules to mutate (see select_modules); the reference is always measured over all of them."""
     import time
+
+    modules = select_modules(only)
+    if update_reference and modules != MODULES:
+        raise MutationError("the reference score covers every mutated module: drop --only to update it")
 
     if shutil.which("mutmut", path=str(Path(sys.executable).parent)) is None:
         raise MutationError("mutmut is not installed: pip install -r requirements-dev.txt")
-    prepare(workdir)
+    prepare(workdir, modules)
     started = time.monotonic()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     command = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(max_children)]
-    printer(f"mutmut over {len(MODULES)} modules with {len(FAST_TESTS)} test files (slow: tens of minutes)")
+    printer(f"mutmut over {len(modules)} modules with {len(FAST_TESTS)} test files (slow: tens of minutes)")
     log = workdir / "mutmut-output.txt"
     printer(f"progress: {log}")
     with log.open("w") as output:
         completed = subprocess.run(command, cwd=workdir, env=environment, stdout=output, stderr=subprocess.STDOUT)
-    found = statuses(workdir)
+    found = statuses(workdir, modules)
     if not found:
         raise MutationError(f"mutmut produced no results (exit {completed.returncode}); see {log}")
-    summary = summarize(found, equivalent_mutants(), time.monotonic() - started)
+    summary = summarize(found, equivalent_mutants(), time.monotonic() - started, modules)
     if summary["score_percent"] is None:
         raise MutationError(
             f"mutmut checked no mutant (exit {completed.returncode}): the fast tests failed on the unmutated code; "
