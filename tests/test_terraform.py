@@ -306,3 +306,52 @@ def test_the_provider_cache_links_each_platform_of_the_mirror(tmp_path):
     link = cache / platform.relative_to(mirror)
     assert link.is_symlink() and link.resolve() == platform.resolve()
     assert (link / "terraform-provider-aws_v5.100.0_x5").read_bytes() == b"\x7fELF"
+
+
+PLAN_OUTPUT = """\
+module.engine.data.aws_partition.current: Reading...
+module.engine.data.aws_partition.current: Read complete after 0s [id=aws]
+module.engine.aws_cloudwatch_log_group.this: Refreshing state... [id=/aws/lambda/vectora-inbox-engine-local]
+module.engine.aws_lambda_function.this: Still reading... [10s elapsed]
+
+No changes. Your infrastructure matches the configuration.
+"""
+
+
+def test_a_streamed_plan_shows_the_plan_and_keeps_the_progress_lines_in_the_log(tmp_path, monkeypatch):
+    fake = tmp_path / "recorded-plan"  # prints a plan's output; not Terraform, so the fast subset may run it
+    fake.write_text(f"#!/bin/sh\ncat <<'OUT'\n{PLAN_OUTPUT}OUT\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(terraform, "terraform_binary", lambda: str(fake))
+    ws = terraform.workspace("local", repo_root=copy_infrastructure(tmp_path / "repo"))
+    printed: list[str] = []
+
+    terraform._run(ws, ["plan"], printed.append, "plan", stream=True)
+
+    assert printed[1:-1] == ["  No changes. Your infrastructure matches the configuration."]
+    assert printed[-1].endswith("(4 progress lines in .local/logs/terraform-local-plan.log)")
+    assert "Refreshing state..." in terraform.log_file(ws, "plan").read_text()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'module.a.aws_s3_bucket.b["x"]: Creation complete after 2s [id=vectora-inbox-data-local]',
+        "aws_sqs_queue.runs: Still creating... [20s elapsed]",
+        "aws_lambda_alias.live: Modifying... [id=live]",
+    ],
+)
+def test_per_resource_progress_is_told_apart(line):
+    assert terraform.is_progress_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "  # aws_lambda_alias.live will be updated in-place",
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+        "Error: reading S3 Bucket (vectora-inbox-data-local): Reading... failed",
+    ],
+)
+def test_the_plan_itself_and_errors_are_not_progress(line):
+    assert not terraform.is_progress_line(line)

@@ -406,6 +406,20 @@ def log_file(ws: Workspace, label: str) -> Path:
     return ws.repo_root / LOG_DIR / f"terraform-{ws.env.name}-{label}.log"
 
 
+# Terraform's per-resource progress ("Reading...", "Refreshing state... [id=...]", "Still creating... [10s
+# elapsed]"): one line per resource on every plan, noise beside the plan itself, so they stay in the log only.
+_PROGRESS = re.compile(
+    r"^\S+: (Reading\.\.\.|Read complete after \S+.*|Refreshing state\.\.\.( \[id=.*\])?|Still \w+\.\.\. \[.*elapsed\]"
+    r"|Creating\.\.\.|Creation complete after \S+.*|Modifying\.\.\.( \[id=.*\])?|Modifications complete after \S+.*"
+    r"|Destroying\.\.\.( \[id=.*\])?|Destruction complete after \S+)$"
+)
+
+
+def is_progress_line(line: str) -> bool:
+    """Whether `line` of Terraform's output only reports progress on one resource."""
+    return _PROGRESS.match(line.strip()) is not None
+
+
 def _run(
     ws: Workspace,
     args: Sequence[str],
@@ -431,6 +445,7 @@ def _run(
         text=True,
     )
     captured: list[str] = []
+    hidden = 0
     assert process.stdout is not None
     with log_path.open("w") as log:
         log.write(f"$ terraform {' '.join(args)}\n")
@@ -439,7 +454,10 @@ def _run(
             line = line.rstrip()
             captured.append(line)
             if line and stream:
-                printer(f"  {line}")
+                if is_progress_line(line):
+                    hidden += 1
+                else:
+                    printer(f"  {line}")
     code = process.wait()
     seconds = time.perf_counter() - started
     shown = log_path.relative_to(ws.repo_root)
@@ -452,7 +470,10 @@ def _run(
         )
     summary = _APPLY_SUMMARY.search("\n".join(captured)) if label == "apply" else None
     changes = f": {summary.group(1)} added, {summary.group(2)} changed, {summary.group(3)} destroyed" if summary else ""
-    printer(f"terraform {label} ({ws.env.name}){changes} in {seconds:.1f} s" + ("" if stream else f" (log: {shown})"))
+    where = f" ({hidden} progress lines in {shown})" if hidden else ""
+    printer(
+        f"terraform {label} ({ws.env.name}){changes} in {seconds:.1f} s" + (where if stream else f" (log: {shown})")
+    )
     return code
 
 
