@@ -314,7 +314,7 @@ def test_aws_invocation_reads_the_whole_log_from_cloudwatch_when_the_tail_is_cut
 
     with stubber:
         invoked = invoke_aws(
-            fake_env, "4", {"client_id": "lai_weekly_v3"}, lambda_client=lambda_client, logs_client=logs_client
+            fake_env, "4", {"client_id": "lai_weekly_v3"}, lambda_client=lambda_client, logs_client=lambda: logs_client
         )
 
     assert invoked.succeeded and invoked.executed_version == "4"

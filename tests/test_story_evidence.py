@@ -7,7 +7,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from test_stories import CLIENT, END, item
+from test_stories import CLIENT, COMPANY, END, item
 
 from vectora_core import stories
 from vectora_core.models import Section
@@ -370,14 +370,7 @@ FRENCH = item(
     molecules=("risperidone",),
     trademarks=("UZEDY",),
 )
-ENGLISH = item(
-    "en",
-    "press",
-    "Teva Announces FDA Approval of UZEDY for Bipolar I Disorder",
-    "Teva said the FDA approved UZEDY, its monthly risperidone injection, for adults with bipolar I disorder.",
-    molecules=("risperidone",),
-    trademarks=("UZEDY",),
-)
+ENGLISH = dataclasses.replace(COMPANY, item_id="en", url="https://e.com/en")  # the company's own release
 
 
 def test_a_story_is_shown_by_its_best_item_in_the_client_s_language():

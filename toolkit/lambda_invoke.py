@@ -11,6 +11,8 @@ import base64
 import json
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 from .cloudwatch import fetch_invocation_logs, now_ms
 from .envfile import EnvFile
@@ -37,8 +39,11 @@ def invoke_aws_async(env: EnvFile, qualifier: str, payload: dict, *, lambda_clie
     )
 
 
-def invoke_aws(env: EnvFile, qualifier: str, payload: dict, *, logs_client, lambda_client=None) -> InvokeResult:
-    """`lambda.invoke` with `LogType="Tail"`; when the 4 KB tail misses lines, read them from CloudWatch."""
+def invoke_aws(
+    env: EnvFile, qualifier: str, payload: dict, *, logs_client: Callable[[], Any], lambda_client=None
+) -> InvokeResult:
+    """`lambda.invoke` with `LogType="Tail"`; when the 4 KB tail misses lines, read them from CloudWatch through
+    the client `logs_client()` makes (only then: the tail holds the whole invocation most of the time)."""
     client = lambda_client or invoke_client(env)
     started_ms = now_ms()
     started = time.perf_counter()
@@ -55,7 +60,7 @@ def invoke_aws(env: EnvFile, qualifier: str, payload: dict, *, logs_client, lamb
     tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", errors="replace")
     log_text = tail
     if request_id and f"START RequestId: {request_id}" not in tail:
-        full = fetch_invocation_logs(logs_client, env.log_group, request_id, start_ms=started_ms)
+        full = fetch_invocation_logs(logs_client(), env.log_group, request_id, start_ms=started_ms)
         if f"START RequestId: {request_id}" in full:
             log_text = full
     return InvokeResult(

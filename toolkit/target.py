@@ -118,7 +118,7 @@ class AwsTarget:
 
         if invocation_type == "Event":
             return invoke_aws_async(self.env, qualifier, payload, lambda_client=self.client("lambda"))
-        return invoke_aws(self.env, qualifier, payload, logs_client=self.client("logs"))
+        return invoke_aws(self.env, qualifier, payload, logs_client=lambda: self.client("logs"))
 
     def expected_owner(self, account: str) -> dict[str, str]:
         return {"ExpectedBucketOwner": account} if account else {}
