@@ -2,10 +2,13 @@
 stand-in, sample feeds), one copy of the Terraform tree, and steps that either succeed or come back refused with
 the one-line message the task would print. Each test module that imports `walk` gets its own.
 
-A fresh `terraform apply` costs half a minute (mostly the AWS provider's fixed waits), so the module's stack is
-shared: `applied_walk` brings it up through `invoke tf.apply` only when the emulator lacks it (at the start, or after
-a test took it down), the way a user would. Tests that take the stack down or tamper with the Terraform state use
-`empty_walk`, an emulator and tree of their own, and leave the module's stack alone.
+A fresh `terraform apply` costs a minute (mostly the AWS provider's fixed waits), so `applied_walk` gives the
+module's emulator the session's one apply of the stack (`stack_template`: the same requests Terraform made,
+replayed, and its state) followed by what `invoke tf.apply` does after Terraform on the emulator, whenever the
+emulator does not hold the stack as a fresh apply leaves it. The tests of the stack coming up (`invoke run` before
+any apply, the demo after `local.down`/`local.up`) apply from an empty emulator themselves. Tests that take the
+stack down or tamper with the Terraform state use `empty_walk`, an emulator and tree of their own, and leave the
+module's stack alone.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import packaging, terraform
 from toolkit.local import emulator_state, services
 from toolkit.local import lambda_runner as local_lambda
-from toolkit.stack import apply_stack, missing_stack_parts
+from toolkit.stack import missing_stack_parts, prepare_stack
 
 PAYLOAD = {"client_id": "lai_weekly_v3", "period_days": 7, "force_regenerate": False}
 NAMES_A_COMMAND = re.compile(r"`invoke [a-z][a-z.-]*")
@@ -165,13 +168,15 @@ def _second_walk(module_walk: Walk, stack: contextlib.ExitStack, workdir: Path) 
 
 
 @pytest.fixture
-def applied_walk(walk):
-    """The module's walk with the stack as a fresh apply leaves it. The stack is applied as a user would
-    (`local.down`/`local.up`, then `invoke tf.apply`) when the emulator lacks it (at the start of the module) or when
-    a test left it otherwise (a version published, `live` moved); otherwise it is reused as it is."""
+def applied_walk(walk, stack_template):
+    """The module's walk with the stack as a fresh `invoke tf.apply` leaves it: the session's apply restored into
+    the emptied emulator, then the client configs uploaded as `tf.apply` does on the emulator, when the emulator
+    lacks the stack (at the start of the module) or a test left it otherwise (a version published, `live` moved);
+    otherwise it is reused as it is."""
     if not walk.stack_as_applied():
-        walk.fresh_emulator()
-        walk.succeeds(apply_stack, walk.env)
+        stack_template.restore(walk.emulator_url, walk.root, walk.env.name)
+        walk.succeeds(prepare_stack, walk.env)
+        assert walk.stack_as_applied(), "the restored stack is not as a fresh apply leaves it"
     return walk
 
 

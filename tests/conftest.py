@@ -283,13 +283,14 @@ def _watched(item):
 # around them (and around the provider's fixed waits, which is why `make test` runs more workers than cores). A
 # stable sort keeps the random order of everything else. `invoke loop-bench` prints where the time goes.
 SLOW_MODULES_FIRST = (
+    "test_toolkit_local.py",  # the first to need the session's one apply of the stack (tests/stack_template.py)
     "test_terraform_emulator.py",
     "test_cycle_integration.py",
     "test_terraform_lifecycle.py",
     "test_any_order_releases.py",
     "test_any_order.py",
+    "test_role_policies.py",
     "test_deploy_safety.py",
-    "test_toolkit_local.py",
     "test_operations_local.py",
     "test_terraform.py",
 )

@@ -4,8 +4,9 @@ Each step either succeeds or fails with a one-line message naming the command to
 are the ones the Invoke tasks wrap. A test that starts from an empty emulator (what `invoke local.down` then
 `local.up` gives) keeps the local Terraform state on disk, as it does for a user: the toolkit must notice that the
 state went stale. One set of services (emulator, Bedrock stand-in, sample feeds, on ports of this module) and one
-copy of the Terraform tree serve the whole module; the tests that need the stack share one apply of it
-(`applied_walk`), and those that tamper with the state get an emulator and tree of their own (`empty_walk`).
+copy of the Terraform tree serve the whole module; the tests that need the stack start from the session's one apply
+of it, restored into the module's emulator (`applied_walk`), and those that tamper with the state get an emulator
+and tree of their own (`empty_walk`). `invoke run` before any apply applies from the empty emulator itself.
 
 The walk is split over two modules so that two xdist workers each take half of it: this one covers
 the stack coming up (run before apply, apply twice, smoke and deploy on a fresh stack, stale state), and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 from any_order_walk import PAYLOAD, applied_walk, empty_walk, refused_with_a_command_to_run_first, walk
+from stack_template import stack_template
 
 from toolkit import terraform
 from toolkit.deploy import deploy
@@ -37,7 +39,7 @@ def test_run_before_apply_brings_the_stack_up_through_terraform(walk, tmp_path):
 
 
 def test_apply_twice_changes_nothing_the_second_time(applied_walk):
-    walk = applied_walk  # applied once through `invoke tf.apply` from an empty emulator; this is the second apply
+    walk = applied_walk  # as one `invoke tf.apply` from an empty emulator leaves it; this is the second apply
 
     walk.printed.clear()
     walk.succeeds(apply_stack, walk.env)
@@ -86,7 +88,7 @@ def test_state_is_kept_when_the_emulator_still_holds_some_of_its_buckets(empty_w
 
 
 def test_apply_then_smoke_then_deploy_then_smoke_pass_on_a_fresh_stack(applied_walk):
-    walk = applied_walk  # applied through `invoke tf.apply` from an empty emulator; nothing deployed since
+    walk = applied_walk  # as `invoke tf.apply` from an empty emulator leaves it; nothing deployed since
 
     assert walk.succeeds(run_smoke, walk.env, "payloads/test-payload-p1.json").ok
     assert walk.succeeds(deploy, walk.env).live_version == "1"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from any_order_walk import Refused, applied_walk, empty_walk, refused_with_a_command_to_run_first, walk
+from stack_template import stack_template
 
 from toolkit import packaging
 from toolkit.deploy import deploy, list_versions, rollback

@@ -28,6 +28,7 @@ from pathlib import Path
 import boto3
 import pytest
 from lambda_testkit import emulator_process, local_services
+from stack_template import stack_template
 
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import REPO_ROOT, iam_requests, terraform
@@ -108,7 +109,7 @@ class Recorded:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
+def recorded(tmp_path_factory, stack_template):
     workdir = tmp_path_factory.mktemp("role-policies")
     with pytest.MonkeyPatch.context() as patch:
         require_terraform_provider(patch)
@@ -136,7 +137,10 @@ def recorded(tmp_path_factory):
                 raw = _recorder(port, "download-recording").decode().splitlines()
                 return calls_from_recording(raw)
 
-            apply_calls = terraform_calls(terraform.apply, package_path=package.path)
+            # `tf.apply`'s calls are those of the session's one apply of the same tree, recorded on an emulator of
+            # its own; restored here, the stack is the one that apply made, for the plan and the commands after it.
+            apply_calls = calls_from_recording(stack_template.recording.read_text().splitlines())
+            stack_template.restore(env.emulator_url(), root)
             plan_calls = terraform_calls(terraform.plan, package_path=package.path, verbose=False)
             toolkit_calls = _toolkit_commands(env, feeds, root, workdir)
             schedule_role = _schedule_role_statements(env)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timezone
 
 import pytest
 from lambda_testkit import emulator, local_services
+from stack_template import stack_template
 
 from toolkit.envfile import load_env
 
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def applied_stack(emulator, tmp_path_factory):
-    """The local stack applied once for the module by the step `invoke run` takes when the emulator lacks it
-    (Terraform on a copy of the tree, so the working copy's state is left alone). What these tests check is the
-    run on that stack, not the apply (test_any_order.py checks `run` bringing the stack up)."""
+def applied_stack(emulator, stack_template, tmp_path_factory):
+    """The local stack as a fresh apply leaves it: the session's one apply restored into the emulator, with its
+    Terraform state in a copy of the tree (so the working copy's state is left alone). What these tests check is
+    the run on that stack, not the apply (test_any_order.py checks `run` bringing the stack up)."""
     from tests.test_terraform import copy_infrastructure, require_terraform_provider
     from toolkit import terraform
     from toolkit.stack import ensure_stack
@@ -28,8 +29,9 @@ def applied_stack(emulator, tmp_path_factory):
         require_terraform_provider(patch)
         patch.setattr(terraform, "REPO_ROOT", copy_infrastructure(tmp_path_factory.mktemp("toolkit-local") / "repo"))
         with local_services(emulator) as (env, _feeds, _standin):
+            stack_template.restore(env.emulator_url(), terraform.REPO_ROOT)
             lines: list[str] = []
-            assert ensure_stack(env, lines.append), "\n".join(lines)
+            assert not ensure_stack(env, lines.append), "the restored stack lacks a piece:\n" + "\n".join(lines)
             yield env
 
 
