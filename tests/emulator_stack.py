@@ -1,6 +1,9 @@
-"""The Terraform stack of the local environment applied on an emulator of its own, for the modules that check it.
+"""The Terraform stack of the local environment as a fresh apply leaves it, on an emulator of its own, for the
+modules that check it.
 
-`stack` is module-scoped: a module that uses it applies once (about half a minute) and every test reads that apply.
+`stack` is module-scoped: the session's one apply of the stack (tests/stack_template.py) is restored into the
+module's emulator, with Terraform's log of that apply, and a second `terraform plan` is run on it; every test reads
+that stack.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 from lambda_testkit import emulator_process
+from stack_template import stack_template
 
 from tests.test_terraform import copy_infrastructure, require_terraform_provider
 from toolkit import terraform
@@ -49,17 +53,18 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, stack_template):
     workdir = tmp_path_factory.mktemp("terraform-emulator")
     # An emulator process of its own: the in-process `mock_aws` of other tests cannot wipe this stack.
     with pytest.MonkeyPatch.context() as patch, emulator_process() as port:
         require_terraform_provider(patch)
         patch.delenv("TF_VAR_bucket_lifecycle_rules", raising=False)
         root = copy_infrastructure(workdir / "repo")
-        package = tiny_package(workdir, status_code=200)
-        stack = Stack(root, f"http://127.0.0.1:{port}", package.path, package.sha256, {})
-        stack.outputs = stack.run(terraform.apply, package_path=package.path)
-        stack.first_apply_log = (root / terraform.LOG_DIR / "terraform-local-apply.log").read_text()
+        package = stack_template.package
+        stack = Stack(root, f"http://127.0.0.1:{port}", Path(package["path"]), package["sha256"], {})
+        stack_template.restore(stack.endpoint_url, root)
+        stack.outputs = terraform.outputs("local", repo_root=root, endpoint_url=stack.endpoint_url)
+        stack.first_apply_log = stack_template.terraform_log
         lines: list[str] = []
         code = terraform.plan(
             "local",
@@ -67,7 +72,7 @@ def stack(tmp_path_factory):
             printer=lines.append,
             repo_root=root,
             endpoint_url=stack.endpoint_url,
-            package_path=package.path,
+            package_path=stack.package_path,
         )
         stack.second_plan = (code, lines)
         yield stack

@@ -10,8 +10,10 @@ the apply's, and the one id moto draws at random that Terraform reads back by it
 UUID, is taken from the restored emulator into the state. A plan on a restored emulator shows no changes
 (tests/test_any_order.py applies a restored stack again and checks that nothing changes).
 
-The modules that test the apply itself (tests/test_terraform_emulator.py, tests/test_terraform_lifecycle.py,
-tests/test_cycle_integration.py, the walks from an empty emulator) still apply from scratch.
+tests/test_terraform_emulator.py checks the session's apply: Terraform's log of it, and a second plan on the restored
+stack. The tests of the stack coming up apply from an empty emulator themselves: the whole cycle from its first
+apply (tests/test_cycle_integration.py), the buckets with their lifecycle rules (tests/test_terraform_lifecycle.py),
+`invoke run` before any apply and the demo after `local.down`/`local.up` (the any-order walks).
 """
 
 from __future__ import annotations
@@ -52,8 +54,14 @@ class StackTemplate:
         return self.directory / "terraform.tfstate"
 
     @property
-    def outputs(self) -> dict:
-        return json.loads((self.directory / "outputs.json").read_text())
+    def package(self) -> dict:
+        """The package the stack was applied with: its `path` and `sha256`."""
+        return json.loads((self.directory / "package.json").read_text())
+
+    @property
+    def terraform_log(self) -> str:
+        """Terraform's own log of the apply (each resource's "Creation complete" line, in order)."""
+        return (self.directory / "terraform-apply.log").read_text()
 
     def restore(self, emulator_url: str, repo_root: Path, env_name: str = "local") -> None:
         """Empty the emulator at `emulator_url`, rebuild the stack in it and give the tree at `repo_root` the
@@ -153,5 +161,6 @@ def _apply_and_record(directory: Path) -> None:
             raise RuntimeError(f"{exc}\n" + "\n".join(lines[-60:])) from exc
         _post(f"{emulator_url}/moto-api/recorder/stop-recording")
     shutil.copyfile(root / "terraform" / "envs" / "local" / terraform.STATE_FILE, template.state)
-    (directory / "apply.log").write_text("\n".join(lines))
-    (directory / "outputs.json").write_text(json.dumps(outputs))
+    shutil.copyfile(root / terraform.LOG_DIR / "terraform-local-apply.log", directory / "terraform-apply.log")
+    (directory / "package.json").write_text(json.dumps({"path": str(package.path), "sha256": package.sha256}))
+    (directory / "outputs.json").write_text(json.dumps(outputs))  # written last: the template is complete

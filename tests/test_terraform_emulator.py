@@ -18,6 +18,7 @@ import pytest
 from conftest import FakeContext, fresh_handler, use_lambda_environment
 from emulator_stack import stack, tiny_package
 from policy_documents import statement_set
+from stack_template import stack_template
 
 from toolkit import terraform
 from toolkit.envfile import load_env
