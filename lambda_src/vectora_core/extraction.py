@@ -50,11 +50,17 @@ class Extracted:
     relevance_note: str = ""
 
 
+# Chinese and Japanese write words without spaces between them: a name beside one of their characters
+# ("海外製品名Rykindo", "注射用利培酮微球") is still a word of its own.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_WORD_CHAR = rf"[^\W{_CJK}]|-"
+
+
 def _alias_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
     # Longest first so "Invega Sustenna" wins over "Invega"; lookarounds instead of \b so "Teva's" matches.
     parts = sorted({a.strip() for a in aliases if a.strip()}, key=len, reverse=True)
     body = "|".join(re.escape(p) for p in parts)
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+    return re.compile(rf"(?<!{_WORD_CHAR})(?:{body})(?!{_WORD_CHAR})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
