@@ -51,16 +51,24 @@ class Extracted:
 
 
 # Chinese and Japanese write words without spaces between them: a name beside one of their characters
-# ("海外製品名Rykindo", "注射用利培酮微球") is still a word of its own.
+# ("海外製品名Rykindo") is still a word of its own, and a name written in their characters ("利培酮", "アリピプラゾール")
+# is one wherever it stands, beside a digit or another word ("アリピプラゾール2カ月").
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 _WORD_CHAR = rf"[^\W{_CJK}]|-"
+_IN_CJK = re.compile(rf"[{_CJK}]")
 
 
-def _alias_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
-    # Longest first so "Invega Sustenna" wins over "Invega"; lookarounds instead of \b so "Teva's" matches.
+def _alias_pattern(aliases: Iterable[str], compounds: bool = False) -> re.Pattern[str]:
+    """One alternation of the aliases, longest first so "Invega Sustenna" wins over "Invega"; lookarounds instead of
+    \b so "Teva's" matches. With `compounds`, a name may open a hyphenated compound ("Risperidon-Mikrosphären",
+    "olanzapine-based"), as a molecule's does."""
     parts = sorted({a.strip() for a in aliases if a.strip()}, key=len, reverse=True)
-    body = "|".join(re.escape(p) for p in parts)
-    return re.compile(rf"(?<!{_WORD_CHAR})(?:{body})(?!{_WORD_CHAR})", re.IGNORECASE)
+    after = r"[^\W" + _CJK + "]" if compounds else _WORD_CHAR
+    latin = "|".join(re.escape(p) for p in parts if not _IN_CJK.search(p))
+    written = "|".join(re.escape(p) for p in parts if _IN_CJK.search(p))
+    alternatives = [rf"(?<!{_WORD_CHAR})(?:{latin})(?!{after})"] if latin else []
+    alternatives += [f"(?:{written})"] if written else []
+    return re.compile("|".join(alternatives) or "(?!)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,8 +79,8 @@ class _Matcher:
         return tuple(name for name, pattern in self.entries if pattern.search(text))
 
 
-def _matcher(entities: tuple[Entity, ...]) -> _Matcher:
-    return _Matcher(tuple((e.name, _alias_pattern(e.aliases)) for e in entities))
+def _matcher(entities: tuple[Entity, ...], compounds: bool = False) -> _Matcher:
+    return _Matcher(tuple((e.name, _alias_pattern(e.aliases, compounds)) for e in entities))
 
 
 @lru_cache(maxsize=8)
@@ -89,7 +97,7 @@ def _compiled(scopes: Scopes):
     owners = {e.name: e.category for e in scopes.trademarks if e.category}
     return (
         _matcher(scopes.companies),
-        _matcher(scopes.molecules),
+        _matcher(scopes.molecules, compounds=True),
         _matcher(scopes.trademarks),
         _matcher(scopes.technologies),
         rules,

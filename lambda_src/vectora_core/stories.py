@@ -49,14 +49,20 @@ EVIDENCE = {
     "wording": 4.0,  # times the Jaccard similarity of the content words
     "same_day": 0.5,
 }
-# Drug regulators of the world: a story about one's decision is not a story about another's.
+# Drug regulators of the world: a story about one's decision is not a story about another's. An acronym is a word of
+# its own beside Chinese or Japanese characters ("美国FDA"), and each is named in the field's other languages too.
+_ALONE = r"(?<![^\W\u3040-\u30ff\u3400-\u9fff])(?:{})(?![^\W\u3040-\u30ff\u3400-\u9fff])"
 REGULATORS = {
-    "FDA": r"\bFDA\b|Food and Drug Administration",
-    "EMA": r"\bEMA\b|\bCHMP\b|\bPRAC\b|European Medicines Agency|European Commission|Agence européenne des médicaments",
-    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency",
-    "PMDA": r"\bPMDA\b|\bMHLW\b|Ministry of Health, Labour and Welfare",
-    "NMPA": r"\bNMPA\b|National Medical Products Administration",
-    "Health Canada": r"\bHealth Canada\b",
+    "FDA": _ALONE.format("FDA") + r"|Food and Drug Administration|美国食品药品监督管理局|米食品医薬品局",
+    "EMA": _ALONE.format("EMA|CHMP|PRAC")
+    + r"|European Medicines Agency|European Commission|Agence européenne des médicaments|Commission européenne"
+    r"|Europäische Kommission|Comisión Europea|Commissione europea|Comissão Europeia|Europeiska kommissionen"
+    r"|欧盟委员会|欧州委員会|欧州医薬品庁",
+    "MHRA": _ALONE.format("MHRA") + r"|Medicines and Healthcare products Regulatory Agency",
+    "PMDA": _ALONE.format("PMDA|MHLW")
+    + r"|Ministry of Health, Labour and Welfare|厚生労働省|厚労省|医薬品医療機器総合機構",
+    "NMPA": _ALONE.format("NMPA") + r"|National Medical Products Administration|国家药监局|国家药品监督管理局",
+    "Health Canada": r"\bHealth Canada\b|\bSanté Canada\b",
 }
 _REGULATOR_PATTERNS = {name: re.compile(pattern) for name, pattern in REGULATORS.items()}
 _REGULATOR_WORDS = frozenset({"FDA", "EMA", "CHMP", "PRAC", "MHRA", "PMDA", "MHLW", "NMPA", "EU", "US", "U.S.", "UK"})
@@ -111,10 +117,10 @@ class Facts:
 
 @lru_cache(maxsize=8)
 def _matchers(scopes: Scopes):
-    def matcher(entities):
-        return tuple((e.name, _alias_pattern(e.aliases)) for e in entities if e.aliases)
+    def matcher(entities, compounds=False):
+        return tuple((e.name, _alias_pattern(e.aliases, compounds)) for e in entities if e.aliases)
 
-    return matcher(scopes.trademarks), matcher(scopes.molecules)
+    return matcher(scopes.trademarks), matcher(scopes.molecules, compounds=True)
 
 
 @lru_cache(maxsize=8)
