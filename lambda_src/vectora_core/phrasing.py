@@ -113,8 +113,12 @@ _ACCENTED_PHRASES = {
             r"\b(?:adds?|added|requires?|required|imposes?|picks? up|new|boxed)\b(?: [\w'’®-]+){0,4}? warning\b",
             r"\bimpose une mise en garde\b|\bmise en garde\b|\b(?:summary )?safety review\b",
             r"\b(?:priority|accelerated|speedy|speed(?:s|ed)?(?: up)?|fast[- ]track(?:s|ed)?) (?:its |the )?review\b",
+            r"\b(?:picks? up|wins?|wons?|gets?|lands?|earns?)\b(?: [\w'’-]+){0,4}? nod\b|\bwarning letters?\b|\bcrackdown\b",
         ),
-        "keywords": (r"\bwarning\b|\bWarnhinweis\b|\bavvertenza\b|\badvertencia\b|\bsafety communication\b",),
+        "keywords": (
+            r"\bwarning\b|\bWarnhinweis\b|\bavvertenza\b|\badvertencia\b|\bsafety communication\b|\bwarns\b",
+            r"\b(?:very )?rare risk\b|\bside effects?\b|\badverse (?:drug )?reactions?\b|\bproduct information\b",
+        ),
     },
     "financing": {
         "decisive": (
@@ -129,7 +133,8 @@ _ACCENTED_PHRASES = {
     },
     "partnership": {
         "decisive": (
-            r"\blicen[cs]e (?:agreement|deal|pact)\b|\bexclusive licen[cs]e\b|\bin-licen[cs]\w*\b",
+            r"\blicen[cs](?:e|ing) (?:agreement|deal|pact)\b|\bexclusive licen[cs]e\b|\bin-licen[cs]\w*\b",
+            r"\b(?:pact|agreement|licen[cs]e) worth\b",
             r"\baccord de (?:licence|collaboration|partenariat)\b|\bLizenz(?:vereinbarung|abkommen|vertrag)\b",
             r"\bacuerdo de licencia\b|\baccordo di licenza\b|\bacordo de licen[çc]a\b",
             r"\blicensavtal\w*\b|\bsamarbetsavtal\w*\b|授权|授權|许可协议|ライセンス契約|独占的権利|導入",

@@ -65,6 +65,42 @@ REGULATORS = {
     "Health Canada": r"\bHealth Canada\b|\bSanté Canada\b",
 }
 _REGULATOR_PATTERNS = {name: re.compile(pattern) for name, pattern in REGULATORS.items()}
+# What a regulator did, as a headline tells it: a filing, a decision, a safety warning or an action against
+# sellers are four events even of one regulator and one drug. In order: the first that a headline tells is its act
+# ("seeks approval" is a filing, "approves ... with a boxed warning" a decision).
+_ACTS = (
+    (
+        "enforcement",
+        r"\bwarning letters?\b|\bcrackdown\b|\billegal(?:ly)?\b|\bunapproved\b|\bwarns\b(?: [\w'’-]+){0,2}? "
+        r"(?:firms|companies|sellers|pharmacies|compounders|telehealths?|websites)\b",
+    ),
+    (
+        "filing",
+        r"\b(?:files?|filed|filing|submits?|submitted|submission|seeks?|seeking|sought|applies|applied|"
+        r"applications?|accepted for review|in front of)\b|\bdemande d['’]autorisation\b|申请|申請",
+    ),
+    (
+        "decision",
+        r"\b(?:approv(?:es|ed|al)|authori[sz](?:es|ed|ation)|clears?|cleared|clearance|nod|green[- ]light|"
+        r"signs? off|positive opinion|recommends? approval)\b|Zulassung|zugelassen|aprobaci|aprueba|approvazione|"
+        r"aprova|godkän|获批|批准|承認",
+    ),
+    ("safety", r"\b(?:warnings?|safety|risks?|side effects?|mise en garde|Warnhinweis\w*)\b"),
+)
+_ACT_PATTERNS = tuple((act, re.compile(pattern, re.IGNORECASE)) for act, pattern in _ACTS)
+# Trials by their names (TRIUMPH-1, SURMOUNT-5, TRANSCEND-T2D-1): two readouts of one drug are two events.
+_TRIAL = re.compile(r"\b(?!COVID)[A-Z][A-Z0-9]{3,}(?:-[A-Z0-9]+)*-\d+[A-Z]?\b")
+# Markets a price or coverage decision applies to: one in the US and one in Japan are two events.
+MARKETS = {
+    "US": r"\b(?:US|U\.S\.|USA|United States|American?)\b|美国|米国",
+    "Japan": r"\bJapan(?:ese)?\b|日本|中医協|中央社会保険医療協議会|薬価",
+    "China": r"\bChin(?:a|ese)\b|中国|医保",
+    "UK": r"\b(?:UK|U\.K\.|Britain|British|England|NHS|NICE)\b",
+    "Germany": r"\bGerman[y]?\b|\bDeutschland\b|\bdeutsch\w*|\bAllemagne\b",
+    "France": r"\bFrance\b|\bFrench\b|\bHAS\b",
+    "Canada": r"\bCanad(?:a|ian)\b",
+}
+_MARKET_PATTERNS = {name: re.compile(pattern) for name, pattern in MARKETS.items()}
 _REGULATOR_WORDS = frozenset({"FDA", "EMA", "CHMP", "PRAC", "MHRA", "PMDA", "MHLW", "NMPA", "EU", "US", "U.S.", "UK"})
 _WORD = re.compile(r"[a-zà-ÿ0-9]{4,}")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*[A-Z0-9][\w'’-]*|\b[A-Z][a-z]+[A-Z][\w-]*")  # UZEDY, CAM2029, FluidCrystal
@@ -113,6 +149,9 @@ class Facts:
     mentions: frozenset  # every word of the title and summary, lower-cased as `_parties` spells a party
     amounts: frozenset
     words: frozenset
+    acts: frozenset = frozenset()  # what the headline says a regulator did (`_ACTS`)
+    trials: frozenset = frozenset()  # trials named in the title or summary
+    markets: frozenset = frozenset()  # countries named in the title or summary
 
 
 @lru_cache(maxsize=8)
@@ -203,6 +242,19 @@ def _mentions(text: str) -> frozenset:
     return frozenset(re.sub(r"['’]s$", "", w).lower() for w in re.findall(r"[\w'’-]+", text))
 
 
+def regulatory_act(title: str) -> str:
+    """What the headline says a regulator did, the first act of `_ACTS` it tells ("" when none)."""
+    return next((act for act, pattern in _ACT_PATTERNS if pattern.search(title)), "")
+
+
+def trials(text: str) -> frozenset:
+    return frozenset(_TRIAL.findall(text))
+
+
+def markets(text: str) -> frozenset:
+    return frozenset(name for name, pattern in _MARKET_PATTERNS.items() if pattern.search(text))
+
+
 def section_for(event_type: str, client: ClientConfig) -> str:
     for section in client.sections:
         if event_type in section.event_types:
@@ -237,6 +289,9 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         mentions=_mentions(f"{item.title} {item.summary}"),
         amounts=_amounts(f"{item.title} {item.summary}"),
         words=frozenset(w for w in _WORD.findall(f"{item.title} {item.summary}".lower()) if w not in _STOPWORDS),
+        acts=frozenset({act} if (act := regulatory_act(item.title)) else ()),
+        trials=trials(f"{item.title} {item.summary}"),
+        markets=markets(f"{item.title} {item.summary}"),
     )
 
 
@@ -258,7 +313,8 @@ def ruled_out(a: Facts, b: Facts) -> str:
     # what the item is about.
     if a.products and b.products and not a.products & b.products and (a.title_products or b.title_products):
         return "different products"
-    if a.molecules and b.molecules and not a.molecules & b.molecules:
+    # Molecules named beside a product both headlines name are context ("an amylin showdown with X's Y").
+    if a.molecules and b.molecules and not a.molecules & b.molecules and not a.title_products & b.title_products:
         return "different molecules"
     if a.companies and b.companies and not a.companies & b.companies:
         return "different companies"
@@ -268,6 +324,12 @@ def ruled_out(a: Facts, b: Facts) -> str:
         return "different kinds of event"
     if a.significance and b.significance and abs(a.significance - b.significance) >= 2:
         return "a major event beside a minor one"
+    if a.trials and b.trials and not a.trials & b.trials:
+        return "different trials"
+    if a.event_type == b.event_type == "regulatory" and a.acts and b.acts and not a.acts & b.acts:
+        return "different regulatory acts"
+    if a.event_type == b.event_type == "market_access" and a.markets and b.markets and not a.markets & b.markets:
+        return "different markets"
     return ""
 
 
