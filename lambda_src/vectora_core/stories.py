@@ -41,6 +41,7 @@ EVIDENCE = {
     "company": 1.0,  # per company shared, up to two
     "regulator": 1.0,
     "event_type": 1.0,
+    "event_type_differs": -1.0,  # two recognised events of one section, told as different kinds
     "amount": 2.0,
     "name": 0.75,  # per proper name shared, up to three
     "two_parties": 2.0,  # both headlines name the same two parties, one the watch list does not know (a buyer)
@@ -58,7 +59,9 @@ REGULATORS = {
     + r"|European Medicines Agency|European Commission|Agence européenne des médicaments|Commission européenne"
     r"|Europäische Kommission|Comisión Europea|Commissione europea|Comissão Europeia|Europeiska kommissionen"
     r"|欧盟委员会|欧州委員会|欧州医薬品庁",
-    "MHRA": _ALONE.format("MHRA") + r"|Medicines and Healthcare products Regulatory Agency",
+    "MHRA": _ALONE.format("MHRA")
+    + r"|Medicines and Healthcare products Regulatory Agency|Commission on Human Medicines"
+    r"|Yellow Card",
     "PMDA": _ALONE.format("PMDA|MHLW")
     + r"|Ministry of Health, Labour and Welfare|厚生労働省|厚労省|医薬品医療機器総合機構",
     "NMPA": _ALONE.format("NMPA") + r"|National Medical Products Administration|国家药监局|国家药品监督管理局",
@@ -90,9 +93,11 @@ _ACTS = (
 _ACT_PATTERNS = tuple((act, re.compile(pattern, re.IGNORECASE)) for act, pattern in _ACTS)
 # Trials by their names (TRIUMPH-1, SURMOUNT-5, TRANSCEND-T2D-1): two readouts of one drug are two events.
 _TRIAL = re.compile(r"\b(?!COVID)[A-Z][A-Z0-9]{3,}(?:-[A-Z0-9]+)*-\d+[A-Z]?\b")
-# Markets a price or coverage decision applies to: one in the US and one in Japan are two events.
+# Markets a price or coverage decision applies to: one in the US and one in Japan are two events. (Named in the title
+# or summary: a press release's dateline is not in its summary.)
 MARKETS = {
-    "US": r"\b(?:US|U\.S\.|USA|United States|American?)\b|美国|米国",
+    # ... and a price in US dollars ("$199 per month"; not NT$, CA$ or A$)
+    "US": r"\b(?:US|U\.S\.|USA|United States|American?)\b|美国|米国|(?<![A-Za-z])\$\s?\d",
     "Japan": r"\bJapan(?:ese)?\b|日本|中医協|中央社会保険医療協議会|薬価",
     "China": r"\bChin(?:a|ese)\b|中国|医保",
     "UK": r"\b(?:UK|U\.K\.|Britain|British|England|NHS|NICE)\b",
@@ -328,7 +333,7 @@ def ruled_out(a: Facts, b: Facts) -> str:
         return "different trials"
     if a.event_type == b.event_type == "regulatory" and a.acts and b.acts and not a.acts & b.acts:
         return "different regulatory acts"
-    if a.event_type == b.event_type == "market_access" and a.markets and b.markets and not a.markets & b.markets:
+    if "market_access" in (a.event_type, b.event_type) and a.markets and b.markets and not a.markets & b.markets:
         return "different markets"
     return ""
 
@@ -379,6 +384,8 @@ def evidence(a: Facts, b: Facts) -> float:
     points += EVIDENCE["company"] * min(2, len(a.companies & b.companies))
     points += EVIDENCE["regulator"] * bool(a.regulators & b.regulators)
     points += EVIDENCE["event_type"] * (a.event_type == b.event_type != "other")
+    differ = a.event_type != b.event_type and "other" not in (a.event_type, b.event_type)
+    points += EVIDENCE["event_type_differs"] * differ
     points += EVIDENCE["amount"] * bool(a.amounts & b.amounts)
     points += EVIDENCE["name"] * min(3, len(a.names & b.names))
     shared_parties = a.parties & b.parties
