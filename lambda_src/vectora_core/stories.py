@@ -41,7 +41,6 @@ EVIDENCE = {
     "company": 1.0,  # per company shared, up to two
     "regulator": 1.0,
     "event_type": 1.0,
-    "event_type_differs": -1.0,  # two recognised events of one section, told as different kinds
     "amount": 2.0,
     "name": 0.75,  # per proper name shared, up to three
     "two_parties": 2.0,  # both headlines name the same two parties, one the watch list does not know (a buyer)
@@ -96,8 +95,9 @@ _TRIAL = re.compile(r"\b(?!COVID)[A-Z][A-Z0-9]{3,}(?:-[A-Z0-9]+)*-\d+[A-Z]?\b")
 # Markets a price or coverage decision applies to: one in the US and one in Japan are two events. (Named in the title
 # or summary: a press release's dateline is not in its summary.)
 MARKETS = {
-    # ... and a price in US dollars ("$199 per month"; not NT$, CA$ or A$)
-    "US": r"\b(?:US|U\.S\.|USA|United States|American?)\b|美国|米国|(?<![A-Za-z])\$\s?\d",
+    # ... and a price in US dollars ("$199 per month"; not NT$, CA$ or A$), and the US's payers
+    "US": r"\b(?:US|U\.S\.|USA|United States|American?)\b|美国|米国|(?<![A-Za-z])\$\s?\d"
+    r"|\b(?:Medicare|Medicaid|CMS|PBMs?|CVS|Caremark|Express Scripts|Optum Rx|Cigna|UnitedHealthcare|Humana|Aetna)\b",
     "Japan": r"\bJapan(?:ese)?\b|日本|中医協|中央社会保険医療協議会|薬価",
     "China": r"\bChin(?:a|ese)\b|中国|医保",
     "UK": r"\b(?:UK|U\.K\.|Britain|British|England|NHS|NICE)\b",
@@ -384,8 +384,6 @@ def evidence(a: Facts, b: Facts) -> float:
     points += EVIDENCE["company"] * min(2, len(a.companies & b.companies))
     points += EVIDENCE["regulator"] * bool(a.regulators & b.regulators)
     points += EVIDENCE["event_type"] * (a.event_type == b.event_type != "other")
-    differ = a.event_type != b.event_type and "other" not in (a.event_type, b.event_type)
-    points += EVIDENCE["event_type_differs"] * differ
     points += EVIDENCE["amount"] * bool(a.amounts & b.amounts)
     points += EVIDENCE["name"] * min(3, len(a.names & b.names))
     shared_parties = a.parties & b.parties
