@@ -26,7 +26,9 @@ _YARDSTICK_AFTER = re.compile(
     r"\b(?:compet\w*|rivals?|rivaling|versus|vs\.?|threat\w*|challengers?|alternatives? (?:to|for)|instead of|"
     r"rather than|refuses?|refusing|declines? (?:long|an|the|their)|do not want|"
     r"compared (?:with|to)|in comparison (?:with|to)|relative to|non-?inferior(?:ity)? (?:to|with|versus|vs\.?)|"
-    r"superior(?:ity)? (?:to|over)|as effective as|(?:would rather|prefers? to|preferring to|choose to) avoid)\b",
+    r"superior(?:ity)? (?:to|over)|as effective as|(?:would rather|prefers? to|preferring to|choose to) avoid|"
+    r"stack(?:s|ed|ing)? up (?:against|to)|over (?:high-dose|standard(?:-of-care)?|current|existing|approved)|"
+    r"outperform\w*|outshin\w*|beat(?:s|ing)?)\b",
     re.IGNORECASE,
 )
 # A cue whose yardstick is what precedes it: facing a rival, a possessive rival, a cost driver.

@@ -89,6 +89,11 @@ _ACTS = (
     ),
     ("safety", r"\b(?:warnings?|safety|risks?|side effects?|mise en garde|Warnhinweis\w*)\b"),
 )
+# A trailing clause with its own subject and verb, opened by "as", "while" or "amid": the backdrop of a headline.
+_BACKDROP = re.compile(
+    r",?\s+(?:as|while|even as|amid)\s+(?:[\w'’®-]+\s+){1,3}?"
+    r"(?:keeps?|continues?|grows?|climbs?|rises?|soars?|slides?|falls?|slows?|faces?|stalls?|looms?|waits?)\b.*$"
+)
 _ACT_PATTERNS = tuple((act, re.compile(pattern, re.IGNORECASE)) for act, pattern in _ACTS)
 # Trials by their names (TRIUMPH-1, SURMOUNT-5, TRANSCEND-T2D-1): two readouts of one drug are two events.
 _TRIAL = re.compile(r"\b(?!COVID)[A-Z][A-Z0-9]{3,}(?:-[A-Z0-9]+)*-\d+[A-Z]?\b")
@@ -247,6 +252,13 @@ def _mentions(text: str) -> frozenset:
     return frozenset(re.sub(r"['’]s$", "", w).lower() for w in re.findall(r"[\w'’-]+", text))
 
 
+def main_clause(title: str) -> str:
+    """The headline without a trailing clause that tells what else goes on: "Teva arms its olanzapine depot with
+    bipolar data as Uzedy keeps growing" is about the olanzapine depot; Uzedy is the backdrop."""
+    match = _BACKDROP.search(title)
+    return title[: match.start()] if match else title
+
+
 def regulatory_act(title: str) -> str:
     """What the headline says a regulator did, the first act of `_ACTS` it tells ("" when none)."""
     return next((act for act, pattern in _ACT_PATTERNS if pattern.search(title)), "")
@@ -272,7 +284,8 @@ def section_for(event_type: str, client: ClientConfig) -> str:
 
 def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
     trademarks, molecules = _matchers(client.scopes)
-    subject = mask_other_senses(f"{item.title}\n{item.summary}", client.scopes)
+    headline = main_clause(item.title)
+    subject = mask_other_senses(f"{headline}\n{item.summary}", client.scopes)
     known = item.event_type != "other"
     return Facts(
         source_id=item.source_id,
@@ -282,7 +295,7 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         timestamp=item.published.timestamp(),
         dated=item.dated,
         products=_found(trademarks, subject),
-        title_products=(titled := _found(trademarks, mask_other_senses(item.title, client.scopes))),
+        title_products=(titled := _found(trademarks, mask_other_senses(headline, client.scopes))),
         makers=frozenset((e.name, e.category) for e in client.scopes.trademarks if e.name in titled and e.category),
         context_products=frozenset(item.trademarks),
         molecules=_found(molecules, subject) or frozenset(item.molecules),
