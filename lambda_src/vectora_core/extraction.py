@@ -241,6 +241,9 @@ def _relevance(item: RawItem, scopes: Scopes, masked: str, pure_players: set[str
         named = set(companies_m.find(haystack)) & pure_players or molecules_m.find(haystack)
         return bool(named) and has_vocabulary(haystack, scopes)
 
+    # Animals' medicine is another field, unless the news is one of the field's own makers' business.
+    if phrasing.for_animals(title) and not set(companies_m.find(title)) & pure_players:
+        return False, "veterinary medicine, not the field"
     if anchored(subject_text(title, text)):
         return True, ""
     if anchored(masked):

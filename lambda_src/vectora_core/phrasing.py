@@ -13,6 +13,7 @@ holds for pharma news of every field:
   These add to the client's event rule of that name (`regulatory`, `patent`, `financing`), when its scopes have
   one.
 - Some phrases look like an event word and are not one: "buying up to 30 months" or "buying time" is no purchase.
+- A headline about animals' medicine ("animal health", "for cattle") is no news of a field of human medicines.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ _YARDSTICK_AFTER = re.compile(
     r"compared (?:with|to)|in comparison (?:with|to)|relative to|non-?inferior(?:ity)? (?:to|with|versus|vs\.?)|"
     r"superior(?:ity)? (?:to|over)|as effective as|(?:would rather|prefers? to|preferring to|choose to) avoid|"
     r"stack(?:s|ed|ing)? up (?:against|to)|over (?:high-dose|standard(?:-of-care)?|current|existing|approved)|"
-    r"outperform\w*|outshin\w*|beat(?:s|ing)?)\b",
+    r"outperform\w*|outshin\w*|beat(?:s|ing)?|aim(?:s|ed|ing)? (?:squarely |directly )?at|"
+    r"approach(?:es|ed|ing)? (?:those|that|the [\w-]+) (?:of|for|reported for|seen with)|"
+    r"(?:get|gets|getting|offer|offers|offering|deliver|delivers|bring|brings) the (?:[\w-]+ )?benefits? of)\b",
     re.IGNORECASE,
 )
 # A cue whose yardstick is what precedes it: facing a rival, a possessive rival, a cost driver.
@@ -58,6 +61,17 @@ def own_subject(sentence: str) -> str:
         sentence = sentence[:start] + " " * (match.end() - start) + sentence[match.end() :]
     cue = _YARDSTICK_AFTER.search(sentence)
     return sentence[: cue.start()] if cue else sentence
+
+
+# A headline about animals' medicine: a newsletter of human medicines leaves it out, whatever words of its field it uses.
+_FOR_ANIMALS = re.compile(
+    r"\b(?:animal health|veterinar\w*|livestock|cattle|poultry|swine|companion animals?|pets?|dogs?|cats?|horses?)\b",
+    re.IGNORECASE,
+)
+
+
+def for_animals(title: str) -> bool:
+    return bool(_FOR_ANIMALS.search(title))
 
 
 def subject_text(title: str, text: str) -> str:

@@ -55,6 +55,8 @@ def _own_subject(title: str, text: str) -> str:
 
 
 def is_about_lai(title: str, text: str) -> bool:
+    if phrasing.for_animals(title) and not _names_in(title, PURE_PLAYERS):
+        return False
     subject = _own_subject(title, text)
     # A technology named only by a word of the field ("implant", "microspheres") says what the field's words say.
     technologies = [t for t in _names_in(subject, TECHNOLOGIES) if not LAI_WORDS.fullmatch(t)]
