@@ -104,12 +104,18 @@ def _type_for(stems: tuple[str, ...], allowed: list[str]) -> str | None:
     return None
 
 
+# A Latin letter, digit or hyphen: what a name may not touch (a Chinese or Japanese character may).
+_EDGE = r"[^\W\u3040-\u30ff\u3400-\u9fff]|-"
+
+
 def _names_in(text: str, names: tuple[str, ...]) -> list[str]:
     """Names found in the text, spelled as written there (word boundaries, case-insensitive)."""
     found: list[str] = []
     taken: list[tuple[int, int]] = []
     for name in names:
-        match = re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text, re.IGNORECASE)
+        # A name written in Chinese or Japanese characters stands without word boundaries.
+        edge = "" if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", name) else _EDGE
+        match = re.search(f"(?<!{edge})" * bool(edge) + re.escape(name) + f"(?!{edge})" * bool(edge), text, re.I)
         if not match or any(match.start() < end and start < match.end() for start, end in taken):
             continue
         taken.append(match.span())
