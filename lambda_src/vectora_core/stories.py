@@ -90,9 +90,11 @@ _ACTS = (
     ("safety", r"\b(?:warnings?|safety|risks?|side effects?|mise en garde|Warnhinweis\w*)\b"),
 )
 # A trailing clause with its own subject and verb, opened by "as", "while" or "amid": the backdrop of a headline.
+# So is a purpose clause: "Ipsen bets €1.1B on Foresee to fill the gap Somatuline's generics are leaving".
 _BACKDROP = re.compile(
     r",?\s+(?:as|while|even as|amid)\s+(?:[\w'’®-]+\s+){1,3}?"
     r"(?:keeps?|continues?|grows?|climbs?|rises?|soars?|slides?|falls?|slows?|faces?|stalls?|looms?|waits?)\b.*$"
+    r"|,?\s+to (?:fill|offset|counter|replace|make up for|plug|shore up|compensate for)\b.*$"
 )
 _ACT_PATTERNS = tuple((act, re.compile(pattern, re.IGNORECASE)) for act, pattern in _ACTS)
 # Trials by their names (TRIUMPH-1, SURMOUNT-5, TRANSCEND-T2D-1): two readouts of one drug are two events.
@@ -160,6 +162,7 @@ class Facts:
     amounts: frozenset
     words: frozenset
     acts: frozenset = frozenset()  # what the headline says a regulator did (`_ACTS`)
+    title_companies: frozenset = frozenset()  # the watched companies the headline names
     trials: frozenset = frozenset()  # trials named in the title or summary
     markets: frozenset = frozenset()  # countries named in the title or summary
 
@@ -296,13 +299,18 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         dated=item.dated,
         products=_found(trademarks, subject),
         title_products=(titled := _found(trademarks, mask_other_senses(headline, client.scopes))),
-        makers=frozenset((e.name, e.category) for e in client.scopes.trademarks if e.name in titled and e.category),
+        makers=(
+            makers := frozenset(
+                (e.name, e.category) for e in client.scopes.trademarks if e.name in titled and e.category
+            )
+        ),
         context_products=frozenset(item.trademarks),
         molecules=_found(molecules, subject) or frozenset(item.molecules),
         companies=frozenset(item.companies),
         regulators=frozenset(n for n, p in _REGULATOR_PATTERNS.items() if p.search(f"{item.title} {item.summary}")),
         names=_names(item.title, item.summary),
-        parties=(parties := _parties(item.title, _found(_company_matcher(client.scopes), item.title))),
+        parties=(parties := _parties(item.title, (headed := _found(_company_matcher(client.scopes), item.title)))),
+        title_companies=headed | {maker for _product, maker in makers},
         outside_parties=parties - _watched_words(client.scopes),
         mentions=_mentions(f"{item.title} {item.summary}"),
         amounts=_amounts(f"{item.title} {item.summary}"),
@@ -336,6 +344,10 @@ def ruled_out(a: Facts, b: Facts) -> str:
         return "different molecules"
     if a.companies and b.companies and not a.companies & b.companies:
         return "different companies"
+    # Whose news it is, by the headlines (a product's maker with it): two headlines about different watched companies
+    # tell two stories, whatever their texts share ("Bourse: MedinCell a doublé" beside "Teva's olanzapine shot gets off to a fast start").
+    if a.title_companies and b.title_companies and not a.title_companies & b.title_companies:
+        return "different companies in the headlines"
     if a.regulators and b.regulators and not a.regulators & b.regulators:
         return "different regulators"
     if "other" not in (a.event_type, b.event_type) and a.section_id != b.section_id:
