@@ -336,11 +336,15 @@ def ruled_out(a: Facts, b: Facts) -> str:
     if a.dated and b.dated and abs(a.timestamp - b.timestamp) > MAX_DAYS_APART * 86400:
         return "days apart"
     # Products named only in a summary may be context ("the depot technology behind Buvidal"); one in a title is
-    # what the item is about.
-    if a.products and b.products and not a.products & b.products and (a.title_products or b.title_products):
+    # what the item is about. One event both headlines tell by the same two parties ("Ipsen ... Foresee") is one deal
+    # whatever products each recalls (the buyer's old franchise, the target's products).
+    one_deal = len(a.parties & b.parties) >= 2 and a.event_type == b.event_type != "other"
+    titled = a.title_products or b.title_products
+    if not one_deal and a.products and b.products and not a.products & b.products and titled:
         return "different products"
     # Molecules named beside a product both headlines name are context ("an amylin showdown with X's Y").
-    if a.molecules and b.molecules and not a.molecules & b.molecules and not a.title_products & b.title_products:
+    same_subject = one_deal or a.title_products & b.title_products
+    if a.molecules and b.molecules and not a.molecules & b.molecules and not same_subject:
         return "different molecules"
     if a.companies and b.companies and not a.companies & b.companies:
         return "different companies"
