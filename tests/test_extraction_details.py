@@ -3,9 +3,11 @@ significance rules' edges, why an item is off the field, and the summary's hard 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from vectora_core.extraction import (
+    _alias_pattern,
     _largest_amount_usd,
     _single_words,
     classify_event,
@@ -176,3 +178,59 @@ def test_a_first_sentence_longer_than_the_summary_but_within_its_hard_limit_is_k
     lede = "Teva said the FDA approved UZEDY, its monthly risperidone injection, for adults living with bipolar I."
     assert 80 < len(lede) <= 80 * 320 // 220
     assert extractive_summary("Teva wins approval", lede, limit=80) == lede
+
+
+# --- names in the field's other scripts, and compounds -------------------------------------------------------------
+
+
+def test_a_latin_name_beside_a_chinese_or_japanese_character_is_a_word_of_its_own():
+    assert _alias_pattern(["Rykindo"]).search("海外製品名Rykindo）").group() == "Rykindo"
+
+
+def test_a_latin_name_inside_a_latin_word_is_not_matched():
+    assert _alias_pattern(["Teva"]).search("Tevax Teva-based xTeva") is None
+
+
+def test_a_name_in_chinese_or_japanese_characters_matches_beside_a_digit_or_another_word():
+    assert (
+        _alias_pattern(["アリピプラゾール"]).search("大塚製薬　アリピプラゾール2カ月持効性注射剤").group()
+        == "アリピプラゾール"
+    )
+
+
+def test_a_molecule_may_open_a_hyphenated_compound():
+    assert _alias_pattern(["Risperidon"], compounds=True).search("Risperidon-Mikrosphären").group() == "Risperidon"
+
+
+def test_other_names_may_not_open_a_hyphenated_compound():
+    assert _alias_pattern(["Risperidon"]).search("Risperidon-Mikrosphären") is None
+
+
+def test_a_compound_still_needs_the_name_to_end_a_word():
+    assert _alias_pattern(["olanzapine"], compounds=True).search("olanzapines xolanzapine") is None
+
+
+def test_aliases_of_blanks_only_match_nothing():
+    assert _alias_pattern([" ", ""]).search("any text") is None
+
+
+def test_a_molecule_named_only_in_japanese_is_extracted():
+    field = dataclasses.replace(FIELD, molecules=(Entity("aripiprazole", ("aripiprazole", "アリピプラゾール")),))
+    assert extract(raw("アリピプラゾール2カ月持効性注射剤が承認取得", ""), field).molecules == ("aripiprazole",)
+
+
+# --- animals' medicine ---------------------------------------------------------------------------------------------
+
+
+def test_an_item_about_animals_medicine_is_off_the_field():
+    found = extract(
+        raw("Animal health company recalls injectable depot antibiotic for cattle", "A UZEDY-like depot."), FIELD
+    )
+    assert (found.on_topic, found.relevance_note) == (False, "veterinary medicine, not the field")
+
+
+def test_a_pure_players_animal_health_deal_stays_on_the_field():
+    found = extract(
+        raw("MedinCell grants an animal health company a license", "Its injectable depot technology."), FIELD
+    )
+    assert found.on_topic
