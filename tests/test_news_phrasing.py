@@ -215,6 +215,7 @@ EVENTS_ELSEWHERE = [
     ("MedinCell lève 65 millions d'euros dans le cadre d'un placement privé", "", "financing"),
     ("Ipsen s'offre le taïwanais Foresee pour 1,1 milliard d'euros", "", "financing"),
     ("Ipsen bets €1.1B on Foresee", "", "financing"),
+    ("Indivior bets up to $410M on a six-month implant", "", "financing"),
     ("逸達生技與法商益普生簽訂合併協議", "", "financing"),
     ("Camurus tecknar licensavtal med Otsuka", "", "partnership"),
     ("绿叶制药与日本朝仓制药达成独家授权合作", "", "partnership"),

@@ -3,10 +3,13 @@ when — rather than by the names they share.
 
 Each pair of items is weighed. Some differences rule a pair out whatever else they share: two products named as the
 subject (one of them in a title) and none in common, two molecules, two sets of companies or two regulators and none in
-common, events of different
-sections, a major event beside a minor one, more than three days apart. Otherwise evidence adds up: the same subject
-product, molecule, company, regulator, event type, amount of money, the same proper names and wording, close dates;
-a product one headline names and the other item never mentions weighs against.
+common, headlines about different watched companies, events of different sections, a major event beside a minor one,
+two named trials, two things a regulator did (a filing, a decision, a safety warning, an action against sellers), a
+price or coverage in two markets, more than three days apart. A headline's backdrop ("... as Uzedy keeps growing")
+names no subject, and one deal both headlines tell by the same two parties may recall different products.
+Otherwise evidence adds up: the same subject product, molecule, company, regulator, event type, amount of money, the
+same proper names and wording, close dates; a product one headline names and the other item never mentions weighs
+against.
 An item whose event was not recognised (`other`) needs more evidence, and so does a second item of one source (a
 trade outlet's follow-up, a bilingual press office). Pairs above the bar are joined, strongest first, and two groups
 are joined only when no pair across them is ruled out, so a roundup that names two products cannot chain them.
@@ -349,7 +352,7 @@ def ruled_out(a: Facts, b: Facts) -> str:
     if a.companies and b.companies and not a.companies & b.companies:
         return "different companies"
     # Whose news it is, by the headlines (a product's maker with it): two headlines about different watched companies
-    # tell two stories, whatever their texts share ("Bourse: MedinCell a doublé" beside "Teva's olanzapine shot gets off to a fast start").
+    # tell two stories, whatever their texts share (a pure player's share price beside its partner's product sales).
     if a.title_companies and b.title_companies and not a.title_companies & b.title_companies:
         return "different companies in the headlines"
     if a.regulators and b.regulators and not a.regulators & b.regulators:
