@@ -234,3 +234,20 @@ def test_a_pure_players_animal_health_deal_stays_on_the_field():
         raw("MedinCell grants an animal health company a license", "Its injectable depot technology."), FIELD
     )
     assert found.on_topic
+
+
+def test_each_of_several_names_in_cjk_characters_matches():
+    pattern = _alias_pattern(["利培酮", "リスペリドン"])
+    assert [m.group() for m in pattern.finditer("利培酮、リスペリドン")] == ["利培酮", "リスペリドン"]
+
+
+def test_a_molecule_opening_a_compound_is_extracted():
+    field = dataclasses.replace(FIELD, molecules=(Entity("risperidone", ("risperidone", "Risperidon")),))
+    assert extract(raw("Lieferengpass", "Risperidon-Mikrosphären zur Depotinjektion"), field).molecules == (
+        "risperidone",
+    )
+
+
+def test_animals_in_the_text_alone_leave_a_headline_on_the_field():
+    found = extract(raw("FDA approves UZEDY depot", "Studies in dogs came first.\nTeva said so."), FIELD)
+    assert found.on_topic and found.relevance_note == ""

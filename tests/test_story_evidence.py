@@ -546,3 +546,18 @@ def test_a_regulator_is_known_beside_cjk_characters_and_in_other_languages(text,
 
 def test_an_acronym_inside_a_latin_word_is_no_regulator():
     assert facts(item("a", "trade", "FDAs and xFDA", ""), CLIENT).regulators == frozenset()
+
+
+def test_an_items_facts_hold_its_headlines_regulatory_act():
+    assert facts(item("a", "agency", "Teva seeks approval for UZEDY", ""), CLIENT).acts == {"filing"}
+
+
+def test_an_items_facts_hold_the_trials_and_markets_its_title_and_summary_name():
+    one = facts(item("a", "trade", "TRIUMPH-1 tops", "Priced at $199 in the SURMOUNT-5 market."), CLIENT)
+    assert (one.trials, one.markets) == ({"TRIUMPH-1", "SURMOUNT-5"}, {"US"})
+
+
+def test_molecules_tell_apart_two_headlines_that_name_different_products():
+    a = told(products={"A", "B"}, title_products={"A"}, molecules={"x"})
+    b = told(products={"A", "B"}, title_products={"B"}, molecules={"y"})
+    assert ruled_out(a, b) == "different molecules"
