@@ -251,3 +251,21 @@ def test_a_molecule_opening_a_compound_is_extracted():
 def test_animals_in_the_text_alone_leave_a_headline_on_the_field():
     found = extract(raw("FDA approves UZEDY depot", "Studies in dogs came first.\nTeva said so."), FIELD)
     assert found.on_topic and found.relevance_note == ""
+
+
+def test_a_search_finds_the_first_name_whichever_script_it_is_written_in():
+    pattern = _alias_pattern(["Rykindo", "瑞欣妥"])
+    assert (pattern.search("瑞欣妥（Rykindo）").group(), pattern.search("Rykindo（瑞欣妥）").group()) == (
+        "瑞欣妥",
+        "Rykindo",
+    )
+
+
+def test_a_search_finds_a_name_in_either_script_alone():
+    pattern = _alias_pattern(["Rykindo", "瑞欣妥"])
+    assert (pattern.search("注射用瑞欣妥").group(), pattern.search("Rykindo data").group()) == ("瑞欣妥", "Rykindo")
+
+
+def test_a_latin_name_is_found_in_a_text_of_chinese_characters_at_its_offset():
+    match = _alias_pattern(["FDA"]).search("美国FDA现场检查")
+    assert (match.group(), match.span()) == ("FDA", (2, 5))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .extraction import _alias_pattern
+from .extraction import AliasPattern, _alias_pattern
 from .llm.base import EditorialRequest
 from .llm.offline import offline_editorial
 from .models import Editorial, EditorialSection, Scopes, ScoredItem
@@ -63,7 +63,7 @@ class _Mention:
 
 
 @lru_cache(maxsize=8)
-def _patterns(scopes: Scopes) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+def _patterns(scopes: Scopes) -> tuple[tuple[str, str, AliasPattern], ...]:
     groups = (("company", scopes.companies), ("product", scopes.trademarks), ("molecule", scopes.molecules))
     return tuple((e.name, kind, _alias_pattern(e.aliases)) for kind, group in groups for e in group if e.aliases)
 

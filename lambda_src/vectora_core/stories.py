@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 
-from .extraction import _alias_pattern, mask_other_senses
+from .extraction import _alias_pattern, latin_view, mask_other_senses
 from .models import ClientConfig, NormalizedItem, Scopes, ScoredItem
 from .scoring import Candidate
 from .text import reads_in
@@ -52,21 +52,16 @@ EVIDENCE = {
     "wording": 4.0,  # times the Jaccard similarity of the content words
     "same_day": 0.5,
 }
-# Drug regulators of the world: a story about one's decision is not a story about another's. An acronym is a word of
-# its own beside Chinese or Japanese characters ("美国FDA"), and each is named in the field's other languages too.
-_ALONE = r"(?<![^\W\u3040-\u30ff\u3400-\u9fff])(?:{})(?![^\W\u3040-\u30ff\u3400-\u9fff])"
+# Drug regulators of the world: a story about one's decision is not a story about another's. Each is named in the
+# field's other languages too; an acronym is read in `latin_view`, so "美国FDA" names the FDA.
 REGULATORS = {
-    "FDA": _ALONE.format("FDA") + r"|Food and Drug Administration|美国食品药品监督管理局|米食品医薬品局",
-    "EMA": _ALONE.format("EMA|CHMP|PRAC")
-    + r"|European Medicines Agency|European Commission|Agence européenne des médicaments|Commission européenne"
-    r"|Europäische Kommission|Comisión Europea|Commissione europea|Comissão Europeia|Europeiska kommissionen"
-    r"|欧盟委员会|欧州委員会|欧州医薬品庁",
-    "MHRA": _ALONE.format("MHRA")
-    + r"|Medicines and Healthcare products Regulatory Agency|Commission on Human Medicines"
-    r"|Yellow Card",
-    "PMDA": _ALONE.format("PMDA|MHLW")
-    + r"|Ministry of Health, Labour and Welfare|厚生労働省|厚労省|医薬品医療機器総合機構",
-    "NMPA": _ALONE.format("NMPA") + r"|National Medical Products Administration|国家药监局|国家药品监督管理局",
+    "FDA": r"\bFDA\b|Food and Drug Administration|美国食品药品监督管理局|米食品医薬品局",
+    "EMA": r"\bEMA\b|\bCHMP\b|\bPRAC\b|European Medicines Agency|European Commission|Agence européenne des médicaments"
+    r"|Commission européenne|Europäische Kommission|Comisión Europea|Commissione europea|Comissão Europeia"
+    r"|Europeiska kommissionen|欧盟委员会|欧州委員会|欧州医薬品庁",
+    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency|Commission on Human Medicines|Yellow Card",
+    "PMDA": r"\bPMDA\b|\bMHLW\b|Ministry of Health, Labour and Welfare|厚生労働省|厚労省|医薬品医療機器総合機構",
+    "NMPA": r"\bNMPA\b|National Medical Products Administration|国家药监局|国家药品监督管理局",
     "Health Canada": r"\bHealth Canada\b|\bSanté Canada\b",
 }
 _REGULATOR_PATTERNS = {name: re.compile(pattern) for name, pattern in REGULATORS.items()}
@@ -270,6 +265,11 @@ def regulatory_act(title: str) -> str:
     return next((act for act, pattern in _ACT_PATTERNS if pattern.search(title)), "")
 
 
+def regulators(text: str) -> frozenset:
+    latin = latin_view(text)
+    return frozenset(name for name, p in _REGULATOR_PATTERNS.items() if p.search(latin) or p.search(text))
+
+
 def trials(text: str) -> frozenset:
     return frozenset(_TRIAL.findall(text))
 
@@ -310,7 +310,7 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         context_products=frozenset(item.trademarks),
         molecules=_found(molecules, subject) or frozenset(item.molecules),
         companies=frozenset(item.companies),
-        regulators=frozenset(n for n, p in _REGULATOR_PATTERNS.items() if p.search(f"{item.title} {item.summary}")),
+        regulators=regulators(f"{item.title} {item.summary}"),
         names=_names(item.title, item.summary),
         parties=(parties := _parties(item.title, (headed := _found(_company_matcher(client.scopes), item.title)))),
         title_companies=headed | {maker for _product, maker in makers},

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from vectora_core import phrasing
+from vectora_core.extraction import _IN_CJK, latin_view
 
 from .fields import field_answer, one_sense
 from .lexicon import (
@@ -104,18 +105,16 @@ def _type_for(stems: tuple[str, ...], allowed: list[str]) -> str | None:
     return None
 
 
-# A Latin letter, digit or hyphen: what a name may not touch (a Chinese or Japanese character may).
-_EDGE = r"[^\W\u3040-\u30ff\u3400-\u9fff]|-"
-
-
 def _names_in(text: str, names: tuple[str, ...]) -> list[str]:
     """Names found in the text, spelled as written there (word boundaries, case-insensitive)."""
     found: list[str] = []
     taken: list[tuple[int, int]] = []
     for name in names:
-        # A name written in Chinese or Japanese characters stands without word boundaries.
-        edge = "" if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", name) else _EDGE
-        match = re.search(f"(?<!{edge})" * bool(edge) + re.escape(name) + f"(?!{edge})" * bool(edge), text, re.I)
+        # A name written in Chinese or Japanese characters stands without word boundaries; a Latin one is a word
+        # beside them.
+        written = bool(_IN_CJK.search(name))
+        pattern = re.escape(name) if written else r"(?<![\w-])" + re.escape(name) + r"(?![\w-])"
+        match = re.search(pattern, text if written else latin_view(text), re.IGNORECASE)
         if not match or any(match.start() < end and start < match.end() for start, end in taken):
             continue
         taken.append(match.span())
