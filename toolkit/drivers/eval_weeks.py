@@ -38,7 +38,7 @@ EVAL_DIR = REPO_ROOT / "eval"
 FIRST_CLIENT = "lai_weekly_v3"  # its weeks sit at the top of eval/
 # Weeks 2, 5, 6 and 7 of LAI Weekly and week 2 of GLP-1 & Obesity Weekly were the held-out set of the first
 # measurement, LAI Weekly's weeks 8-10 and GLP-1 & Obesity Weekly's week 3 that of the second (figures in
-# eval/README.md); they were read to find what failed there, so they tune now.
+# docs/benchmark.md); they were read to find what failed there, so they tune now.
 TUNING = {
     FIRST_CLIENT: ("week1", "week2", "week3", "week4", "week5", "week6", "week7", "week8", "week9", "week10"),
     "glp1_obesity_weekly": ("week1", "week2", "week3"),
