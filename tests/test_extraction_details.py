@@ -269,3 +269,11 @@ def test_a_search_finds_a_name_in_either_script_alone():
 def test_a_latin_name_is_found_in_a_text_of_chinese_characters_at_its_offset():
     match = _alias_pattern(["FDA"]).search("美国FDA现场检查")
     assert (match.group(), match.span()) == ("FDA", (2, 5))
+
+
+def test_a_name_in_cjk_characters_matches_whatever_the_case_of_its_latin_letters():
+    assert _alias_pattern(["大塚HD"]).search("大塚hd、国内で承認").group() == "大塚hd"
+
+
+def test_at_one_offset_the_name_written_with_cjk_characters_is_found_over_a_shorter_latin_one():
+    assert _alias_pattern(["HD", "HD大塚"]).search("HD大塚の発表").group() == "HD大塚"

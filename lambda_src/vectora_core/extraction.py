@@ -87,7 +87,8 @@ class AliasPattern:
     def search(self, text: str) -> re.Match[str] | None:
         first = self.latin.search(latin_view(text)) if self.latin else None
         written = self.written.search(text) if self.written else None
-        if written and (first is None or written.start() < first.start()):
+        # At one offset, the name written in Chinese or Japanese characters is the longer ("HD大塚" over "HD").
+        if written and (first is None or written.start() <= first.start()):
             return written
         return first
 
