@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from toolkit.drivers import evaluate
-from toolkit.drivers.eval_weeks import TUNING, weeks_on_disk
+from toolkit.drivers.eval_weeks import TUNING, client_dir, weeks_on_disk
 
 # The whole engine, run many times over (make test-fast leaves it out).
 pytestmark = pytest.mark.slow
@@ -28,8 +28,17 @@ def test_the_second_clients_weeks_are_found_in_its_own_folder():
     assert weeks_on_disk(CLIENT)[:2] == ("week1", "week2")
 
 
-@pytest.mark.parametrize("week", TUNING[CLIENT])
-def test_each_week_is_mostly_off_topic_news_with_traps(results, week):
+# The weeks rendered as feeds with labels.yaml; the hand-written week3 is a crowded week of 45 items by design
+# (eval/README.md), tuned on since it was read to find what failed.
+FEED_WEEKS = tuple(w for w in TUNING[CLIENT] if (client_dir(CLIENT) / w / "labels.yaml").is_file())
+
+
+def test_the_weeks_rendered_as_feeds_are_weeks_1_and_2():
+    assert FEED_WEEKS == ("week1", "week2")
+
+
+@pytest.mark.parametrize("week", FEED_WEEKS)
+def test_each_week_rendered_as_feeds_is_mostly_off_topic_news_with_traps(results, week):
     figures = results["weeks"][week]["offline"]
     assert 1 - figures["counts"]["relevant_items"] / figures["items"] >= 0.75 and figures["items"] >= 60
 

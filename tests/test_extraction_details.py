@@ -3,9 +3,11 @@ significance rules' edges, why an item is off the field, and the summary's hard 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from vectora_core.extraction import (
+    _alias_pattern,
     _largest_amount_usd,
     _single_words,
     classify_event,
@@ -176,3 +178,102 @@ def test_a_first_sentence_longer_than_the_summary_but_within_its_hard_limit_is_k
     lede = "Teva said the FDA approved UZEDY, its monthly risperidone injection, for adults living with bipolar I."
     assert 80 < len(lede) <= 80 * 320 // 220
     assert extractive_summary("Teva wins approval", lede, limit=80) == lede
+
+
+# --- names in the field's other scripts, and compounds -------------------------------------------------------------
+
+
+def test_a_latin_name_beside_a_chinese_or_japanese_character_is_a_word_of_its_own():
+    assert _alias_pattern(["Rykindo"]).search("海外製品名Rykindo）").group() == "Rykindo"
+
+
+def test_a_latin_name_inside_a_latin_word_is_not_matched():
+    assert _alias_pattern(["Teva"]).search("Tevax Teva-based xTeva") is None
+
+
+def test_a_name_in_chinese_or_japanese_characters_matches_beside_a_digit_or_another_word():
+    assert (
+        _alias_pattern(["アリピプラゾール"]).search("大塚製薬　アリピプラゾール2カ月持効性注射剤").group()
+        == "アリピプラゾール"
+    )
+
+
+def test_a_molecule_may_open_a_hyphenated_compound():
+    assert _alias_pattern(["Risperidon"], compounds=True).search("Risperidon-Mikrosphären").group() == "Risperidon"
+
+
+def test_other_names_may_not_open_a_hyphenated_compound():
+    assert _alias_pattern(["Risperidon"]).search("Risperidon-Mikrosphären") is None
+
+
+def test_a_compound_still_needs_the_name_to_end_a_word():
+    assert _alias_pattern(["olanzapine"], compounds=True).search("olanzapines xolanzapine") is None
+
+
+def test_aliases_of_blanks_only_match_nothing():
+    assert _alias_pattern([" ", ""]).search("any text") is None
+
+
+def test_a_molecule_named_only_in_japanese_is_extracted():
+    field = dataclasses.replace(FIELD, molecules=(Entity("aripiprazole", ("aripiprazole", "アリピプラゾール")),))
+    assert extract(raw("アリピプラゾール2カ月持効性注射剤が承認取得", ""), field).molecules == ("aripiprazole",)
+
+
+# --- animals' medicine ---------------------------------------------------------------------------------------------
+
+
+def test_an_item_about_animals_medicine_is_off_the_field():
+    found = extract(
+        raw("Animal health company recalls injectable depot antibiotic for cattle", "A UZEDY-like depot."), FIELD
+    )
+    assert (found.on_topic, found.relevance_note) == (False, "veterinary medicine, not the field")
+
+
+def test_a_pure_players_animal_health_deal_stays_on_the_field():
+    found = extract(
+        raw("MedinCell grants an animal health company a license", "Its injectable depot technology."), FIELD
+    )
+    assert found.on_topic
+
+
+def test_each_of_several_names_in_cjk_characters_matches():
+    pattern = _alias_pattern(["利培酮", "リスペリドン"])
+    assert [m.group() for m in pattern.finditer("利培酮、リスペリドン")] == ["利培酮", "リスペリドン"]
+
+
+def test_a_molecule_opening_a_compound_is_extracted():
+    field = dataclasses.replace(FIELD, molecules=(Entity("risperidone", ("risperidone", "Risperidon")),))
+    assert extract(raw("Lieferengpass", "Risperidon-Mikrosphären zur Depotinjektion"), field).molecules == (
+        "risperidone",
+    )
+
+
+def test_animals_in_the_text_alone_leave_a_headline_on_the_field():
+    found = extract(raw("FDA approves UZEDY depot", "Studies in dogs came first.\nTeva said so."), FIELD)
+    assert found.on_topic and found.relevance_note == ""
+
+
+def test_a_search_finds_the_first_name_whichever_script_it_is_written_in():
+    pattern = _alias_pattern(["Rykindo", "瑞欣妥"])
+    assert (pattern.search("瑞欣妥（Rykindo）").group(), pattern.search("Rykindo（瑞欣妥）").group()) == (
+        "瑞欣妥",
+        "Rykindo",
+    )
+
+
+def test_a_search_finds_a_name_in_either_script_alone():
+    pattern = _alias_pattern(["Rykindo", "瑞欣妥"])
+    assert (pattern.search("注射用瑞欣妥").group(), pattern.search("Rykindo data").group()) == ("瑞欣妥", "Rykindo")
+
+
+def test_a_latin_name_is_found_in_a_text_of_chinese_characters_at_its_offset():
+    match = _alias_pattern(["FDA"]).search("美国FDA现场检查")
+    assert (match.group(), match.span()) == ("FDA", (2, 5))
+
+
+def test_a_name_in_cjk_characters_matches_whatever_the_case_of_its_latin_letters():
+    assert _alias_pattern(["大塚HD"]).search("大塚hd、国内で承認").group() == "大塚hd"
+
+
+def test_at_one_offset_the_name_written_with_cjk_characters_is_found_over_a_shorter_latin_one():
+    assert _alias_pattern(["HD", "HD大塚"]).search("HD大塚の発表").group() == "HD大塚"

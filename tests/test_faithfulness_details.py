@@ -49,6 +49,18 @@ def test_a_section_intro_calling_a_lesser_story_the_lead_loses_that_sentence(cli
     assert checked.corrections[0].startswith(NOT_THE_LEAD.format("section partnerships"))
 
 
+def test_a_companys_own_lead_over_its_rivals_claims_nothing_of_the_edition(client):
+    line = "Indivior bets on buprenorphine to stretch its addiction lead."
+    checked = check_editorial(editorial(tldr=(line, *editorial().tldr)), request(client))
+    assert checked.tldr[0] == line and not any("called the lead" in c for c in checked.corrections)
+
+
+def test_a_lesser_story_that_leads_its_rivals_is_still_no_lead_of_the_edition(client):
+    line = "Indivior's buprenorphine deal leads the week, widening its lead."
+    checked = check_editorial(editorial(tldr=(line, *editorial().tldr)), request(client))
+    assert checked.tldr == editorial().tldr
+
+
 def test_the_sentences_after_an_ungrounded_one_are_kept(client):
     intro = "UZEDY leads. The FDA approved TEV-'749."
     assert check_editorial(editorial(intro=intro), request(client)).intro == "The FDA approved TEV-'749."

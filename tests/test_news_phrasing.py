@@ -177,3 +177,84 @@ def test_the_standin_files_payer_coverage_as_market_access_where_the_field_has_i
     title, text = "Medicare starts covering two obesity shots", "Seniors with obesity get coverage with a copay."
     assert standin_event(title, text, OBESITY_TYPES) == "market_access"
     assert standin_event(title, text, LAI_TYPES) in LAI_TYPES
+
+
+# --- more yardsticks, and animals' medicine ----------------------------------------------------------------------
+
+MORE_YARDSTICKS = [
+    ("A pill's one-year data stack up against the injectables", "such as Invega Sustenna", "Invega"),
+    ("Radioligand doubles survival over high-dose Sandostatin LAR", "", "Sandostatin"),
+    ("An oral drug outperforms Uzedy on weight gain", "", "Uzedy"),
+    ("A start-up raises $120M, aiming squarely at the monthly shots", "", "monthly shots"),
+    ("Its relapse rates approach those reported for Abilify Maintena", "", "Abilify"),
+    ("A pill to get the adherence benefits of Aristada without the shots", "", "Aristada"),
+]
+
+
+@pytest.mark.parametrize("title,_text,yardstick", MORE_YARDSTICKS)
+def test_a_comparison_told_in_these_words_leaves_the_yardstick_out_of_the_subject(title, _text, yardstick):
+    assert yardstick not in phrasing.own_subject(title) and phrasing.own_subject(title).strip()
+
+
+def test_a_headline_about_animals_medicine_is_for_animals():
+    assert phrasing.for_animals("Animal health company recalls long-acting injectable antibiotic for cattle")
+
+
+def test_a_headline_about_patients_is_not_for_animals():
+    assert not phrasing.for_animals("Teva recalls one lot of its long-acting injectable for patients")
+
+
+# --- events told in the field's other languages and in more English idioms ----------------------------------------
+
+EVENTS_ELSEWHERE = [
+    ("EU-Zulassung für subkutanes Olanzapin-Depot", "Die Europäische Kommission hat es zugelassen.", "regulatory"),
+    ("大塚製薬　アリピプラゾール2カ月持効性注射剤が承認取得", "", "regulatory"),
+    ("瑞欣妥获批上市", "", "regulatory"),
+    ("FDA to speed review of Gilead's once-a-year HIV prevention shot", "", "regulatory"),
+    ("Pfizer's Depo-Provera picks up meningioma warning as litigation grows", "", "regulatory"),
+    ("MedinCell lève 65 millions d'euros dans le cadre d'un placement privé", "", "financing"),
+    ("Ipsen s'offre le taïwanais Foresee pour 1,1 milliard d'euros", "", "financing"),
+    ("Ipsen bets €1.1B on Foresee", "", "financing"),
+    ("Indivior bets up to $410M on a six-month implant", "", "financing"),
+    ("逸達生技與法商益普生簽訂合併協議", "", "financing"),
+    ("Camurus tecknar licensavtal med Otsuka", "", "partnership"),
+    ("绿叶制药与日本朝仓制药达成独家授权合作", "", "partnership"),
+    ("MedinCell et Lundbeck signent un accord de licence", "", "partnership"),
+    ("Lieferengpass bei Risperdal Consta", "", "manufacturing"),
+    ("Carenza di risperidone a rilascio prolungato", "", "manufacturing"),
+    ("Alkermes Issues Voluntary Nationwide Recall of One Lot of VIVITROL", "", "manufacturing"),
+    ("Los inyectables reducen los reingresos, según un estudio", "", "clinical"),
+]
+
+
+@pytest.mark.parametrize("title,text,event_type", EVENTS_ELSEWHERE)
+def test_an_event_told_in_another_language_or_idiom_is_filed_by_its_type(lai, title, text, event_type):
+    assert classify_event(title, text, lai) == event_type
+
+
+@pytest.mark.parametrize(
+    "title,event_type",
+    [
+        ("AZ bulks up its obesity pipeline with an ecnoglutide pact worth up to $2.7B", "partnership"),
+        ("FDA's latest compounding crackdown targets telehealths pitching tirzepatide", "regulatory"),
+        ("Semaglutide: very rare risk of optic neuropathy", "regulatory"),
+        ("Zepbound picks up heart failure nod", "regulatory"),
+        ("肥満症薬ウゴービ、費用対効果評価で薬価引き下げ", "market_access"),
+        ("CVS to resume covering Lilly's weight-loss drug Zepbound on main drug lists", "market_access"),
+    ],
+)
+def test_another_fields_event_in_these_words_is_filed_by_its_type(obesity, title, event_type):
+    assert classify_event(title, "", obesity) == event_type
+
+
+def test_a_phrase_of_another_language_counts_as_decisive_and_is_blanked_once_counted():
+    decisive, keywords, left = phrasing.event_phrases("financing", "MedinCell lève 65 millions")
+    assert (decisive, keywords) == (1, 0) and "lève" not in left and "MedinCell" in left
+
+
+def test_the_standin_reads_the_field_in_another_language_as_a_model_does():
+    assert is_about_lai("El aripiprazol inyectable de larga duración reduce los reingresos", "")
+
+
+def test_the_standin_reads_a_name_in_chinese_characters_beside_others():
+    assert is_about_lai("绿叶制药公布瑞欣妥研究结果", "")

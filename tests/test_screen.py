@@ -65,3 +65,31 @@ def test_pure_player_news_passes_without_field_words(client):
 
 def test_molecule_alone_passes(client):
     assert screen_reason(_raw("Generic risperidone tablets launched"), client.scopes) == ""
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Los antipsicóticos inyectables de larga duración reducen los reingresos",  # Spanish
+        "Lieferengpass bei Risperdal Consta: Depotinjektion knapp",  # German
+        "Carenza di risperidone a rilascio prolungato",  # Italian
+        "Injetável de longa duração reduz recaídas",  # Portuguese
+        "Depåinjektion med buprenorfin höll fler kvar i behandling",  # Swedish
+        "Une injection à libération prolongée approuvée",  # French
+        "绿叶制药烟台长效微球生产基地通过检查",  # Chinese
+        "大塚HD、統合失調症薬で2カ月に1度の注射剤　国内で承認",  # Japanese
+    ],
+)
+def test_a_title_in_another_language_of_the_field_passes_the_screen(client, title):
+    assert screen_reason(_raw(title), client.scopes) == ""
+
+
+def test_the_screen_reads_the_items_text_when_its_title_names_nothing_of_the_field(client):
+    assert (
+        screen_reason(_raw("Lieferengpass bei einem Antipsychotikum", "Mikrosphären zur Depotinjektion"), client.scopes)
+        == ""
+    )
+
+
+def test_an_everyday_word_of_another_language_does_not_pass_the_screen(client):
+    assert screen_reason(_raw("Information mensuelle relative aux droits de vote"), client.scopes) == NO_FIELD_WORD

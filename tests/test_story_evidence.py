@@ -400,3 +400,164 @@ def test_stories_come_best_first():
     other = item("o", "trade", "Camurus reports octreotide trial", "Camurus trial news.", companies=("Camurus",))
     ranked, _ = cluster_stories([_candidate(other, 2.0), _candidate(ENGLISH, 5.0)], CLIENT)
     assert [story.item.item_id for story in ranked] == ["en", "o"]
+
+
+# --- what happened: trials, a regulator's acts, markets, whose news --------------------------------------------------
+
+
+def test_two_named_trials_are_two_stories():
+    a, b = told(trials={"TRIUMPH-1"}, dated=True), told(trials={"TRANSCEND-T2D-1"}, dated=True)
+    assert ruled_out(a, b) == "different trials"
+
+
+def test_a_trial_both_name_may_be_one_story():
+    assert ruled_out(told(trials={"TRIUMPH-1"}), told(trials={"TRIUMPH-1", "SURMOUNT-5"})) == ""
+
+
+def test_trials_are_capitalised_names_with_a_numbered_suffix():
+    assert stories.trials("TRIUMPH-1, TRANSCEND-T2D-1, COVID-19, GLP-1 and CAM2029") == {"TRIUMPH-1", "TRANSCEND-T2D-1"}
+
+
+@pytest.mark.parametrize(
+    "title,act",
+    [
+        ("Novo Nordisk seeks U.S. approval for CagriSema", "filing"),
+        ("FDA approves Zepbound with a boxed warning", "decision"),
+        ("FDA Warns Online Firms Illegally Selling Compounded Tirzepatide", "enforcement"),
+        ("Pfizer's Depo-Provera picks up meningioma warning", "safety"),
+        ("大塚製薬　アリピプラゾール2カ月持効性注射剤が承認取得", "decision"),
+        ("Teva reports third-quarter results", ""),
+    ],
+)
+def test_a_headline_tells_the_first_act_of_a_regulator_it_names(title, act):
+    assert stories.regulatory_act(title) == act
+
+
+def test_a_regulators_decision_and_its_action_against_sellers_are_two_stories():
+    a = told(event_type="regulatory", section_id="regulatory", acts={"decision"})
+    b = told(event_type="regulatory", section_id="regulatory", acts={"enforcement"})
+    assert ruled_out(a, b) == "different regulatory acts"
+
+
+def test_acts_tell_regulatory_events_apart_only():
+    a = told(event_type="clinical", section_id="clinical", acts={"decision"})
+    assert ruled_out(a, dataclasses.replace(a, acts=frozenset({"filing"}))) == ""
+
+
+def test_a_price_in_two_markets_is_two_stories():
+    a = told(event_type="market_access", section_id="access", markets={"US"})
+    b = told(event_type="manufacturing", section_id="access", markets={"Japan"})
+    assert ruled_out(a, b) == "different markets"
+
+
+def test_markets_tell_apart_only_a_price_or_coverage():
+    a = told(event_type="manufacturing", section_id="supply", markets={"Germany"})
+    assert ruled_out(a, dataclasses.replace(a, markets=frozenset({"Italy"}))) == ""
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [
+        ("the self-pay price will be $199 per month", {"US"}),
+        ("NT$118 a share", set()),
+        ("CVS Caremark to add Zepbound back", {"US"}),
+        ("費用対効果評価で薬価引き下げ", {"Japan"}),
+        ("Novo flags German shortage", {"Germany"}),
+    ],
+)
+def test_markets_are_read_from_names_prices_and_payers(text, found):
+    assert stories.markets(text) == found
+
+
+def test_headlines_about_different_watched_companies_are_two_stories():
+    a, b = (
+        told(companies={"Teva", "MedinCell"}, title_companies={"MedinCell"}),
+        told(companies={"Teva"}, title_companies={"Teva"}),
+    )
+    assert ruled_out(a, b) == "different companies in the headlines"
+
+
+def test_a_product_in_a_headline_names_its_maker_with_it():
+    one = facts(item("a", "press", "MedinCell : la FDA approuve UZEDY", "", companies=("MedinCell", "Teva")), CLIENT)
+    assert one.title_companies == {"MedinCell", "Teva"}
+
+
+def test_molecules_beside_a_product_both_headlines_name_are_context():
+    a = told(products={"CagriSema"}, title_products={"CagriSema"}, molecules={"semaglutide"})
+    assert ruled_out(a, dataclasses.replace(a, molecules=frozenset({"eloralintide"}))) == ""
+
+
+def test_one_deal_told_by_the_same_two_parties_may_recall_different_products():
+    a = told(
+        event_type="financing",
+        section_id="deals",
+        parties={"ipsen", "foresee"},
+        products={"CAMCEVI"},
+        title_products={"CAMCEVI"},
+        molecules={"leuprolide"},
+    )
+    b = dataclasses.replace(a, products=frozenset({"SOMATULINE"}), molecules=frozenset({"lanreotide"}))
+    assert ruled_out(a, b) == ""
+
+
+def test_two_parties_of_unrecognised_events_do_not_make_one_deal():
+    a = told(parties={"ipsen", "foresee"}, products={"CAMCEVI"}, title_products={"CAMCEVI"})
+    assert ruled_out(a, dataclasses.replace(a, products=frozenset({"SOMATULINE"}))) == "different products"
+
+
+@pytest.mark.parametrize(
+    "title,main",
+    [
+        (
+            "Teva arms its olanzapine depot with bipolar data as Uzedy keeps growing",
+            "Teva arms its olanzapine depot with bipolar data",
+        ),
+        (
+            "Ipsen bets €1.1B on Foresee to fill the gap Somatuline's generics are leaving",
+            "Ipsen bets €1.1B on Foresee",
+        ),
+        ("FDA approves Zepbound as the first treatment", "FDA approves Zepbound as the first treatment"),
+    ],
+)
+def test_a_headlines_main_clause_leaves_out_its_backdrop(title, main):
+    assert stories.main_clause(title) == main
+
+
+def test_a_product_named_only_in_a_headlines_backdrop_is_not_its_subject():
+    one = facts(
+        item("a", "trade", "Teva's olanzapine shot gets off to a fast start as Uzedy keeps climbing", ""), CLIENT
+    )
+    assert one.title_products == frozenset() and one.products == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text,regulator",
+    [
+        ("美国FDA现场检查", "FDA"),
+        ("reports to the Yellow Card scheme", "MHRA"),
+        ("厚生労働省から承認", "PMDA"),
+        ("Die Europäische Kommission hat zugelassen", "EMA"),
+    ],
+)
+def test_a_regulator_is_known_beside_cjk_characters_and_in_other_languages(text, regulator):
+    one = facts(item("a", "trade", text, ""), CLIENT)
+    assert regulator in one.regulators
+
+
+def test_an_acronym_inside_a_latin_word_is_no_regulator():
+    assert facts(item("a", "trade", "FDAs and xFDA", ""), CLIENT).regulators == frozenset()
+
+
+def test_an_items_facts_hold_its_headlines_regulatory_act():
+    assert facts(item("a", "agency", "Teva seeks approval for UZEDY", ""), CLIENT).acts == {"filing"}
+
+
+def test_an_items_facts_hold_the_trials_and_markets_its_title_and_summary_name():
+    one = facts(item("a", "trade", "TRIUMPH-1 tops", "Priced at $199 in the SURMOUNT-5 market."), CLIENT)
+    assert (one.trials, one.markets) == ({"TRIUMPH-1", "SURMOUNT-5"}, {"US"})
+
+
+def test_molecules_tell_apart_two_headlines_that_name_different_products():
+    a = told(products={"A", "B"}, title_products={"A"}, molecules={"x"})
+    b = told(products={"A", "B"}, title_products={"B"}, molecules={"y"})
+    assert ruled_out(a, b) == "different molecules"

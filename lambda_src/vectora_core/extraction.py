@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,23 +50,76 @@ class Extracted:
     relevance_note: str = ""
 
 
-def _alias_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
-    # Longest first so "Invega Sustenna" wins over "Invega"; lookarounds instead of \b so "Teva's" matches.
+# Chinese and Japanese write words without spaces between them: a name beside one of their characters
+# ("海外製品名Rykindo") is still a word of its own, and a name written in their characters ("利培酮", "アリピプラゾール")
+# is one wherever it stands, beside a digit or another word ("アリピプラゾール2カ月"). Latin names are matched in a
+# view of the text with those characters blanked, offsets kept: a character class of them would cost a millisecond to
+# compile in each of the scopes' hundreds of patterns.
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF66, 0xFF9F))
+_IN_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
+
+
+@lru_cache(maxsize=1)
+def _blanks() -> dict[int, str]:
+    return {code: " " for low, high in _CJK_RANGES for code in range(low, high + 1)}
+
+
+@lru_cache(maxsize=1024)
+def latin_view(text: str) -> str:
+    """The text with each Chinese or Japanese character blanked, offsets kept."""
+    return text.translate(_blanks()) if _IN_CJK.search(text) else text
+
+
+class AliasPattern:
+    """Aliases as one pattern with `search`, `finditer` and `findall`: Latin names between word boundaries, read in
+    `latin_view`; names in Chinese or Japanese characters anywhere."""
+
+    __slots__ = ("latin", "written")
+
+    def __init__(self, latin: re.Pattern[str] | None, written: re.Pattern[str] | None) -> None:
+        self.latin, self.written = latin, written
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        found = list(self.latin.finditer(latin_view(text))) if self.latin else []
+        found += list(self.written.finditer(text)) if self.written else []
+        return iter(sorted(found, key=lambda m: m.start()))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        first = self.latin.search(latin_view(text)) if self.latin else None
+        written = self.written.search(text) if self.written else None
+        # At one offset, the name written in Chinese or Japanese characters is the longer ("HD大塚" over "HD").
+        if written and (first is None or written.start() <= first.start()):
+            return written
+        return first
+
+    def findall(self, text: str) -> list[str]:
+        return [m.group() for m in self.finditer(text)]
+
+
+def _alias_pattern(aliases: Iterable[str], compounds: bool = False) -> AliasPattern:
+    """The aliases longest first so "Invega Sustenna" wins over "Invega"; lookarounds instead of \b so "Teva's"
+    matches. With `compounds`, a name may open a hyphenated compound ("Risperidon-Mikrosphären", "olanzapine-based"),
+    as a molecule's does."""
     parts = sorted({a.strip() for a in aliases if a.strip()}, key=len, reverse=True)
-    body = "|".join(re.escape(p) for p in parts)
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+    latin = "|".join(re.escape(p) for p in parts if not _IN_CJK.search(p))
+    written = "|".join(re.escape(p) for p in parts if _IN_CJK.search(p))
+    after = r"\w" if compounds else r"[\w-]"
+    return AliasPattern(
+        re.compile(rf"(?<![\w-])(?:{latin})(?!{after})", re.IGNORECASE) if latin else None,
+        re.compile(written, re.IGNORECASE) if written else None,
+    )
 
 
 @dataclass(frozen=True)
 class _Matcher:
-    entries: tuple[tuple[str, re.Pattern[str]], ...]
+    entries: tuple[tuple[str, AliasPattern], ...]
 
     def find(self, text: str) -> tuple[str, ...]:
         return tuple(name for name, pattern in self.entries if pattern.search(text))
 
 
-def _matcher(entities: tuple[Entity, ...]) -> _Matcher:
-    return _Matcher(tuple((e.name, _alias_pattern(e.aliases)) for e in entities))
+def _matcher(entities: tuple[Entity, ...], compounds: bool = False) -> _Matcher:
+    return _Matcher(tuple((e.name, _alias_pattern(e.aliases, compounds)) for e in entities))
 
 
 @lru_cache(maxsize=8)
@@ -83,7 +136,7 @@ def _compiled(scopes: Scopes):
     owners = {e.name: e.category for e in scopes.trademarks if e.category}
     return (
         _matcher(scopes.companies),
-        _matcher(scopes.molecules),
+        _matcher(scopes.molecules, compounds=True),
         _matcher(scopes.trademarks),
         _matcher(scopes.technologies),
         rules,
@@ -92,7 +145,7 @@ def _compiled(scopes: Scopes):
 
 
 @lru_cache(maxsize=8)
-def _field_patterns(scopes: Scopes) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+def _field_patterns(scopes: Scopes) -> tuple[AliasPattern | None, AliasPattern | None]:
     vocabulary = _alias_pattern(scopes.vocabulary) if scopes.vocabulary else None
     other_senses = _alias_pattern(scopes.other_senses) if scopes.other_senses else None
     return vocabulary, other_senses
@@ -103,7 +156,7 @@ def _single_words(phrases: Iterable[str]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
-def _sense_words(scopes: Scopes) -> tuple[frozenset[str], re.Pattern[str] | None]:
+def _sense_words(scopes: Scopes) -> tuple[frozenset[str], AliasPattern | None]:
     """The field's single words (vocabulary, technology aliases) an other sense can end in, and the technology
     aliases of several words, which name the field's own sense ("biodegradable implant")."""
     words = _single_words(scopes.vocabulary) | _single_words(a for e in scopes.technologies for a in e.aliases)
@@ -227,6 +280,9 @@ def _relevance(item: RawItem, scopes: Scopes, masked: str, pure_players: set[str
         named = set(companies_m.find(haystack)) & pure_players or molecules_m.find(haystack)
         return bool(named) and has_vocabulary(haystack, scopes)
 
+    # Animals' medicine is another field, unless the news is one of the field's own makers' business.
+    if phrasing.for_animals(title) and not set(companies_m.find(title)) & pure_players:
+        return False, "veterinary medicine, not the field"
     if anchored(subject_text(title, text)):
         return True, ""
     if anchored(masked):

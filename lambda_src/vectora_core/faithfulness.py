@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .extraction import _alias_pattern
+from .extraction import AliasPattern, _alias_pattern
 from .llm.base import EditorialRequest
 from .llm.offline import offline_editorial
 from .models import Editorial, EditorialSection, Scopes, ScoredItem
@@ -43,7 +43,11 @@ _CODE = re.compile(r"\b[A-Z]{1,6}[-'’]?\d{2,5}\b|\b[A-Z]{2,6} \d{3,5}\b")  # C
 _AMOUNT = re.compile(
     r"(?:[$€£]|\bUSD|\bEUR|\bSEK|\bDKK|\bCHF)\s?(\d+(?:[.,]\d+)?)|\b(\d+(?:[.,]\d+)?)\s?(?:%|percent\b|per cent\b)"
 )
-_LEAD = re.compile(r"\b(?:leads?|leading|lead story|top story|headline)\b", re.IGNORECASE)
+# A claim of the edition's lead is the first group; a company's own lead over its rivals ("to stretch its obesity
+# lead"), matched first, claims nothing of the edition.
+_LEAD = re.compile(
+    r"\b(?:its|their)\s+(?:[\w-]+\s+){0,2}?lead\b|\b(leads?|leading|lead story|top story|headline)\b", re.IGNORECASE
+)
 # "Teva's monthly UZEDY", "Teva UZEDY": up to three words between, none of them a conjunction ("Teva and UZEDY").
 _CREDIT_BETWEEN = re.compile(r"^(?:['’]s?)?(?:\s+(?!(?:and|or|with|vs|versus|than|as)\b)[\w-]+){0,3}\s+$|^['’]s?\s*$")
 _CREDITED_BY = re.compile(r"^\s+(?:from|by|of)\s+$")  # "UZEDY from Teva"
@@ -59,7 +63,7 @@ class _Mention:
 
 
 @lru_cache(maxsize=8)
-def _patterns(scopes: Scopes) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+def _patterns(scopes: Scopes) -> tuple[tuple[str, str, AliasPattern], ...]:
     groups = (("company", scopes.companies), ("product", scopes.trademarks), ("molecule", scopes.molecules))
     return tuple((e.name, kind, _alias_pattern(e.aliases)) for kind, group in groups for e in group if e.aliases)
 
@@ -116,7 +120,7 @@ def problems(sentence: str, stories: Sequence[_Story], lead: _Story | None, scop
     for company, product in _credits(sentence, found):
         if not any({company, product} <= s.names for s in stories):
             issues.append(f"{company} credited with {product}, which no story does")
-    if lead is not None and _LEAD.search(sentence):
+    if lead is not None and any(m.group(1) for m in _LEAD.finditer(sentence)):
         claimed = {m.name for m in found}
         if claimed and not claimed & lead.names:
             issues.append(f"{', '.join(sorted(claimed))} called the lead, which is not the highest-scored story")

@@ -13,6 +13,7 @@ holds for pharma news of every field:
   These add to the client's event rule of that name (`regulatory`, `patent`, `financing`), when its scopes have
   one.
 - Some phrases look like an event word and are not one: "buying up to 30 months" or "buying time" is no purchase.
+- A headline about animals' medicine ("animal health", "for cattle") is no news of a field of human medicines.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ _YARDSTICK_AFTER = re.compile(
     r"\b(?:compet\w*|rivals?|rivaling|versus|vs\.?|threat\w*|challengers?|alternatives? (?:to|for)|instead of|"
     r"rather than|refuses?|refusing|declines? (?:long|an|the|their)|do not want|"
     r"compared (?:with|to)|in comparison (?:with|to)|relative to|non-?inferior(?:ity)? (?:to|with|versus|vs\.?)|"
-    r"superior(?:ity)? (?:to|over)|as effective as|(?:would rather|prefers? to|preferring to|choose to) avoid)\b",
+    r"superior(?:ity)? (?:to|over)|as effective as|(?:would rather|prefers? to|preferring to|choose to) avoid|"
+    r"stack(?:s|ed|ing)? up (?:against|to)|over (?:high-dose|standard(?:-of-care)?|current|existing|approved)|"
+    r"outperform\w*|outshin\w*|beat(?:s|ing)?|aim(?:s|ed|ing)? (?:squarely |directly )?at|"
+    r"approach(?:es|ed|ing)? (?:those|that|the [\w-]+) (?:of|for|reported for|seen with)|"
+    r"(?:get|gets|getting|offer|offers|offering|deliver|delivers|bring|brings) the (?:[\w-]+ )?benefits? of)\b",
     re.IGNORECASE,
 )
 # A cue whose yardstick is what precedes it: facing a rival, a possessive rival, a cost driver.
@@ -56,6 +61,17 @@ def own_subject(sentence: str) -> str:
         sentence = sentence[:start] + " " * (match.end() - start) + sentence[match.end() :]
     cue = _YARDSTICK_AFTER.search(sentence)
     return sentence[: cue.start()] if cue else sentence
+
+
+# A headline about animals' medicine: a newsletter of human medicines leaves it out, whatever words of its field it uses.
+_FOR_ANIMALS = re.compile(
+    r"\b(?:animal health|veterinar\w*|livestock|cattle|poultry|swine|companion animals?|pets?|dogs?|cats?|horses?)\b",
+    re.IGNORECASE,
+)
+
+
+def for_animals(title: str) -> bool:
+    return bool(_FOR_ANIMALS.search(title))
 
 
 def subject_text(title: str, text: str) -> str:
@@ -100,6 +116,76 @@ EVENT_PHRASES = {
         "keywords": (),
     },
 }
+# The same events as the field's press tells them in French, German, Spanish, Italian, Portuguese, Swedish, Chinese
+# and Japanese, and in the verbs and idioms of English trade press beyond the scopes' keywords. Chinese and Japanese
+# write no spaces between words, so their phrases stand without word boundaries.
+_MONEY = r"(?:\$|€|£|US\$|USD |EUR |SEK |DKK |CHF |NT\$)\s?\d[\d.,]*\s?(?:B|bn|billion|M|m|million)?"
+_ACCENTED_PHRASES = {
+    "regulatory": {
+        "decisive": (
+            r"\b(?:EU-)?Zulassung\w*\b|\bzugelassen\b|\bautorisation de mise sur le marché\b|\bfeu vert\b",
+            r"\baprobaci[óo]n\b|\baprueba\b|\bapprovazione\b|\bapprova(?:to|ta)?\b|\baprova(?:ção|do|da)?\b",
+            r"\bgodkänn(?:ande|er|s)\b|\bgodkänd\b|获批|批准|上市许可|承認",
+            r"\b(?:adds?|added|requires?|required|imposes?|picks? up|new|boxed)\b(?: [\w'’®-]+){0,4}? warning\b",
+            r"\bimpose une mise en garde\b|\bmise en garde\b|\b(?:summary )?safety review\b",
+            r"\b(?:priority|accelerated|speedy|speed(?:s|ed)?(?: up)?|fast[- ]track(?:s|ed)?) (?:its |the )?review\b",
+            r"\b(?:picks? up|wins?|wons?|gets?|lands?|earns?)\b(?: [\w'’-]+){0,4}? nod\b|\bwarning letters?\b|\bcrackdown\b",
+        ),
+        "keywords": (
+            r"\bwarning\b|\bWarnhinweis\b|\bavvertenza\b|\badvertencia\b|\bsafety communication\b|\bwarns\b",
+            r"\b(?:very )?rare risk\b|\bside effects?\b|\badverse (?:drug )?reactions?\b|\bproduct information\b",
+        ),
+    },
+    "financing": {
+        "decisive": (
+            r"\blève\b|\blevée de fonds\b|\baugmentation de capital\b|\bplacement privé\b|\bacquérir\b",
+            r"\brach(?:ète|at)\b|\bs['’]offre\b|\bmet la main sur\b|\bübernimmt\b|\bÜbernahme\b",
+            r"\bKapitalerhöhung\b|\badquiere\b|\badquisici[óo]n\b|\bampliaci[óo]n de capital\b",
+            r"\bacquisisce\b|\bacquisizione\b|\baumento di capitale\b|\badquire\b|\baquisição\b",
+            r"\bförvärv(?:ar|et)?\b|\bnyemission\b|收购|併購|合并协议|合併協議|增资|配售|融资|買収|増資|資金調達",
+            rf"\b(?:bets?|spends?|pays?|shells? out)\s(?:(?:up to|about|around|nearly|some)\s)?{_MONEY}\s(?:on|for)\b",
+            r"\bagree[sd]? to (?:buy|acquire)\b",
+        ),
+        "keywords": (r"\bpremium\b|\bper share\b|\bpar action\b|\bje Aktie\b|每股",),
+    },
+    "partnership": {
+        "decisive": (
+            r"\blicen[cs](?:e|ing) (?:agreement|deal|pact)\b|\bexclusive licen[cs]e\b|\bin-licen[cs]\w*\b",
+            r"\b(?:pact|agreement|licen[cs]e) worth\b",
+            r"\baccord de (?:licence|collaboration|partenariat)\b|\bLizenz(?:vereinbarung|abkommen|vertrag)\b",
+            r"\bacuerdo de licencia\b|\baccordo di licenza\b|\bacordo de licen[çc]a\b",
+            r"\blicensavtal\w*\b|\bsamarbetsavtal\w*\b|授权|授權|许可协议|ライセンス契約|独占的権利|導入",
+        ),
+        "keywords": (r"\bpact\b|\bupfront\b|\bpartenariat\b|\bPartnerschaft\b|\balianza\b|\bparceria\b|提携",),
+    },
+    "manufacturing": {
+        "decisive": (
+            r"\brecalls?\b|\brecalled\b|\b(?:medicines? |product )?defect\b|\bLieferengp[aä]ss\w*\b|\bEngpass\b",
+            r"\bpénurie\b|\brupture de stock\b|\bdesabastecimiento\b|\bcarenza\b|\bdesabastecimento\b",
+            r"\brestnoter\w*\b|\bleveransproblem\w*\b|\bRückruf\w*\b|\brappel de lots?\b",
+            r"召回|短缺|断供|生产基地|現場检查|现场检查|回収|供給不足|出荷調整|限定出荷",
+        ),
+        "keywords": (r"\binspection\b|\bForm 483\b|\bcGMP\b|\blot\b|\bHerstellung\b|\bescasez\b",),
+    },
+    "clinical": {
+        "decisive": (),
+        "keywords": (
+            r"\banalys[ie]s\b|\bétude\b|\bessai\b|\bcritère principal\b|\bStudie\w*\b|\bestudios?\b",
+            r"\bensayos?\b|\bregistro\b|\bstudio\b|\bestudo\b|\bstudien?\b|研究|试验|臨床|治験|試験",
+        ),
+    },
+    "market_access": {
+        "decisive": (r"\bself-pay price\b|\bprice cut\b|薬価|医保",),
+        "keywords": (
+            r"\bcover(?:s|ed|ing)?\b|\bdrug lists?\b|\bpris(?:en|et|er)?\b|\bPreis\w*\b|\bprix\b|\bprecio\b",
+            r"\bprezzo\b|\bpreço\b|\bremboursement\b|\bErstattung\b|\breembolso\b|\brimborso\b|保険適用|降价",
+        ),
+    },
+}
+for _type, _tiers in _ACCENTED_PHRASES.items():
+    _own = EVENT_PHRASES.setdefault(_type, {})
+    for _tier, _patterns in _tiers.items():
+        _own[_tier] = tuple(_own.get(_tier, ())) + _patterns
 # Phrases that hold an event word in another sense, blanked before events are filed: a purchase of time, and what
 # money is for ("raises $600 million to take its GLP-1 into phase 3": the event is the money, not the phase 3).
 _NOT_EVENTS = re.compile(

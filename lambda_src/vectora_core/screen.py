@@ -9,12 +9,11 @@ next stage's job.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .extraction import _alias_pattern
+from .extraction import AliasPattern, _alias_pattern
 from .models import RawItem, Scopes
 
 NO_FIELD_WORD = "no watched name and no word of the field"
@@ -28,7 +27,7 @@ class ScreenedOut:
 
 
 @lru_cache(maxsize=8)
-def _patterns(scopes: Scopes) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+def _patterns(scopes: Scopes) -> tuple[AliasPattern, AliasPattern | None]:
     """Two alternations, compiled once: what lets an item through, and the large companies (for the reason)."""
     passing = [
         a for group in (scopes.trademarks, scopes.technologies, scopes.molecules) for e in group for a in e.aliases

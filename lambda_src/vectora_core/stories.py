@@ -3,10 +3,13 @@ when — rather than by the names they share.
 
 Each pair of items is weighed. Some differences rule a pair out whatever else they share: two products named as the
 subject (one of them in a title) and none in common, two molecules, two sets of companies or two regulators and none in
-common, events of different
-sections, a major event beside a minor one, more than three days apart. Otherwise evidence adds up: the same subject
-product, molecule, company, regulator, event type, amount of money, the same proper names and wording, close dates;
-a product one headline names and the other item never mentions weighs against.
+common, headlines about different watched companies, events of different sections, a major event beside a minor one,
+two named trials, two things a regulator did (a filing, a decision, a safety warning, an action against sellers), a
+price or coverage in two markets, more than three days apart. A headline's backdrop ("... as Uzedy keeps growing")
+names no subject, and one deal both headlines tell by the same two parties may recall different products.
+Otherwise evidence adds up: the same subject product, molecule, company, regulator, event type, amount of money, the
+same proper names and wording, close dates; a product one headline names and the other item never mentions weighs
+against.
 An item whose event was not recognised (`other`) needs more evidence, and so does a second item of one source (a
 trade outlet's follow-up, a bilingual press office). Pairs above the bar are joined, strongest first, and two groups
 are joined only when no pair across them is ruled out, so a roundup that names two products cannot chain them.
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 
-from .extraction import _alias_pattern, mask_other_senses
+from .extraction import _alias_pattern, latin_view, mask_other_senses
 from .models import ClientConfig, NormalizedItem, Scopes, ScoredItem
 from .scoring import Candidate
 from .text import reads_in
@@ -49,16 +52,65 @@ EVIDENCE = {
     "wording": 4.0,  # times the Jaccard similarity of the content words
     "same_day": 0.5,
 }
-# Drug regulators of the world: a story about one's decision is not a story about another's.
+# Drug regulators of the world: a story about one's decision is not a story about another's. Each is named in the
+# field's other languages too; an acronym is read in `latin_view`, so "美国FDA" names the FDA.
 REGULATORS = {
-    "FDA": r"\bFDA\b|Food and Drug Administration",
-    "EMA": r"\bEMA\b|\bCHMP\b|\bPRAC\b|European Medicines Agency|European Commission|Agence européenne des médicaments",
-    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency",
-    "PMDA": r"\bPMDA\b|\bMHLW\b|Ministry of Health, Labour and Welfare",
-    "NMPA": r"\bNMPA\b|National Medical Products Administration",
-    "Health Canada": r"\bHealth Canada\b",
+    "FDA": r"\bFDA\b|Food and Drug Administration|美国食品药品监督管理局|米食品医薬品局",
+    "EMA": r"\bEMA\b|\bCHMP\b|\bPRAC\b|European Medicines Agency|European Commission|Agence européenne des médicaments"
+    r"|Commission européenne|Europäische Kommission|Comisión Europea|Commissione europea|Comissão Europeia"
+    r"|Europeiska kommissionen|欧盟委员会|欧州委員会|欧州医薬品庁",
+    "MHRA": r"\bMHRA\b|Medicines and Healthcare products Regulatory Agency|Commission on Human Medicines|Yellow Card",
+    "PMDA": r"\bPMDA\b|\bMHLW\b|Ministry of Health, Labour and Welfare|厚生労働省|厚労省|医薬品医療機器総合機構",
+    "NMPA": r"\bNMPA\b|National Medical Products Administration|国家药监局|国家药品监督管理局",
+    "Health Canada": r"\bHealth Canada\b|\bSanté Canada\b",
 }
 _REGULATOR_PATTERNS = {name: re.compile(pattern) for name, pattern in REGULATORS.items()}
+# What a regulator did, as a headline tells it: a filing, a decision, a safety warning or an action against
+# sellers are four events even of one regulator and one drug. In order: the first that a headline tells is its act
+# ("seeks approval" is a filing, "approves ... with a boxed warning" a decision).
+_ACTS = (
+    (
+        "enforcement",
+        r"\bwarning letters?\b|\bcrackdown\b|\billegal(?:ly)?\b|\bunapproved\b|\bwarns\b(?: [\w'’-]+){0,2}? "
+        r"(?:firms|companies|sellers|pharmacies|compounders|telehealths?|websites)\b",
+    ),
+    (
+        "filing",
+        r"\b(?:files?|filed|filing|submits?|submitted|submission|seeks?|seeking|sought|applies|applied|"
+        r"applications?|accepted for review|in front of)\b|\bdemande d['’]autorisation\b|申请|申請",
+    ),
+    (
+        "decision",
+        r"\b(?:approv(?:es|ed|al)|authori[sz](?:es|ed|ation)|clears?|cleared|clearance|nod|green[- ]light|"
+        r"signs? off|positive opinion|recommends? approval)\b|Zulassung|zugelassen|aprobaci|aprueba|approvazione|"
+        r"aprova|godkän|获批|批准|承認",
+    ),
+    ("safety", r"\b(?:warnings?|safety|risks?|side effects?|mise en garde|Warnhinweis\w*)\b"),
+)
+# A trailing clause with its own subject and verb, opened by "as", "while" or "amid": the backdrop of a headline.
+# So is a purpose clause: "Ipsen bets €1.1B on Foresee to fill the gap Somatuline's generics are leaving".
+_BACKDROP = re.compile(
+    r",?\s+(?:as|while|even as|amid)\s+(?:[\w'’®-]+\s+){1,3}?"
+    r"(?:keeps?|continues?|grows?|climbs?|rises?|soars?|slides?|falls?|slows?|faces?|stalls?|looms?|waits?)\b.*$"
+    r"|,?\s+to (?:fill|offset|counter|replace|make up for|plug|shore up|compensate for)\b.*$"
+)
+_ACT_PATTERNS = tuple((act, re.compile(pattern, re.IGNORECASE)) for act, pattern in _ACTS)
+# Trials by their names (TRIUMPH-1, SURMOUNT-5, TRANSCEND-T2D-1): two readouts of one drug are two events.
+_TRIAL = re.compile(r"\b(?!COVID)[A-Z][A-Z0-9]{3,}(?:-[A-Z0-9]+)*-\d+[A-Z]?\b")
+# Markets a price or coverage decision applies to: one in the US and one in Japan are two events. (Named in the title
+# or summary: a press release's dateline is not in its summary.)
+MARKETS = {
+    # ... and a price in US dollars ("$199 per month"; not NT$, CA$ or A$), and the US's payers
+    "US": r"\b(?:US|U\.S\.|USA|United States|American?)\b|美国|米国|(?<![A-Za-z])\$\s?\d"
+    r"|\b(?:Medicare|Medicaid|CMS|PBMs?|CVS|Caremark|Express Scripts|Optum Rx|Cigna|UnitedHealthcare|Humana|Aetna)\b",
+    "Japan": r"\bJapan(?:ese)?\b|日本|中医協|中央社会保険医療協議会|薬価",
+    "China": r"\bChin(?:a|ese)\b|中国|医保",
+    "UK": r"\b(?:UK|U\.K\.|Britain|British|England|NHS|NICE)\b",
+    "Germany": r"\bGerman[y]?\b|\bDeutschland\b|\bdeutsch\w*|\bAllemagne\b",
+    "France": r"\bFrance\b|\bFrench\b|\bHAS\b",
+    "Canada": r"\bCanad(?:a|ian)\b",
+}
+_MARKET_PATTERNS = {name: re.compile(pattern) for name, pattern in MARKETS.items()}
 _REGULATOR_WORDS = frozenset({"FDA", "EMA", "CHMP", "PRAC", "MHRA", "PMDA", "MHLW", "NMPA", "EU", "US", "U.S.", "UK"})
 _WORD = re.compile(r"[a-zà-ÿ0-9]{4,}")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*[A-Z0-9][\w'’-]*|\b[A-Z][a-z]+[A-Z][\w-]*")  # UZEDY, CAM2029, FluidCrystal
@@ -107,14 +159,18 @@ class Facts:
     mentions: frozenset  # every word of the title and summary, lower-cased as `_parties` spells a party
     amounts: frozenset
     words: frozenset
+    acts: frozenset = frozenset()  # what the headline says a regulator did (`_ACTS`)
+    title_companies: frozenset = frozenset()  # the watched companies the headline names
+    trials: frozenset = frozenset()  # trials named in the title or summary
+    markets: frozenset = frozenset()  # countries named in the title or summary
 
 
 @lru_cache(maxsize=8)
 def _matchers(scopes: Scopes):
-    def matcher(entities):
-        return tuple((e.name, _alias_pattern(e.aliases)) for e in entities if e.aliases)
+    def matcher(entities, compounds=False):
+        return tuple((e.name, _alias_pattern(e.aliases, compounds)) for e in entities if e.aliases)
 
-    return matcher(scopes.trademarks), matcher(scopes.molecules)
+    return matcher(scopes.trademarks), matcher(scopes.molecules, compounds=True)
 
 
 @lru_cache(maxsize=8)
@@ -197,6 +253,31 @@ def _mentions(text: str) -> frozenset:
     return frozenset(re.sub(r"['’]s$", "", w).lower() for w in re.findall(r"[\w'’-]+", text))
 
 
+def main_clause(title: str) -> str:
+    """The headline without a trailing clause that tells what else goes on: "Teva arms its olanzapine depot with
+    bipolar data as Uzedy keeps growing" is about the olanzapine depot; Uzedy is the backdrop."""
+    match = _BACKDROP.search(title)
+    return title[: match.start()] if match else title
+
+
+def regulatory_act(title: str) -> str:
+    """What the headline says a regulator did, the first act of `_ACTS` it tells ("" when none)."""
+    return next((act for act, pattern in _ACT_PATTERNS if pattern.search(title)), "")
+
+
+def regulators(text: str) -> frozenset:
+    latin = latin_view(text)
+    return frozenset(name for name, p in _REGULATOR_PATTERNS.items() if p.search(latin) or p.search(text))
+
+
+def trials(text: str) -> frozenset:
+    return frozenset(_TRIAL.findall(text))
+
+
+def markets(text: str) -> frozenset:
+    return frozenset(name for name, pattern in _MARKET_PATTERNS.items() if pattern.search(text))
+
+
 def section_for(event_type: str, client: ClientConfig) -> str:
     for section in client.sections:
         if event_type in section.event_types:
@@ -209,7 +290,8 @@ def section_for(event_type: str, client: ClientConfig) -> str:
 
 def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
     trademarks, molecules = _matchers(client.scopes)
-    subject = mask_other_senses(f"{item.title}\n{item.summary}", client.scopes)
+    headline = main_clause(item.title)
+    subject = mask_other_senses(f"{headline}\n{item.summary}", client.scopes)
     known = item.event_type != "other"
     return Facts(
         source_id=item.source_id,
@@ -219,18 +301,26 @@ def facts(item: NormalizedItem, client: ClientConfig) -> Facts:
         timestamp=item.published.timestamp(),
         dated=item.dated,
         products=_found(trademarks, subject),
-        title_products=(titled := _found(trademarks, mask_other_senses(item.title, client.scopes))),
-        makers=frozenset((e.name, e.category) for e in client.scopes.trademarks if e.name in titled and e.category),
+        title_products=(titled := _found(trademarks, mask_other_senses(headline, client.scopes))),
+        makers=(
+            makers := frozenset(
+                (e.name, e.category) for e in client.scopes.trademarks if e.name in titled and e.category
+            )
+        ),
         context_products=frozenset(item.trademarks),
         molecules=_found(molecules, subject) or frozenset(item.molecules),
         companies=frozenset(item.companies),
-        regulators=frozenset(n for n, p in _REGULATOR_PATTERNS.items() if p.search(f"{item.title} {item.summary}")),
+        regulators=regulators(f"{item.title} {item.summary}"),
         names=_names(item.title, item.summary),
-        parties=(parties := _parties(item.title, _found(_company_matcher(client.scopes), item.title))),
+        parties=(parties := _parties(item.title, (headed := _found(_company_matcher(client.scopes), item.title)))),
+        title_companies=headed | {maker for _product, maker in makers},
         outside_parties=parties - _watched_words(client.scopes),
         mentions=_mentions(f"{item.title} {item.summary}"),
         amounts=_amounts(f"{item.title} {item.summary}"),
         words=frozenset(w for w in _WORD.findall(f"{item.title} {item.summary}".lower()) if w not in _STOPWORDS),
+        acts=frozenset({act} if (act := regulatory_act(item.title)) else ()),
+        trials=trials(f"{item.title} {item.summary}"),
+        markets=markets(f"{item.title} {item.summary}"),
     )
 
 
@@ -249,19 +339,34 @@ def ruled_out(a: Facts, b: Facts) -> str:
     if a.dated and b.dated and abs(a.timestamp - b.timestamp) > MAX_DAYS_APART * 86400:
         return "days apart"
     # Products named only in a summary may be context ("the depot technology behind Buvidal"); one in a title is
-    # what the item is about.
-    if a.products and b.products and not a.products & b.products and (a.title_products or b.title_products):
+    # what the item is about. One event both headlines tell by the same two parties ("Ipsen ... Foresee") is one deal
+    # whatever products each recalls (the buyer's old franchise, the target's products).
+    one_deal = len(a.parties & b.parties) >= 2 and a.event_type == b.event_type != "other"
+    titled = a.title_products or b.title_products
+    if not one_deal and a.products and b.products and not a.products & b.products and titled:
         return "different products"
-    if a.molecules and b.molecules and not a.molecules & b.molecules:
+    # Molecules named beside a product both headlines name are context ("an amylin showdown with X's Y").
+    same_subject = one_deal or a.title_products & b.title_products
+    if a.molecules and b.molecules and not a.molecules & b.molecules and not same_subject:
         return "different molecules"
     if a.companies and b.companies and not a.companies & b.companies:
         return "different companies"
+    # Whose news it is, by the headlines (a product's maker with it): two headlines about different watched companies
+    # tell two stories, whatever their texts share (a pure player's share price beside its partner's product sales).
+    if a.title_companies and b.title_companies and not a.title_companies & b.title_companies:
+        return "different companies in the headlines"
     if a.regulators and b.regulators and not a.regulators & b.regulators:
         return "different regulators"
     if "other" not in (a.event_type, b.event_type) and a.section_id != b.section_id:
         return "different kinds of event"
     if a.significance and b.significance and abs(a.significance - b.significance) >= 2:
         return "a major event beside a minor one"
+    if a.trials and b.trials and not a.trials & b.trials:
+        return "different trials"
+    if a.event_type == b.event_type == "regulatory" and a.acts and b.acts and not a.acts & b.acts:
+        return "different regulatory acts"
+    if "market_access" in (a.event_type, b.event_type) and a.markets and b.markets and not a.markets & b.markets:
+        return "different markets"
     return ""
 
 

@@ -37,15 +37,16 @@ from ..local.sample_feeds import render, resolve_dates, source_ids
 EVAL_DIR = REPO_ROOT / "eval"
 FIRST_CLIENT = "lai_weekly_v3"  # its weeks sit at the top of eval/
 # Weeks 2, 5, 6 and 7 of LAI Weekly and week 2 of GLP-1 & Obesity Weekly were the held-out set of the first
-# measurement (figures in eval/README.md); they were read to find what failed there, so they tune now.
+# measurement, LAI Weekly's weeks 8-10 and GLP-1 & Obesity Weekly's week 3 that of the second (figures in
+# docs/benchmark.md); they were read to find what failed there, so they tune now.
 TUNING = {
-    FIRST_CLIENT: ("week1", "week2", "week3", "week4", "week5", "week6", "week7"),
-    "glp1_obesity_weekly": ("week1", "week2"),
+    FIRST_CLIENT: ("week1", "week2", "week3", "week4", "week5", "week6", "week7", "week8", "week9", "week10"),
+    "glp1_obesity_weekly": ("week1", "week2", "week3"),
 }
 # Written by editors who never saw the engine, never read by tuning: add a week's name here when it is merged.
 HELD_OUT: dict[str, tuple[str, ...]] = {
-    FIRST_CLIENT: ("week8", "week9", "week10"),
-    "glp1_obesity_weekly": ("week3",),
+    FIRST_CLIENT: (),
+    "glp1_obesity_weekly": (),
 }
 TUNING_WEEKS = TUNING[FIRST_CLIENT]
 HELD_OUT_WEEKS = HELD_OUT[FIRST_CLIENT]

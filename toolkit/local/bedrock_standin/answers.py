@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from vectora_core import phrasing
+from vectora_core.extraction import _IN_CJK, latin_view
 
 from .fields import field_answer, one_sense
 from .lexicon import (
@@ -55,6 +56,8 @@ def _own_subject(title: str, text: str) -> str:
 
 
 def is_about_lai(title: str, text: str) -> bool:
+    if phrasing.for_animals(title) and not _names_in(title, PURE_PLAYERS):
+        return False
     subject = _own_subject(title, text)
     # A technology named only by a word of the field ("implant", "microspheres") says what the field's words say.
     technologies = [t for t in _names_in(subject, TECHNOLOGIES) if not LAI_WORDS.fullmatch(t)]
@@ -107,7 +110,11 @@ def _names_in(text: str, names: tuple[str, ...]) -> list[str]:
     found: list[str] = []
     taken: list[tuple[int, int]] = []
     for name in names:
-        match = re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text, re.IGNORECASE)
+        # A name written in Chinese or Japanese characters stands without word boundaries; a Latin one is a word
+        # beside them.
+        written = bool(_IN_CJK.search(name))
+        pattern = re.escape(name) if written else r"(?<![\w-])" + re.escape(name) + r"(?![\w-])"
+        match = re.search(pattern, text if written else latin_view(text), re.IGNORECASE)
         if not match or any(match.start() < end and start < match.end() for start, end in taken):
             continue
         taken.append(match.span())

@@ -306,10 +306,17 @@ DECISIVE_PATTERNS = {
 
 # What the stand-in's "reader" knows of the long-acting-injectable field, to judge significance and
 # whether an item is about the field at all (the prompt asks for both).
+# A model reads the field's press in its other languages too: French, German, Spanish, Italian, Portuguese, Swedish,
+# Chinese and Japanese (whose words stand without spaces, so without word boundaries).
 LAI_WORDS = re.compile(
     r"(?<![\w-])(?:long-acting|extended-release|prolonged-release|depot|implant|implants|injectable|injectables|"
     r"injection|shot|subcutaneous|once-monthly|every two months|every-two-months|three-month|six-month|"
-    r"twice-yearly|microspheres?|in-situ|prep)(?![\w-])",
+    r"twice-yearly|microspheres?|in-situ|prep|"
+    r"action prolongée|libération prolongée|microsphères|sous-cutanée?|Depotinjektion\w*|Depotspritze\w*|"
+    r"Depot-\w+|Mikrosphären|langwirksame?s?|subkutane?s?|inyectables?|larga duración|liberación prolongada|"
+    r"microesferas|iniettabili|iniettabile|lunga durata d'azione|rilascio prolungato|microsfere|injetáveis|injetável|"
+    r"longa duração|liberação prolongada|långverkande|depåinjektion\w*|månadsdepå)(?![\w-])"
+    r"|长效|長效|微球|注射剂|注射液|注射用|持効性|持続性注射|注射剤|マイクロスフェア",
     re.IGNORECASE,
 )
 OTHER_SENSES = re.compile(
@@ -333,3 +340,27 @@ PURE_PLAYERS = (
     "Luye",
     "Foresee",
 )
+
+# The same names as the field's other languages and scripts write them.
+PURE_PLAYERS += ("绿叶制药", "綠葉製藥", "緑葉製薬", "逸達生技", "逸达生技")
+COMPANIES += PURE_PLAYERS[-5:] + ("大塚製薬", "益普生")
+MOLECULES += (
+    "Risperidon",
+    "risperidona",
+    "利培酮",
+    "リスペリドン",
+    "Olanzapin",
+    "olanzapina",
+    "オランザピン",
+    "Aripiprazol",
+    "アリピプラゾール",
+    "Paliperidon",
+    "paliperidona",
+    "Buprenorphin",
+    "buprenorfin",
+    "buprenorfina",
+    "Naltrexon",
+    "leuprorelin",
+    "Leuprorelina",
+)
+TRADEMARKS += ("瑞欣妥",)
